@@ -1,0 +1,12 @@
+"""skprivacy: machine-learning privacy for scikit-learn.
+
+Train models that leak less, release predictions with a certified guarantee and
+measure leakage with membership-inference attacks, all as scikit-learn estimators.
+"""
+
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+__version__ = "0.1.0.dev0"
+
+__all__ = ["__version__"]

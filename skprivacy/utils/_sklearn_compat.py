@@ -1,0 +1,31 @@
+"""The one place that imports scikit-learn's private APIs.
+
+scikit-learn moves its private helpers between releases; every module of
+skprivacy imports them from here, so a move is mended in one file. Supported
+range: scikit-learn 1.6 and newer.
+"""
+
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_parameter_constraints,
+)
+from sklearn.utils.metadata_routing import _raise_for_params, _routing_enabled
+from sklearn.utils.validation import _check_sample_weight, validate_data
+
+__all__ = [
+    "HasMethods",
+    "Interval",
+    "StrOptions",
+    "_check_sample_weight",
+    "_fit_context",
+    "_raise_for_params",
+    "_routing_enabled",
+    "validate_data",
+    "validate_parameter_constraints",
+]

@@ -422,7 +422,9 @@ class CRLClassifier(NeuralNetClassifier):
                 y_pred = self.infer(torch.zeros(2, n_in))
         finally:
             self.module_.train(training)
-        return self._unpack(y_pred, need_features=True)[1].shape[1]
+        features = self._unpack(y_pred, need_features=self.crl)[1]
+        # A logits-only module trained without CRL has no features: empty centers.
+        return 0 if features is None else features.shape[1]
 
     def initialize_criterion(self):
         """Build the CRL loss (and its centers) from the top-level parameters.

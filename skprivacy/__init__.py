@@ -7,6 +7,8 @@ measure leakage with membership-inference attacks, all as scikit-learn estimator
 # Authors: The skprivacy developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from skprivacy.defense import CRLClassifier
+
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
+__all__ = ["CRLClassifier", "__version__"]

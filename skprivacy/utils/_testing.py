@@ -15,10 +15,35 @@ from __future__ import annotations
 from sklearn.base import clone
 
 # Class name -> list of fast, converging constructor parameters (one instance each).
-INIT_PARAMS: dict[str, list[dict]] = {}
+INIT_PARAMS: dict[str, list[dict]] = {
+    # Tiny nets with a large learning rate so the many fits of the checks stay fast;
+    # one with the CRL loss, one with its center part off and dropout on.
+    "CRLClassifier": [
+        {"hidden_units": (16,), "max_epochs": 8, "lr": 0.03, "batch_size": 32},
+        {
+            "hidden_units": (16,),
+            "dropout": 0.1,
+            "center_weight": 0.0,
+            "max_epochs": 8,
+            "lr": 0.03,
+            "batch_size": 32,
+        },
+    ],
+}
 
 # Class name -> {check name: why it fails and why that is acceptable}.
-EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {}
+EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
+    "CRLClassifier": {
+        "check_no_attributes_set_in_init": (
+            "inherited from skorch: NeuralNet.__init__ sets history_, initialized_ "
+            "and virtual_params_; they are reset by initialize() before training."
+        ),
+        "check_set_params": (
+            "inherited from skorch: NeuralNet.get_params exposes its private "
+            "_params_to_validate set, which the check fuzzes with a float."
+        ),
+    },
+}
 
 # Class name -> why sklearn's common checks cannot apply to it.
 EXEMPT_FROM_COMMON_CHECKS: dict[str, str] = {}

@@ -1,0 +1,414 @@
+"""Losses of Center-based Relaxed Learning (CRL).
+
+CRL (Fang & Kim, UAI 2024, arXiv:2404.17674) trains a classifier so that the
+loss on its training members cannot be driven below a target level, which
+narrows the member/non-member gap that membership-inference attacks exploit.
+It combines a relaxed cross-entropy on norm-bounded logits
+(:class:`ImpRelaxLoss`) with a relaxed center loss on the penultimate features
+(:class:`RelaxedCenterLoss`):
+
+.. math:: L = L_{IRL}(g, y, e) + \\lambda \\, L_{RCL}(g, h, y, e),
+
+where ``g`` are the raw logits, ``h`` the penultimate features and ``e`` the
+1-based epoch. Every formula below follows the authors' released code
+(JEKimLab/UAI24_CRL, ``representation/loss``), which is the only complete
+public description of the method.
+
+All losses are device-agnostic: they run wherever their inputs live.
+"""
+
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+# Added to the norm in N_tau, as in the official code, so a zero vector maps to 0.
+_NORM_EPS = 1e-7
+
+
+def tau_normalize(v: torch.Tensor, tau: float) -> torch.Tensor:
+    """The CRL normalisation operator ``N_tau(v) = v / (1 + tau * ||v||)``.
+
+    Applied row-wise (over the last dimension). The image has Euclidean norm
+    below ``1 / tau``, which bounds the logits seen by the loss (Fang & Kim,
+    2024, logit normalisation; the official code adds ``1e-7`` to the norm).
+
+    Parameters
+    ----------
+    v : torch.Tensor of shape (..., d)
+        Vectors to normalise.
+    tau : float
+        Positive temperature; larger values squeeze harder.
+
+    Returns
+    -------
+    normalized : torch.Tensor of the same shape as ``v``
+        ``v / (1 + tau * (||v||_2 + 1e-7))``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skprivacy.defense import tau_normalize
+    >>> tau_normalize(torch.tensor([[3.0, 4.0]]), tau=1.0)
+    tensor([[0.5000, 0.6667]])
+    """
+    norm = torch.linalg.vector_norm(v, dim=-1, keepdim=True)
+    return v / (1.0 + tau * (norm + _NORM_EPS))
+
+
+def normalized_ce_floor(n_classes: int, tau: float) -> float:
+    """Lowest cross-entropy reachable on ``tau``-normalised logits.
+
+    Because ``||N_tau(g)|| < 1 / tau``, the largest margin between the true
+    logit and the others is ``(1 / tau) * sqrt(C / (C - 1))`` (the true class
+    at ``+`` and the others equal), so the cross-entropy stays above
+    ``log(1 + (C - 1) * exp(-(1 / tau) * sqrt(C / (C - 1))))``. An
+    :class:`ImpRelaxLoss` target ``alpha`` at or below this floor is never
+    reached and the loss degenerates to plain descent on normalised logits.
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes ``C >= 2``.
+    tau : float
+        Positive normalisation temperature.
+
+    Returns
+    -------
+    floor : float
+        The infimum of the cross-entropy over all normalised logit vectors.
+
+    Examples
+    --------
+    >>> from skprivacy.defense import normalized_ce_floor
+    >>> round(normalized_ce_floor(10, tau=0.5), 3)
+    0.739
+    """
+    if n_classes < 2:
+        raise ValueError(f"n_classes must be at least 2; got {n_classes}.")
+    if tau <= 0:
+        raise ValueError(f"tau must be positive; got {tau}.")
+    margin = math.sqrt(n_classes / (n_classes - 1)) / tau
+    return math.log1p((n_classes - 1) * math.exp(-margin))
+
+
+def _check_relax_params(alpha, upper, tau, prefix=""):
+    if not alpha >= 0:
+        raise ValueError(f"{prefix}alpha must be non-negative; got {alpha}.")
+    if not 0 < upper <= 1:
+        raise ValueError(f"{prefix}upper must be in (0, 1]; got {upper}.")
+    if not tau > 0:
+        raise ValueError(f"{prefix}tau must be positive; got {tau}.")
+
+
+def _check_epoch(epoch):
+    if int(epoch) != epoch or epoch < 1:
+        raise ValueError(f"epoch is 1-based and must be a positive int; got {epoch}.")
+
+
+def _true_class_probability(logits, target, upper):
+    # softmax of the RAW logits, clamped to [0, upper] and not detached, as in the
+    # official code: the gradient also flows through the soft targets/weights.
+    proba = torch.softmax(logits, dim=-1).gather(1, target.unsqueeze(1)).squeeze(1)
+    return proba.clamp(0.0, upper)
+
+
+class ImpRelaxLoss(nn.Module):
+    """Improved relaxed cross-entropy on normalised logits (CRL, part 1).
+
+    With ``z = N_tau(g)`` (:func:`tau_normalize`) and the batch-mean
+    cross-entropy ``L_CE = mean_i CE(z_i, y_i)``, the loss for the 1-based
+    epoch ``e`` is
+
+    - ``e`` even: ``|L_CE - alpha|`` (gradient **ascent** while
+      ``L_CE < alpha``, descent above it);
+    - ``e`` odd and ``L_CE > alpha``: ``L_CE`` (descent);
+    - ``e`` odd and ``L_CE <= alpha`` (posterior flattening):
+      ``mean_i sum_j -s_ij log softmax(z_i)_j`` with the soft target
+      ``s_i[y_i] = p_i``, ``s_i[j != y_i] = (1 - p_i) / (C - 1)`` and
+      ``p_i = min(softmax(g_i)[y_i], upper)`` from the raw logits.
+
+    This follows ``LogNormRelaxLoss`` of the official CRL code, a variant of
+    RelaxLoss (Chen et al., ICLR 2022) with normalised logits, 1-based epochs,
+    and flattening applied to every sample.
+
+    Parameters
+    ----------
+    alpha : float, default=0.5
+        Target level of the batch cross-entropy; must exceed
+        :func:`normalized_ce_floor` to have an effect.
+    upper : float, default=1.0
+        Cap ``u`` on the true-class probability in the soft target, in (0, 1].
+    tau : float, default=0.1
+        Temperature of the logit normalisation.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skprivacy.defense import ImpRelaxLoss
+    >>> loss = ImpRelaxLoss(alpha=0.5, tau=1.0)
+    >>> logits, y = torch.tensor([[2.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 1])
+    >>> value, terms = loss(logits, y, epoch=2, return_terms=True)
+    >>> terms["irl_branch"]  # L_CE ~ 0.444 < alpha on an even epoch
+    'ascent'
+    """
+
+    def __init__(self, alpha: float = 0.5, upper: float = 1.0, tau: float = 0.1):
+        super().__init__()
+        _check_relax_params(alpha, upper, tau)
+        self.alpha = alpha
+        self.upper = upper
+        self.tau = tau
+
+    def forward(self, logits, target, epoch: int, return_terms: bool = False):
+        """Loss of one batch.
+
+        Parameters
+        ----------
+        logits : torch.Tensor of shape (n_samples, n_classes)
+            Raw logits ``g``.
+        target : torch.Tensor of shape (n_samples,)
+            Integer class indices.
+        epoch : int
+            The 1-based epoch; its parity selects the branch.
+        return_terms : bool, default=False
+            Also return ``{"irl_ce": L_CE, "irl_branch": name}`` where name is
+            ``"ascent"``, ``"descent"`` or ``"flatten"``.
+
+        Returns
+        -------
+        loss : torch.Tensor (scalar)
+        terms : dict, only if ``return_terms``
+        """
+        _check_epoch(epoch)
+        log_probs = F.log_softmax(tau_normalize(logits, self.tau), dim=-1)
+        ce = F.nll_loss(log_probs, target)
+        ce_value = ce.item()
+        if epoch % 2 == 0:
+            loss = (ce - self.alpha).abs()
+            branch = "ascent" if ce_value < self.alpha else "descent"
+        elif ce_value > self.alpha:
+            loss, branch = ce, "descent"
+        else:
+            n_classes = logits.shape[1]
+            p = _true_class_probability(logits, target, self.upper).unsqueeze(1)
+            is_true = F.one_hot(target, n_classes).bool()
+            soft = torch.where(is_true, p, (1.0 - p) / (n_classes - 1))
+            loss = -(soft * log_probs).sum(dim=1).mean()
+            branch = "flatten"
+        if return_terms:
+            return loss, {"irl_ce": ce_value, "irl_branch": branch}
+        return loss
+
+
+class RelaxedCenterLoss(nn.Module):
+    """Relaxed center loss on normalised penultimate features (CRL, part 2).
+
+    With learned class centers ``c_k`` (initialised ``N(0, 1)``), normalised
+    features ``h^_i = N_tau(h_i)`` and centers ``c^_k = N_tau(c_k)``, squared
+    distances ``d_i = ||h^_i - c^_{y_i}||^2`` and their half mean
+    ``D = (1 / 2N) sum_i d_i``, the loss for the 1-based epoch ``e`` is
+
+    - ``e`` even: ``|D - alpha|`` (features and centers pushed apart while
+      ``D < alpha``);
+    - ``e`` odd and ``D > alpha``: ``D``;
+    - ``e`` odd and ``D <= alpha``:
+      ``(1 / 2N) sum_i [q_i d_i + (1 - q_i) ||h^_i||^2]`` with
+      ``q_i = min(softmax(g_i)[y_i], upper)`` from the raw logits: confident
+      samples are pulled to their center, the others toward the origin.
+
+    This follows ``LogNormRelaxCenterLoss`` of the official CRL code. The
+    centers are an ordinary parameter learned by gradient descent (no moving
+    average); since ``||h^||, ||c^|| < 1 / tau``, ``D < 2 / tau**2``.
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes.
+    n_features : int
+        Dimension of the feature vectors.
+    alpha : float, default=0.5
+        Target level of ``D``; useful values lie inside ``(0, 2 / tau**2)``.
+    upper : float, default=1.0
+        Cap on the confidence weight ``q_i``, in (0, 1].
+    tau : float, default=1.0
+        Temperature of the feature and center normalisation.
+
+    Attributes
+    ----------
+    centers : torch.nn.Parameter of shape (n_classes, n_features)
+        The learned class centers.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skprivacy.defense import RelaxedCenterLoss
+    >>> loss = RelaxedCenterLoss(n_classes=2, n_features=3, alpha=0.1)
+    >>> features, y = torch.ones(4, 3), torch.tensor([0, 1, 0, 1])
+    >>> loss(torch.zeros(4, 2), features, y, epoch=1).ndim
+    0
+    """
+
+    def __init__(
+        self,
+        n_classes: int,
+        n_features: int,
+        alpha: float = 0.5,
+        upper: float = 1.0,
+        tau: float = 1.0,
+    ):
+        super().__init__()
+        _check_relax_params(alpha, upper, tau)
+        self.alpha = alpha
+        self.upper = upper
+        self.tau = tau
+        self.centers = nn.Parameter(torch.randn(n_classes, n_features))
+
+    def forward(self, logits, features, target, epoch: int, return_terms: bool = False):
+        """Loss of one batch.
+
+        Parameters
+        ----------
+        logits : torch.Tensor of shape (n_samples, n_classes)
+            Raw logits ``g`` (used for the confidence weights only).
+        features : torch.Tensor of shape (n_samples, n_features)
+            Penultimate features ``h``.
+        target : torch.Tensor of shape (n_samples,)
+            Integer class indices.
+        epoch : int
+            The 1-based epoch; its parity selects the branch.
+        return_terms : bool, default=False
+            Also return ``{"rcl_dist": D, "rcl_branch": name}`` where name is
+            ``"ascent"``, ``"descent"`` or ``"flatten"``.
+
+        Returns
+        -------
+        loss : torch.Tensor (scalar)
+        terms : dict, only if ``return_terms``
+        """
+        _check_epoch(epoch)
+        h = tau_normalize(features, self.tau)
+        c = tau_normalize(self.centers, self.tau)
+        d = (h - c[target]).pow(2).sum(dim=1)
+        dist = 0.5 * d.mean()
+        dist_value = dist.item()
+        if epoch % 2 == 0:
+            loss = (dist - self.alpha).abs()
+            branch = "ascent" if dist_value < self.alpha else "descent"
+        elif dist_value > self.alpha:
+            loss, branch = dist, "descent"
+        else:
+            q = _true_class_probability(logits, target, self.upper)
+            loss = 0.5 * (q * d + (1.0 - q) * h.pow(2).sum(dim=1)).mean()
+            branch = "flatten"
+        if return_terms:
+            return loss, {"rcl_dist": dist_value, "rcl_branch": branch}
+        return loss
+
+
+class CRLLoss(nn.Module):
+    """Center-based Relaxed Learning loss ``L_IRL + center_weight * L_RCL``.
+
+    The combination of :class:`ImpRelaxLoss` on the logits and
+    :class:`RelaxedCenterLoss` on the penultimate features (Fang & Kim, 2024;
+    ``CRL`` in the official code). With ``center_weight=0`` the center term is
+    not computed and the loss is relaxed learning alone.
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes (at least 2).
+    n_features : int
+        Dimension of the penultimate features.
+    alpha, upper, tau : float, default=0.5, 1.0, 0.1
+        Parameters of :class:`ImpRelaxLoss`.
+    center_alpha, center_upper, center_tau : float, default=0.5, 1.0, 1.0
+        Parameters of :class:`RelaxedCenterLoss`.
+    center_weight : float, default=1.0
+        Weight ``lambda`` of the center term.
+
+    Attributes
+    ----------
+    relax : ImpRelaxLoss
+        The logit part.
+    center : RelaxedCenterLoss
+        The feature part; ``center.centers`` are the only parameters.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skprivacy.defense import CRLLoss
+    >>> loss = CRLLoss(n_classes=2, n_features=3, alpha=0.3, center_weight=0.5)
+    >>> logits, features = torch.zeros(4, 2), torch.ones(4, 3)
+    >>> value, terms = loss(logits, features, torch.tensor([0, 1, 0, 1]), epoch=1,
+    ...                     return_terms=True)
+    >>> sorted(terms)
+    ['irl_branch', 'irl_ce', 'rcl_branch', 'rcl_dist']
+    """
+
+    def __init__(
+        self,
+        n_classes: int,
+        n_features: int,
+        alpha: float = 0.5,
+        upper: float = 1.0,
+        tau: float = 0.1,
+        center_alpha: float = 0.5,
+        center_upper: float = 1.0,
+        center_tau: float = 1.0,
+        center_weight: float = 1.0,
+    ):
+        super().__init__()
+        if n_classes < 2:
+            raise ValueError(f"CRL needs at least 2 classes; got {n_classes}.")
+        if not center_weight >= 0:
+            raise ValueError(
+                f"center_weight must be non-negative; got {center_weight}."
+            )
+        self.relax = ImpRelaxLoss(alpha=alpha, upper=upper, tau=tau)
+        self.center = RelaxedCenterLoss(
+            n_classes,
+            n_features,
+            alpha=center_alpha,
+            upper=center_upper,
+            tau=center_tau,
+        )
+        self.center_weight = center_weight
+
+    def forward(self, logits, features, target, epoch: int, return_terms: bool = False):
+        """Loss of one batch.
+
+        Parameters
+        ----------
+        logits : torch.Tensor of shape (n_samples, n_classes)
+            Raw logits.
+        features : torch.Tensor of shape (n_samples, n_features)
+            Penultimate features (ignored when ``center_weight == 0``).
+        target : torch.Tensor of shape (n_samples,)
+            Integer class indices.
+        epoch : int
+            The 1-based epoch.
+        return_terms : bool, default=False
+            Also return the terms of both parts (see their ``forward``).
+
+        Returns
+        -------
+        loss : torch.Tensor (scalar)
+        terms : dict, only if ``return_terms``
+        """
+        loss, terms = self.relax(logits, target, epoch, return_terms=True)
+        if self.center_weight:
+            center_loss, center_terms = self.center(
+                logits, features, target, epoch, return_terms=True
+            )
+            loss = loss + self.center_weight * center_loss
+            terms.update(center_terms)
+        if return_terms:
+            return loss, terms
+        return loss

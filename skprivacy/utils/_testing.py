@@ -15,7 +15,11 @@ from __future__ import annotations
 from sklearn.base import clone
 
 # Class name -> list of fast, converging constructor parameters (one instance each).
-INIT_PARAMS: dict[str, list[dict]] = {}
+INIT_PARAMS: dict[str, list[dict]] = {
+    # A large epsilon keeps the accuracy checks passing (flip rate (k-1)/(e^8+k-1)
+    # < 1e-3) while still running the flipping code; tests/defense covers small ones.
+    "RandomizedResponseClassifier": [{"epsilon": 8.0, "random_state": 0}],
+}
 
 # Class name -> {check name: why it fails and why that is acceptable}.
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {}

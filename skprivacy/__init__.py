@@ -9,4 +9,7 @@ measure leakage with membership-inference attacks, all as scikit-learn estimator
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
+from skprivacy.audit import AttributeInferenceAttack
+from skprivacy.defense import RandomizedResponseClassifier
+
+__all__ = ["AttributeInferenceAttack", "RandomizedResponseClassifier", "__version__"]

@@ -462,7 +462,8 @@ class AttributeInferenceAttack(BaseEstimator):
         guess : ndarray of shape (n_samples,)
             A grid value (continuous attribute) or a category.
         """
-        return self.values_[_tie_middle(self.posterior(X, released))]
+        best = _tie_middle(self.posterior(X, released))
+        return self.values_[best]
 
     def _truth_codes(self, X):
         column = self._column(X)

@@ -134,7 +134,7 @@ class RandomizedResponseClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
 
     _parameter_constraints: ClassVar[dict] = {
         "estimator": [HasMethods(["fit", "predict"]), None],
-        "epsilon": [Interval(numbers.Real, 0, None, closed="neither")],
+        "epsilon": [Interval(numbers.Real, 0, None, closed="right")],  # (0, inf]
         "random_state": ["random_state"],
     }
 
@@ -199,10 +199,7 @@ class RandomizedResponseClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
         if k == 1 or self.keep_proba_ == 1.0:
             return labels
         index = np.searchsorted(self.classes_, labels)
-        if hasattr(X, "iloc") or hasattr(X, "toarray"):
-            rows = X.toarray() if hasattr(X, "toarray") else X
-        else:
-            rows = np.asarray(X)
+        rows = X.toarray() if hasattr(X, "toarray") else X
         u = _row_uniforms(rows, self.seed_, 2)
         flip = u[:, 0] >= self.keep_proba_
         # A flipped label is one of the k - 1 other classes, uniformly.

@@ -195,10 +195,18 @@ class RandomizedResponseClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
         # a DataFrame by column name); this checks the feature names and count.
         labels = np.asarray(self.estimator_.predict(X))
         validate_data(self, X, skip_check_array=True, reset=False)
+        # Hash lookup: works for any label type, and flags labels outside classes_.
+        index = pd.Index(self.classes_).get_indexer(labels)
+        if np.any(index < 0):
+            raise ValueError(
+                f"The wrapped estimator returned labels outside classes_ (e.g. "
+                f"{labels[index < 0][0]!r}, an abstain label?); randomized response "
+                "releases one of classes_, so wrap a model whose predict does not "
+                "abstain."
+            )
         k = len(self.classes_)
         if k == 1 or self.keep_proba_ == 1.0:
             return labels
-        index = np.searchsorted(self.classes_, labels)
         rows = X.toarray() if hasattr(X, "toarray") else X
         u = _row_uniforms(rows, self.seed_, 2)
         flip = u[:, 0] >= self.keep_proba_

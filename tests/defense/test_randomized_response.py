@@ -124,6 +124,18 @@ def test_wraps_a_pipeline_on_a_dataframe_with_strings():
     assert list(rr.feature_names_in_) == ["sex", "x"]
 
 
+def test_abstaining_model_is_refused(X):
+    class Abstaining(Digitize):
+        def predict(self, X):
+            out = super().predict(X).astype(object)
+            out[np.abs(np.asarray(X)[:, 0]) < 0.1] = -1
+            return out
+
+    rr = RandomizedResponseClassifier(Abstaining(), random_state=0).fit(X[:5], None)
+    with pytest.raises(ValueError, match=r"labels outside classes_.*-1"):
+        rr.predict(X)
+
+
 @pytest.mark.parametrize(
     "params, match",
     [

@@ -20,6 +20,7 @@ from skprivacy.certify import attribute_grid, attribute_response
 from skprivacy.utils._sklearn_compat import (
     Interval,
     StrOptions,
+    validate_data,
     validate_parameter_constraints,
 )
 
@@ -34,6 +35,21 @@ def _tie_middle(scores: np.ndarray) -> np.ndarray:
     tied = scores >= best - 1e-12 * np.abs(best)
     rank = (tied.sum(axis=1) - 1) // 2
     return np.argmax(np.cumsum(tied, axis=1) > rank[:, None], axis=1)
+
+
+def _same_label(released: np.ndarray, response: np.ndarray) -> np.ndarray:
+    """Elementwise ``response[i, j] == released[i]`` for any label tokens.
+
+    Numbers and strings compare directly; a release mixing class labels with an
+    abstain token of another type is compared as hashable Python values.
+    """
+    kinds = {released.dtype.kind, response.dtype.kind}
+    if kinds <= set("biuf") or kinds <= set("US"):
+        return response == released[:, None]
+    n = released.shape[0]
+    tokens = np.concatenate([released.astype(object), response.astype(object).ravel()])
+    codes, _ = pd.factorize(tokens, use_na_sentinel=False)
+    return codes[n:].reshape(response.shape) == codes[:n, None]
 
 
 def _clopper_pearson(k: int, n: int, level: float) -> tuple[float, float]:
@@ -168,7 +184,7 @@ class AttributeInferenceAttack(BaseEstimator):
         "estimator": "no_validation",
         "feature": [Interval(numbers.Integral, None, None, closed="neither"), str],
         "categorical": ["boolean"],
-        "domain": [tuple, list, None],
+        "domain": ["array-like", None],
         "bins": [Interval(numbers.Integral, 1, None, closed="left"), "array-like"],
         "prior": [StrOptions({"empirical", "uniform"}), "array-like"],
         "method": [StrOptions({"label", "confidence"})],
@@ -291,30 +307,9 @@ class AttributeInferenceAttack(BaseEstimator):
                 )
         if X.shape[0] == 0:
             raise ValueError("X has no rows.")
-        names = (
-            np.asarray(X.columns, dtype=object)
-            if isinstance(X, pd.DataFrame)
-            and all(isinstance(c, str) for c in X.columns)
-            else None
-        )
-        if reset:
-            self.n_features_in_ = X.shape[1]
-            if names is not None:
-                self.feature_names_in_ = names
-            elif hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-            return X
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
-        fitted_names = getattr(self, "feature_names_in_", None)
-        if fitted_names is not None and names is not None:
-            if not np.array_equal(names, fitted_names):
-                raise ValueError(
-                    "The feature names of X differ from those seen in fit."
-                )
+        # Feature count and names are checked as sklearn does; the values are left
+        # to the target model, which may take strings or a DataFrame by name.
+        validate_data(self, X, skip_check_array=True, reset=reset)
         return X
 
     def _index(self, X) -> int:
@@ -391,23 +386,31 @@ class AttributeInferenceAttack(BaseEstimator):
         return released
 
     def _log_likelihood(self, X, released) -> np.ndarray:
+        """``log L(v)`` per target and candidate, from chunks of queries."""
         values = self._query_values()
-        response = attribute_response(
-            self.estimator,
-            X,
-            self.feature_index_,
-            values,
-            response_method=self._response_method(),
-            batch_size=self.batch_size,
-        )
         n, m = X.shape[0], self.values_.size
-        q = 1 if self.categorical else self.n_queries
-        if self.method == "label":
-            tokens = np.concatenate(
-                [released.astype(object), response.astype(object).ravel()]
+        q = values.size // m
+        log_lik = np.empty((n, m))
+        # Row chunks of about batch_size queries bound memory whatever n is.
+        step = max(1, self.batch_size // values.size)
+        for start in range(0, n, step):
+            rows = slice(start, min(start + step, n))
+            chunk = X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
+            response = attribute_response(
+                self.estimator,
+                chunk,
+                self.feature_index_,
+                values,
+                response_method=self._response_method(),
+                batch_size=self.batch_size,
             )
-            codes, _ = pd.factorize(tokens, use_na_sentinel=False)
-            match = codes[n:].reshape(n, m, q) == codes[:n, None, None]
+            log_lik[rows] = self._chunk_log_likelihood(response, released[rows], q)
+        return log_lik
+
+    def _chunk_log_likelihood(self, response, released, q) -> np.ndarray:
+        n = released.shape[0]
+        if self.method == "label":
+            match = _same_label(released, response).reshape(n, -1, q)
             with np.errstate(divide="ignore"):
                 return np.log(match.mean(axis=2))
         if response.ndim != 3 or response.shape[2] != released.shape[1]:
@@ -416,7 +419,7 @@ class AttributeInferenceAttack(BaseEstimator):
                 "disagree on the number of classes."
             )
         distance = np.abs(response - released[:, None, :]).sum(axis=2)
-        log_kernel = (-distance / self.bandwidth).reshape(n, m, q)
+        log_kernel = (-distance / self.bandwidth).reshape(n, -1, q)
         return logsumexp(log_kernel, axis=2) - np.log(q)
 
     def posterior(self, X, released=None) -> np.ndarray:

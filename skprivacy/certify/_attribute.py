@@ -230,15 +230,24 @@ def attribute_response(
 def _same_token(released: np.ndarray, response: np.ndarray) -> np.ndarray:
     """Elementwise ``response[i, j] == released[i]`` for any label tokens.
 
-    Labels are compared as hashable Python values, so a release mixing class
-    labels with an abstain token of another type compares correctly.
+    Numbers compare with numbers and strings with strings directly; anything else
+    (a release mixing class labels with an abstain token of another type) is
+    compared as hashable Python values.
     """
-    n, m = response.shape
-    tokens = np.concatenate(
-        [np.asarray(released, dtype=object), response.astype(object).ravel()]
-    )
+    kinds = {released.dtype.kind, response.dtype.kind}
+    if kinds <= set("biuf") or kinds <= set("US"):
+        return response == released[:, None]
+    n = released.shape[0]
+    tokens = np.concatenate([released.astype(object), response.astype(object).ravel()])
     codes, _ = pd.factorize(tokens, use_na_sentinel=False)
-    return codes[n:].reshape(n, m) == codes[:n, None]
+    return codes[n:].reshape(response.shape) == codes[:n, None]
+
+
+def _row_chunks(n_samples: int, queries_per_row: int, batch_size: int):
+    """Row slices whose queries fill about one ``batch_size`` block each."""
+    step = max(1, batch_size // queries_per_row)
+    for start in range(0, n_samples, step):
+        yield slice(start, min(start + step, n_samples))
 
 
 def compatible_intervals(
@@ -353,8 +362,14 @@ def compatible_intervals(
                 f"released must have shape ({X.shape[0]},), one output per row; "
                 f"got {released.shape}."
             )
-    response = attribute_response(estimator, X, index, values, batch_size=batch_size)
-    compatible = _same_token(released, response)
+    # Row chunks bound the memory of the responses whatever n_samples is.
+    compatible = np.empty((X.shape[0], values.size), dtype=bool)
+    for rows in _row_chunks(X.shape[0], values.size, batch_size):
+        chunk = X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
+        response = attribute_response(
+            estimator, chunk, index, values, batch_size=batch_size
+        )
+        compatible[rows] = _same_token(released[rows], response)
 
     widths = np.diff(edges)
     measure = compatible @ widths

@@ -179,6 +179,18 @@ def test_abstention_is_an_observation():
     np.testing.assert_allclose(ci.precision, [1 / 13, 1 / 4, 1 / 4, 1 / 18])
 
 
+def test_chunking_does_not_change_the_result(linear_task):
+    rec, model = linear_task
+    X = rec.data[:50]
+    full = compatible_intervals(model, X, 0, domain=DOMAIN, grid=35)
+    chunked = compatible_intervals(model, X, 0, domain=DOMAIN, grid=35, batch_size=40)
+    np.testing.assert_array_equal(chunked.compatible, full.compatible)
+    abstain = compatible_intervals(
+        BandAbstainer(), X, 0, domain=DOMAIN, grid=35, batch_size=1
+    )
+    assert abstain.compatible.any(axis=1).all()
+
+
 def test_released_can_be_given_and_empty_sets_are_handled():
     X = np.column_stack([np.array([20.0, 45.0]), np.zeros(2)])
     ci = compatible_intervals(Constant(), X, 0, domain=DOMAIN, released=[0, 7])

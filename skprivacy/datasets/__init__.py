@@ -1,9 +1,17 @@
-"""Real tabular datasets with their sensitive attributes, and preprocessing recipes."""
+"""Tabular datasets with their sensitive attributes, and preprocessing recipes."""
 
 # Authors: The skprivacy developers
 # SPDX-License-Identifier: BSD-3-Clause
 
 from skprivacy.datasets._base import load_adult, load_german_credit
+from skprivacy.datasets._movielens import load_movielens_100k
 from skprivacy.datasets._preprocessing import make_preprocessor
+from skprivacy.datasets._recommendation import make_recommendation
 
-__all__ = ["load_adult", "load_german_credit", "make_preprocessor"]
+__all__ = [
+    "load_adult",
+    "load_german_credit",
+    "load_movielens_100k",
+    "make_preprocessor",
+    "make_recommendation",
+]

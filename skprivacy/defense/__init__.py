@@ -1,7 +1,9 @@
-"""Training-time defenses against membership inference.
+"""Training-time and release-time defenses against privacy attacks.
 
 :class:`CRLClassifier` trains a skorch network with Center-based Relaxed
 Learning (Fang & Kim, UAI 2024); its losses are usable on their own.
+:class:`RandomizedResponseClassifier` releases labels through k-ary randomized
+response, a local differential-privacy baseline.
 """
 
 # Authors: The skprivacy developers
@@ -16,11 +18,13 @@ from skprivacy.defense._losses import (
     tau_normalize,
 )
 from skprivacy.defense._modules import TabularMLP
+from skprivacy.defense._randomized_response import RandomizedResponseClassifier
 
 __all__ = [
     "CRLClassifier",
     "CRLLoss",
     "ImpRelaxLoss",
+    "RandomizedResponseClassifier",
     "RelaxedCenterLoss",
     "TabularMLP",
     "normalized_ce_floor",

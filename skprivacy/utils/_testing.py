@@ -29,6 +29,9 @@ INIT_PARAMS: dict[str, list[dict]] = {
             "batch_size": 32,
         },
     ],
+    # A large epsilon keeps the accuracy checks passing (flip rate (k-1)/(e^8+k-1)
+    # < 1e-3) while still running the flipping code; tests/defense covers small ones.
+    "RandomizedResponseClassifier": [{"epsilon": 8.0, "random_state": 0}],
 }
 
 # Class name -> {check name: why it fails and why that is acceptable}.
@@ -46,7 +49,15 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
 }
 
 # Class name -> why sklearn's common checks cannot apply to it.
-EXEMPT_FROM_COMMON_CHECKS: dict[str, str] = {}
+EXEMPT_FROM_COMMON_CHECKS: dict[str, str] = {
+    "AttributeInferenceAttack": (
+        "An attack, not a learner: `estimator` is an already fitted target queried "
+        "as a black box, `fit` only learns the adversary's prior, and "
+        "`infer`/`posterior`/`score`/`evaluate` take the observed releases as their "
+        "second argument instead of a target y. Its API (clone, get/set_params, "
+        "pickling, reproducibility, errors) is tested in tests/audit/test_inversion.py."
+    ),
+}
 
 
 def construct_instances(estimator_class) -> list:

@@ -1,0 +1,402 @@
+"""Attribute-level views of a release: response curves and compatible intervals.
+
+Robust attribute privacy (Jin et al., 2026) asks what a released output says
+about one sensitive attribute when the adversary knows every other feature. The
+functions here answer it for any fitted model through black-box ``predict``: the
+release is an observed token (a class label, or the abstain label of a smoothed
+release), and the values of the attribute that reproduce it form the compatible
+set.
+"""
+
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import Bunch
+
+_RESPONSE_METHODS = ("predict", "predict_proba")
+
+
+def attribute_grid(domain, grid=50) -> tuple[np.ndarray, np.ndarray]:
+    """Grid values of a continuous attribute and the cells they stand for.
+
+    Each grid value ``g_i`` represents the cell of the domain closest to it (its
+    Voronoi cell, clipped to the domain): the cells' edges are the domain's bounds
+    and the midpoints between neighbouring grid values. Measures of sets of grid
+    values are sums of cell widths, so they are in the attribute's raw units and
+    the whole grid measures ``high - low``.
+
+    Parameters
+    ----------
+    domain : tuple of float
+        ``(low, high)`` with ``low < high``: the values the attribute can take.
+    grid : int or array-like of float, default=50
+        An int ``m`` gives ``m`` equal cells and their centres; an array gives
+        the grid values themselves (strictly increasing, inside ``domain``).
+
+    Returns
+    -------
+    values : ndarray of shape (m,)
+        The grid values.
+    edges : ndarray of shape (m + 1,)
+        Cell ``i`` is ``[edges[i], edges[i + 1]]``.
+
+    Examples
+    --------
+    >>> from skprivacy.certify import attribute_grid
+    >>> values, edges = attribute_grid((0.0, 10.0), grid=5)
+    >>> values.tolist(), edges.tolist()
+    ([1.0, 3.0, 5.0, 7.0, 9.0], [0.0, 2.0, 4.0, 6.0, 8.0, 10.0])
+    >>> attribute_grid((0.0, 10.0), grid=[1.0, 2.0, 8.0])[1].tolist()
+    [0.0, 1.5, 5.0, 10.0]
+    """
+    low, high = _check_domain(domain)
+    if isinstance(grid, numbers.Integral) and not isinstance(grid, bool):
+        if grid < 1:
+            raise ValueError(f"grid must be at least 1 value, got {grid}.")
+        edges = np.linspace(low, high, int(grid) + 1)
+        return (edges[:-1] + edges[1:]) / 2, edges
+    try:
+        values = np.asarray(grid, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"grid must be an int or an array of floats, got {grid!r}."
+        ) from exc
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError("grid must be a non-empty 1-d array of values.")
+    if not np.all(np.isfinite(values)):
+        raise ValueError("grid values must be finite.")
+    if np.any(np.diff(values) <= 0):
+        raise ValueError("grid values must be strictly increasing.")
+    if values[0] < low or values[-1] > high:
+        raise ValueError(
+            f"grid values must lie inside the domain [{low}, {high}]; got values "
+            f"from {values[0]} to {values[-1]}."
+        )
+    edges = np.concatenate([[low], (values[:-1] + values[1:]) / 2, [high]])
+    return values, edges
+
+
+def _check_domain(domain) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in domain)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(
+            f"domain must be a pair (low, high) of numbers, got {domain!r}."
+        ) from exc
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ValueError(f"domain must be finite, got {domain!r}.")
+    if not low < high:
+        raise ValueError(f"domain is empty: it needs low < high, got {domain!r}.")
+    return low, high
+
+
+def _check_X(X):
+    if hasattr(X, "toarray"):
+        raise TypeError("Sparse X is not supported: pass a dense array or DataFrame.")
+    if isinstance(X, pd.DataFrame):
+        return X
+    X = np.asarray(X)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-d (n_samples, n_features), got shape {X.shape}.")
+    return X
+
+
+def _feature_index(X, feature) -> int:
+    """The column position of ``feature`` (a position, or a name for DataFrames)."""
+    n_features = X.shape[1]
+    if isinstance(feature, numbers.Integral) and not isinstance(feature, bool):
+        if not -n_features <= feature < n_features:
+            raise ValueError(
+                f"feature index {feature} is out of range for X with {n_features} "
+                "features."
+            )
+        return int(feature) % n_features
+    if isinstance(X, pd.DataFrame):
+        columns = list(X.columns)
+        if feature not in columns:
+            raise ValueError(f"feature {feature!r} is not a column of X: {columns}.")
+        return columns.index(feature)
+    raise TypeError(
+        f"feature must be an int position (or a column name when X is a "
+        f"DataFrame), got {feature!r}."
+    )
+
+
+def _column(X, index: int) -> np.ndarray:
+    return X.iloc[:, index].to_numpy() if isinstance(X, pd.DataFrame) else X[:, index]
+
+
+def _check_response_method(estimator, response_method: str):
+    if response_method not in _RESPONSE_METHODS:
+        raise ValueError(
+            f"response_method must be one of {_RESPONSE_METHODS}, got "
+            f"{response_method!r}."
+        )
+    method = getattr(estimator, response_method, None)
+    if not callable(method):
+        raise TypeError(
+            f"The estimator {type(estimator).__name__} has no {response_method} "
+            "method; the released outputs are read through it."
+        )
+    return method
+
+
+def attribute_response(
+    estimator,
+    X,
+    feature,
+    values,
+    *,
+    response_method: str = "predict",
+    batch_size: int = 65536,
+) -> np.ndarray:
+    """The release of each row with one attribute set to each of ``values``.
+
+    Row ``i`` is queried with column ``feature`` replaced by ``values[j]`` and the
+    other features held fixed, for every ``j`` (an individual conditional
+    expectation curve of the release). All ``n_samples * len(values)`` queries go
+    through a few calls of the estimator's method on blocks of at most
+    ``batch_size`` rows spanning many input rows.
+
+    Parameters
+    ----------
+    estimator : object
+        Fitted model with the method ``response_method``; only that method is
+        called (black-box access). A release that can abstain may return labels
+        outside ``classes_``: they are returned as observed.
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        The rows; the content of column ``feature`` is ignored.
+    feature : int or str
+        Column of the attribute: a position, or a name when ``X`` is a DataFrame.
+    values : array-like of shape (n_values,)
+        The values given to the attribute.
+    response_method : {"predict", "predict_proba"}, default="predict"
+        Which release is queried.
+    batch_size : int, default=65536
+        Maximum number of query rows per call of the estimator.
+
+    Returns
+    -------
+    response : ndarray of shape (n_samples, n_values) or \
+            (n_samples, n_values, n_classes)
+        ``response[i, j]`` is the release of row ``i`` with the attribute set to
+        ``values[j]`` (a label, or a probability vector).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.tree import DecisionTreeClassifier
+    >>> from skprivacy.certify import attribute_response
+    >>> X = np.array([[20.0, 1.0], [35.0, 1.0]])
+    >>> model = DecisionTreeClassifier().fit(X, [0, 1])
+    >>> attribute_response(model, X, 0, [18.0, 25.0, 40.0]).tolist()
+    [[0, 0, 1], [0, 0, 1]]
+    """
+    method = _check_response_method(estimator, response_method)
+    X = _check_X(X)
+    index = _feature_index(X, feature)
+    values = np.asarray(values)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError("values must be a non-empty 1-d array.")
+    if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
+    n_samples, n_values = X.shape[0], values.size
+    rows_per_block = max(1, batch_size // n_values)
+    if not isinstance(X, pd.DataFrame) and X.dtype != object:
+        X = X.astype(np.result_type(X.dtype, values.dtype), copy=False)
+    blocks = []
+    for start in range(0, n_samples, rows_per_block):
+        stop = min(start + rows_per_block, n_samples)
+        repeat = np.repeat(np.arange(start, stop), n_values)
+        column = np.tile(values, stop - start)
+        if isinstance(X, pd.DataFrame):
+            block = X.iloc[repeat].reset_index(drop=True)
+            # Replacing the whole column lets its dtype follow the values.
+            block[X.columns[index]] = column
+        else:
+            block = X[repeat]
+            block[:, index] = column
+        blocks.append(np.asarray(method(block)))
+    response = np.concatenate(blocks, axis=0)
+    return response.reshape(n_samples, n_values, *response.shape[1:])
+
+
+def _same_token(released: np.ndarray, response: np.ndarray) -> np.ndarray:
+    """Elementwise ``response[i, j] == released[i]`` for any label tokens.
+
+    Numbers compare with numbers and strings with strings directly; anything else
+    (a release mixing class labels with an abstain token of another type) is
+    compared as hashable Python values.
+    """
+    kinds = {released.dtype.kind, response.dtype.kind}
+    if kinds <= set("biuf") or kinds <= set("US"):
+        return response == released[:, None]
+    n = released.shape[0]
+    tokens = np.concatenate([released.astype(object), response.astype(object).ravel()])
+    codes, _ = pd.factorize(tokens, use_na_sentinel=False)
+    return codes[n:].reshape(response.shape) == codes[:n, None]
+
+
+def _row_chunks(n_samples: int, queries_per_row: int, batch_size: int):
+    """Row slices whose queries fill about one ``batch_size`` block each."""
+    step = max(1, batch_size // queries_per_row)
+    for start in range(0, n_samples, step):
+        yield slice(start, min(start + step, n_samples))
+
+
+def compatible_intervals(
+    estimator,
+    X,
+    feature,
+    *,
+    domain,
+    grid=50,
+    released=None,
+    batch_size: int = 65536,
+) -> Bunch:
+    """Sensitive-attribute values compatible with each row's released label.
+
+    For row ``x`` with released output ``o`` (by default ``estimator.predict(x)``)
+    and the other features held fixed, the *compatible set* is
+
+        ``C(x) = {g in grid : M(x_{-s}, g) = o}``,
+
+    where ``M`` is the estimator's ``predict`` and ``s`` the sensitive column.
+    Abstention is an observation like any label: an abstaining release is
+    compatible with the values where the release abstains too (those near the
+    decision boundary). Each grid value stands for its cell of the domain (see
+    :func:`attribute_grid`); with ``w(g)`` the cell width:
+
+    * **measure** ``|C(x)| = sum of w(g) over C(x)``: the total length of values
+      the release cannot tell apart, in raw units (``high - low`` when the release
+      says nothing, one cell at best for the adversary);
+    * **hull** ``[lower, upper]``: from the left edge of the first compatible cell
+      to the right edge of the last; ``hull_length = upper - lower`` (at least
+      the measure; equal when ``C(x)`` is one interval);
+    * **precision** ``w(true cell) / |C(x)|`` when the cell holding the row's true
+      value is compatible, else 0: the chance that a uniform guess over the
+      compatible set falls in the true cell (attribute-inference precision).
+
+    An empty compatible set (possible when the release differs at every grid
+    value, e.g. a randomized release) has measure 0, hull ``(nan, nan)``, hull
+    length 0 and precision 0. Summaries are medians over rows for the measure
+    and hull length, and the mean for precision. A release that widens these sets
+    hides the attribute better (robust attribute privacy, Jin et al., 2026).
+
+    Parameters
+    ----------
+    estimator : object
+        Fitted model with ``predict`` (any classifier; a smoothed release that
+        abstains works as is). Only ``predict`` is called.
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        The rows, with their true value of the sensitive attribute (used for the
+        default release and for precision).
+    feature : int or str
+        Column of the sensitive attribute (a name when ``X`` is a DataFrame). Its
+        values must be numbers inside ``domain``.
+    domain : tuple of float
+        ``(low, high)``, the attribute's possible values.
+    grid : int or array-like of float, default=50
+        Grid over ``domain``; see :func:`attribute_grid`.
+    released : array-like of shape (n_samples,), default=None
+        The observed outputs; ``None`` means ``estimator.predict(X)``.
+    batch_size : int, default=65536
+        Maximum number of query rows per call of ``predict``.
+
+    Returns
+    -------
+    result : :class:`~sklearn.utils.Bunch`
+        With ``grid``, ``edges``, ``released``, ``compatible`` (bool array of
+        shape (n_samples, n_grid)), ``measure``, ``lower``, ``upper``,
+        ``hull_length``, ``precision`` (arrays of shape (n_samples,)), and the
+        summaries ``median_measure``, ``median_hull_length``, ``mean_precision``.
+
+    See Also
+    --------
+    attribute_response : The release over the grid, which this function compares.
+    skprivacy.audit.AttributeInferenceAttack : An adversary exploiting the same
+        queries with a prior.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skprivacy.certify import compatible_intervals
+    >>> from skprivacy.datasets import make_recommendation
+    >>> rec = make_recommendation(n_samples=300, random_state=0)
+    >>> model = LogisticRegression().fit(rec.data, rec.target)
+    >>> ci = compatible_intervals(
+    ...     model, rec.data[:5], 0, domain=rec.sensitive_domain
+    ... )
+    >>> ci.compatible.shape, bool(ci.median_measure < 35.0)
+    ((5, 50), True)
+    """
+    values, edges = attribute_grid(domain, grid)
+    X = _check_X(X)
+    index = _feature_index(X, feature)
+    try:
+        truth = np.asarray(_column(X, index), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            "The sensitive feature must be numeric (continuous) for compatible "
+            "intervals; categorical attributes are out of scope here (the "
+            "attribute-inference attack still measures them)."
+        ) from exc
+    outside = ~((truth >= edges[0]) & (truth <= edges[-1]))
+    if outside.any():
+        raise ValueError(
+            f"{int(outside.sum())} row(s) have a sensitive value outside the domain "
+            f"[{edges[0]}, {edges[-1]}] (or NaN), e.g. {truth[outside][0]}."
+        )
+    if released is None:
+        released = np.asarray(_check_response_method(estimator, "predict")(X))
+    else:
+        released = np.asarray(released)
+        if released.shape != (X.shape[0],):
+            raise ValueError(
+                f"released must have shape ({X.shape[0]},), one output per row; "
+                f"got {released.shape}."
+            )
+    # Row chunks bound the memory of the responses whatever n_samples is.
+    compatible = np.empty((X.shape[0], values.size), dtype=bool)
+    for rows in _row_chunks(X.shape[0], values.size, batch_size):
+        chunk = X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
+        response = attribute_response(
+            estimator, chunk, index, values, batch_size=batch_size
+        )
+        compatible[rows] = _same_token(released[rows], response)
+
+    widths = np.diff(edges)
+    measure = compatible @ widths
+    any_compatible = compatible.any(axis=1)
+    first = np.argmax(compatible, axis=1)
+    last = compatible.shape[1] - 1 - np.argmax(compatible[:, ::-1], axis=1)
+    lower = np.where(any_compatible, edges[first], np.nan)
+    upper = np.where(any_compatible, edges[last + 1], np.nan)
+    hull_length = np.where(any_compatible, upper - lower, 0.0)
+    true_cell = np.clip(
+        np.searchsorted(edges, truth, side="right") - 1, 0, values.size - 1
+    )
+    rows = np.arange(X.shape[0])
+    hit = compatible[rows, true_cell]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(hit, widths[true_cell] / measure, 0.0)
+    return Bunch(
+        grid=values,
+        edges=edges,
+        released=released,
+        compatible=compatible,
+        measure=measure,
+        lower=lower,
+        upper=upper,
+        hull_length=hull_length,
+        precision=precision,
+        median_measure=float(np.median(measure)),
+        median_hull_length=float(np.median(hull_length)),
+        mean_precision=float(np.mean(precision)),
+    )

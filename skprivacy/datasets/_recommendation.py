@@ -1,0 +1,208 @@
+"""A controlled synthetic recommendation task driven by a sensitive attribute."""
+
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr, ndtri
+from sklearn.utils import Bunch
+
+from skprivacy.utils import spawn_generators
+
+_DESCR = """\
+Synthetic recommendation task (``make_recommendation``)
+-------------------------------------------------------
+
+A treatment is recommended mainly because a sensitive continuous attribute (think
+of body-mass index, column ``bmi``) exceeds a threshold, in the spirit of the
+controlled task of Jin et al., "Robust Privacy: Inference-Time Privacy through
+Certified Robustness" (2026): a released recommendation then says something about
+the sensitive value, and attribute-privacy tools can measure how much.
+
+Generative model (all draws from ``random_state``):
+
+* ``bmi`` ~ Normal(sensitive_mean, sensitive_std) truncated to ``domain``;
+* ``x1 .. x{d-1}`` ~ Normal(0, 1), independent of ``bmi`` and of each other;
+* latent score ``z = (bmi - threshold) / sensitive_std + other_weight * x @ coef
+  + noise * e`` with ``coef`` a random unit vector and ``e`` ~ Normal(0, 1);
+* target ``y = 1[z > 0]`` ("recommended"). ``threshold`` is set so that a
+  fraction ``positive_rate`` of the sample is positive.
+
+With ``other_weight = noise = 0`` the target is exactly ``bmi > threshold``.
+"""
+
+
+def _check_real(name, value, low, high=None, *, low_open=False):
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a real number, got {value!r}.")
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value!r}.")
+    too_low = value <= low if low_open else value < low
+    if too_low or (high is not None and value > high):
+        bound = f"({low}" if low_open else f"[{low}"
+        bound += f", {high}]" if high is not None else ", inf)"
+        raise ValueError(f"{name} must be in {bound}, got {value!r}.")
+
+
+def make_recommendation(
+    n_samples: int = 1000,
+    n_features: int = 6,
+    *,
+    sensitive_mean: float = 28.0,
+    sensitive_std: float = 6.0,
+    domain: tuple[float, float] = (15.0, 50.0),
+    other_weight: float = 0.3,
+    noise: float = 0.1,
+    positive_rate: float = 0.5,
+    as_frame: bool = False,
+    return_X_y: bool = False,
+    random_state=None,
+):
+    """Generate a recommendation task driven by a sensitive continuous attribute.
+
+    Column 0, ``bmi``, is the sensitive attribute (a body-mass index by default):
+    the target "recommend the treatment" is positive mainly when it exceeds a
+    threshold, so a released recommendation reveals something about it. The other
+    features, the label noise and the class balance are parameters. See
+    ``DESCR`` of the result for the generative model.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of rows.
+    n_features : int, default=6
+        Number of features, the sensitive one included (at least 1).
+    sensitive_mean, sensitive_std : float, default=28.0, 6.0
+        Mean and standard deviation of the normal law of ``bmi`` before it is
+        truncated to ``domain``.
+    domain : tuple of float, default=(15.0, 50.0)
+        ``(low, high)``: every ``bmi`` lies in this closed interval, the domain
+        that attribute-privacy metrics grid over.
+    other_weight : float, default=0.3
+        Weight of the other features in the latent score, relative to one
+        standard deviation of ``bmi``. 0 makes ``bmi`` the only driver.
+    noise : float, default=0.1
+        Standard deviation of the Gaussian noise of the latent score, in the same
+        units (label noise near the threshold).
+    positive_rate : float, default=0.5
+        Fraction of positive rows (class balance), in (0, 1).
+    as_frame : bool, default=False
+        If True, ``data`` is a DataFrame, ``target`` a Series and ``frame`` holds
+        both.
+    return_X_y : bool, default=False
+        If True, return ``(data, target)`` instead of a Bunch.
+    random_state : int, RandomState instance or None, default=None
+        Seeds every draw.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with attributes
+
+        data : ndarray of shape (n_samples, n_features) or DataFrame
+            Column 0 is ``bmi``, columns 1.. are ``x1``, ``x2``, ...
+        target : ndarray of int of shape (n_samples,) or Series
+            1 when the treatment is recommended, else 0.
+        frame : DataFrame or None
+            Data and target together, when ``as_frame=True``.
+        feature_names : list of str
+            ``["bmi", "x1", ...]``.
+        target_names : list of str
+            ``["not recommended", "recommended"]``.
+        sensitive_features : list of str
+            ``["bmi"]``.
+        sensitive_index : int
+            0, the column of ``bmi``.
+        sensitive_domain : tuple of float
+            ``domain``.
+        threshold : float
+            The ``bmi`` value at which the latent score is 0 when the other
+            features and the noise are 0.
+        coef : ndarray of shape (n_features - 1,)
+            Unit weights of the other features in the latent score.
+        DESCR : str
+            Description of the generative model.
+
+    (data, target) : tuple if ``return_X_y`` is True
+
+    Examples
+    --------
+    >>> from skprivacy.datasets import make_recommendation
+    >>> rec = make_recommendation(n_samples=500, random_state=0)
+    >>> rec.data.shape, rec.feature_names[:2], rec.sensitive_domain
+    ((500, 6), ['bmi', 'x1'], (15.0, 50.0))
+    >>> float(rec.target.mean())
+    0.5
+    >>> X, y = make_recommendation(n_samples=10, return_X_y=True, random_state=0)
+    >>> X.shape, y.shape
+    ((10, 6), (10,))
+    """
+    for name, value in [("n_samples", n_samples), ("n_features", n_features)]:
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+            raise TypeError(f"{name} must be an int, got {value!r}.")
+        if value < 1:
+            raise ValueError(f"{name} must be at least 1, got {value}.")
+    _check_real("sensitive_mean", sensitive_mean, -np.inf)
+    _check_real("sensitive_std", sensitive_std, 0, low_open=True)
+    _check_real("other_weight", other_weight, 0)
+    _check_real("noise", noise, 0)
+    _check_real("positive_rate", positive_rate, 0, low_open=True)
+    if positive_rate >= 1:
+        raise ValueError(f"positive_rate must be in (0, 1), got {positive_rate!r}.")
+    try:
+        low, high = (float(v) for v in domain)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"domain must be a pair (low, high), got {domain!r}.") from exc
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(
+            f"domain must be a finite interval with low < high, got {domain!r}."
+        )
+
+    rng_bmi, rng_other, rng_coef, rng_noise = spawn_generators(random_state, 4)
+    # Exact truncated normal by inverting the CDF on [Phi(a), Phi(b)].
+    a, b = ndtr((np.array([low, high]) - sensitive_mean) / sensitive_std)
+    if b - a < 1e-12:
+        raise ValueError(
+            f"domain {domain!r} has (almost) no mass under Normal({sensitive_mean}, "
+            f"{sensitive_std}); move it or widen sensitive_std."
+        )
+    u = rng_bmi.uniform(a, b, size=n_samples)
+    bmi = np.clip(sensitive_mean + sensitive_std * ndtri(u), low, high)
+    others = rng_other.standard_normal((n_samples, n_features - 1))
+    coef = rng_coef.standard_normal(n_features - 1)
+    if coef.size:
+        coef /= np.linalg.norm(coef)
+    z = bmi / sensitive_std + other_weight * (others @ coef)
+    z += noise * rng_noise.standard_normal(n_samples)
+    # Class balance: the latent threshold is the (1 - positive_rate) sample quantile.
+    cut = np.quantile(z, 1.0 - positive_rate)
+    target = (z > cut).astype(np.int64)
+    threshold = float(cut * sensitive_std)
+
+    data = np.column_stack([bmi, others])
+    feature_names = ["bmi"] + [f"x{j}" for j in range(1, n_features)]
+    frame = None
+    if as_frame:
+        data = pd.DataFrame(data, columns=feature_names)
+        target = pd.Series(target, name="recommended")
+        frame = data.assign(recommended=target.to_numpy())
+    if return_X_y:
+        return data, target
+    return Bunch(
+        data=data,
+        target=target,
+        frame=frame,
+        feature_names=feature_names,
+        target_names=["not recommended", "recommended"],
+        sensitive_features=["bmi"],
+        sensitive_index=0,
+        sensitive_domain=(low, high),
+        threshold=threshold,
+        coef=coef,
+        DESCR=_DESCR,
+    )

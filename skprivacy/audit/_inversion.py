@@ -142,7 +142,7 @@ class AttributeInferenceAttack(BaseEstimator):
         The prior probabilities of the candidates.
     n_features_in_ : int
         Number of features of the data given to ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``fit`` got a DataFrame.
 
     Notes

@@ -155,7 +155,7 @@ class CRLClassifier(NeuralNetClassifier):
         Class labels (any hashable type, strings included).
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during ``fit`` (only for string column names).
     module_ : torch.nn.Module
         The fitted network.

@@ -88,7 +88,7 @@ class RandomizedResponseClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
         The 64-bit seed fixed at fit.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
 
     Notes

@@ -71,7 +71,10 @@ class AttributeInferenceAttack(BaseEstimator):
 
         ``P(v | o, x_{-s}) ∝ prior(v) · L(v)``,
 
-    then guesses its maximum (MAP; ties go to the middle tied candidate):
+    then guesses its maximum (MAP; ties go to the middle tied candidate), or,
+    when success is judged within a ``tolerance``, the value whose tolerance
+    window holds the most posterior mass (the Bayes-optimal guess for that
+    criterion):
 
     * ``method="label"`` (label-only MAP; Fredrikson et al., 2014): ``L(v)`` is
       the fraction of the ``n_queries`` query points in ``v``'s bin whose
@@ -125,8 +128,8 @@ class AttributeInferenceAttack(BaseEstimator):
         probability vectors.
     tolerance : float, default=None
         A continuous guess succeeds within tolerance when ``|guess - true| <=
-        tolerance`` (raw units); ``score`` uses it when given, and the exact bin
-        otherwise.
+        tolerance`` (raw units); ``score`` and ``infer`` use it when given, and the
+        exact bin otherwise.
     batch_size : int, default=65536
         Maximum number of query rows per call of the target model.
 
@@ -450,8 +453,34 @@ class AttributeInferenceAttack(BaseEstimator):
         log_post -= logsumexp(log_post, axis=1, keepdims=True)
         return np.exp(log_post)
 
+    def _uses_tolerance(self) -> bool:
+        return not self.categorical and self.tolerance is not None
+
+    def _window_mass(self, posterior: np.ndarray) -> np.ndarray:
+        """Posterior mass of the candidates within ``tolerance`` of each candidate."""
+        v, tol = self.values_, self.tolerance
+        lo = np.searchsorted(v, v - tol * (1 + 1e-12), side="left")
+        hi = np.searchsorted(v, v + tol * (1 + 1e-12), side="right")
+        cumulative = np.concatenate(
+            [np.zeros((posterior.shape[0], 1)), np.cumsum(posterior, axis=1)], axis=1
+        )
+        return cumulative[:, hi] - cumulative[:, lo]
+
+    def _guesses(self, posterior: np.ndarray) -> dict:
+        """The Bayes-optimal guess for each success criterion."""
+        guesses = {"exact": _tie_middle(posterior)}
+        if self._uses_tolerance():
+            guesses["tolerance"] = _tie_middle(self._window_mass(posterior))
+        return guesses
+
     def infer(self, X, released=None) -> np.ndarray:
-        """Guess each target's sensitive value (the MAP candidate).
+        """Guess each target's sensitive value.
+
+        The guess maximises the posterior probability of success on the criterion
+        :meth:`score` uses: the most probable candidate (MAP), or, with a
+        ``tolerance``, the candidate whose window ``[v - tolerance, v +
+        tolerance]`` holds the most posterior mass (counting the candidates whose
+        values lie in it). Ties go to the middle tied candidate.
 
         Parameters
         ----------
@@ -465,8 +494,8 @@ class AttributeInferenceAttack(BaseEstimator):
         guess : ndarray of shape (n_samples,)
             A grid value (continuous attribute) or a category.
         """
-        best = _tie_middle(self.posterior(X, released))
-        return self.values_[best]
+        guesses = self._guesses(self.posterior(X, released))
+        return self.values_[guesses.get("tolerance", guesses["exact"])]
 
     def _truth_codes(self, X):
         column = self._column(X)
@@ -496,25 +525,27 @@ class AttributeInferenceAttack(BaseEstimator):
             ``success_rate_within_tolerance`` and
             ``prior_success_rate_within_tolerance``; ``advantage`` (success minus
             prior success, on the criterion ``score`` uses); and ``*_ci``
-            Clopper-Pearson intervals of every rate.
+            Clopper-Pearson intervals of every rate. Each rate is that of the
+            guess that is Bayes-optimal for its criterion (see :meth:`infer`),
+            for the attack and for the prior-only adversary alike.
         """
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
         truth, true_codes = self._truth_codes(X)
-        guess_codes = _tie_middle(self.posterior(X, released))
-        prior_code = _tie_middle(self.prior_[None, :])[0]
+        guess = self._guesses(self.posterior(X, released))
+        prior_guess = self._guesses(self.prior_[None, :])
         n = X.shape[0]
         hits = {
-            "success_rate": guess_codes == true_codes,
-            "prior_success_rate": true_codes == prior_code,
+            "success_rate": guess["exact"] == true_codes,
+            "prior_success_rate": prior_guess["exact"][0] == true_codes,
         }
-        if not self.categorical and self.tolerance is not None:
+        if self._uses_tolerance():
             tol = self.tolerance
             hits["success_rate_within_tolerance"] = (
-                np.abs(self.values_[guess_codes] - truth) <= tol
+                np.abs(self.values_[guess["tolerance"]] - truth) <= tol
             )
             hits["prior_success_rate_within_tolerance"] = (
-                np.abs(self.values_[prior_code] - truth) <= tol
+                np.abs(self.values_[prior_guess["tolerance"][0]] - truth) <= tol
             )
         report = Bunch(n_samples=n)
         for name, hit in hits.items():

@@ -122,10 +122,16 @@ class AttributeInferenceAttack(BaseEstimator):
         Which release the adversary observes.
     n_queries : int, default=1
         Query points per bin, evenly spaced inside it (continuous attributes;
-        categories get one query each).
-    bandwidth : float, default=0.05
+        categories get one query each). One point judges a whole bin by its centre;
+        several make ``L(v)`` account for the whole bin, which strengthens the
+        attack on probability releases and for the tolerance criterion, and is
+        needed to estimate the likelihood of a randomized release. The cost is
+        ``n_queries`` times the queries.
+    bandwidth : float, default=0.02
         Kernel bandwidth of ``method="confidence"``, in L1 distance between
-        probability vectors.
+        probability vectors: about the noise of the released probabilities (for
+        vote frequencies over ``n`` noisy samples, ``2 * sqrt(p (1 - p) / n)``);
+        for exact probabilities a smaller value is a stronger attack.
     tolerance : float, default=None
         A continuous guess succeeds within tolerance when ``|guess - true| <=
         tolerance`` (raw units); ``score`` and ``infer`` use it when given, and the
@@ -208,7 +214,7 @@ class AttributeInferenceAttack(BaseEstimator):
         prior="empirical",
         method="label",
         n_queries=1,
-        bandwidth=0.05,
+        bandwidth=0.02,
         tolerance=None,
         batch_size=65536,
     ):

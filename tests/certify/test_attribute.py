@@ -179,6 +179,26 @@ def test_abstention_is_an_observation():
     np.testing.assert_allclose(ci.precision, [1 / 13, 1 / 4, 1 / 4, 1 / 18])
 
 
+def test_dataframe_by_column_name_matches_the_array(linear_task):
+    rec = linear_task[0]
+    frame = pd.DataFrame(rec.data, columns=rec.feature_names)
+    by_name = make_pipeline(StandardScaler(), LogisticRegression()).fit(
+        frame, rec.target
+    )
+    by_index = make_pipeline(StandardScaler(), LogisticRegression()).fit(
+        rec.data, rec.target
+    )
+    named = compatible_intervals(
+        by_name, frame.iloc[:40], "bmi", domain=DOMAIN, batch_size=100
+    )
+    indexed = compatible_intervals(
+        by_index, rec.data[:40], 0, domain=DOMAIN, batch_size=100
+    )
+    np.testing.assert_array_equal(named.compatible, indexed.compatible)
+    np.testing.assert_array_equal(named.precision, indexed.precision)
+    assert 0 < named.median_measure < DOMAIN[1] - DOMAIN[0]
+
+
 def test_chunking_does_not_change_the_result(linear_task):
     rec, model = linear_task
     X = rec.data[:50]

@@ -283,3 +283,60 @@ def test_errors(targets):
         att.infer(targets[:, :2])
     with pytest.raises(ValueError, match="outside the domain"):
         att.evaluate(targets * 10)
+
+
+@pytest.fixture(scope="module")
+def correlated():
+    # x1 carries bmi: x1 = (bmi - 28) / 6 + 0.3 * noise, so imputation alone works.
+    X = make_recommendation(n_samples=3000, random_state=5).data.copy()
+    noise = np.random.default_rng(6).standard_normal(len(X))
+    X[:, 1] = (X[:, 0] - 28.0) / 6.0 + 0.3 * noise
+    return X
+
+
+def test_conditional_prior_is_the_imputation_baseline(correlated):
+    from sklearn.linear_model import LogisticRegression
+
+    X, aux = correlated[1000:], correlated[:1000]
+    imputer = LogisticRegression(C=10.0, max_iter=500)
+    blind = attack(Constant(), prior=imputer, tolerance=2.0).fit(aux)
+    assert blind.prior_estimator_ is not imputer
+    assert not hasattr(imputer, "classes_")  # the given classifier is not fitted
+    imputed = blind.evaluate(X)
+    # A release that says nothing adds nothing to imputation: identical guesses.
+    assert imputed.success_rate == imputed.prior_success_rate
+    assert imputed.advantage == 0.0
+    np.testing.assert_allclose(
+        blind.posterior(X), np.exp(blind._log_prior(X)), rtol=1e-12
+    )
+    marginal = attack(Constant(), tolerance=2.0).fit(aux).evaluate(X)
+    lo = imputed.prior_success_rate_within_tolerance_ci[0]
+    assert lo > marginal.prior_success_rate_within_tolerance_ci[1]
+    # Against a release that does leak, the gain over imputation is smaller than
+    # the gain over the marginal prior: part of the "leak" was correlation.
+    model = BMICategory().fit(None)
+    over_imputation = attack(model, prior=imputer, tolerance=2.0).fit(aux)
+    over_marginal = attack(model, tolerance=2.0).fit(aux)
+    gain_imputation = over_imputation.evaluate(X).advantage
+    gain_marginal = over_marginal.evaluate(X).advantage
+    assert 0 < gain_imputation < gain_marginal
+
+
+def test_conditional_prior_on_a_dataframe_drops_the_column_by_name(correlated):
+    from sklearn.tree import DecisionTreeClassifier
+
+    frame = pd.DataFrame(correlated, columns=["bmi", "a", "b", "c", "d", "e"])
+
+    class FrameCategory:
+        def predict(self, X):
+            return np.digitize(X["bmi"].to_numpy(), CUTS)
+
+    att = AttributeInferenceAttack(
+        FrameCategory(),
+        "bmi",
+        domain=DOMAIN,
+        bins=35,
+        prior=DecisionTreeClassifier(max_depth=4, random_state=0),
+    ).fit(frame)
+    assert list(att.prior_estimator_.feature_names_in_) == ["a", "b", "c", "d", "e"]
+    assert att.posterior(frame.iloc[:10]).shape == (10, 35)

@@ -298,7 +298,8 @@ class AttributeInferenceAttack(BaseEstimator):
             column = self._numeric(column)
             domain = self.domain
             if domain is None:
-                domain = (float(column.min()), float(column.max()))
+                # NaNs are reported by the domain check below.
+                domain = (float(np.nanmin(column)), float(np.nanmax(column)))
             self.values_, self.bin_edges_ = attribute_grid(domain, self.bins)
             self._check_in_domain(column)
             codes = self._bin_codes(column)
@@ -579,6 +580,10 @@ class AttributeInferenceAttack(BaseEstimator):
             for the attack and for the prior-only adversary alike.
         """
         check_is_fitted(self)
+        if not 0 < confidence_level < 1:
+            raise ValueError(
+                f"confidence_level must be in (0, 1), got {confidence_level!r}."
+            )
         X = self._check_X(X, reset=False)
         truth, true_codes = self._truth_codes(X)
         guess = self._guesses(self.posterior(X, released))

@@ -283,6 +283,12 @@ def test_errors(targets):
         att.infer(targets[:, :2])
     with pytest.raises(ValueError, match="outside the domain"):
         att.evaluate(targets * 10)
+    with pytest.raises(ValueError, match="confidence_level"):
+        att.evaluate(targets, confidence_level=1.0)
+    nan_column = targets.copy()
+    nan_column[3, 0] = np.nan
+    with pytest.raises(ValueError, match=r"outside the domain .* \(or NaN\)"):
+        AttributeInferenceAttack(model, 0).fit(nan_column)
 
 
 @pytest.fixture(scope="module")

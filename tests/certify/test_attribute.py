@@ -134,6 +134,10 @@ def test_attribute_response_errors(linear_task):
         attribute_response(model, rec.data, 0, [])
     with pytest.raises(ValueError, match="batch_size"):
         attribute_response(model, rec.data, 0, [1.0], batch_size=0)
+    with pytest.raises(ValueError, match="X has no rows"):
+        attribute_response(model, rec.data[:0], 0, [1.0])
+    with pytest.raises(ValueError, match="X must be 2-d"):
+        attribute_response(model, rec.data[0], 0, [1.0])
 
 
 def test_compatible_set_of_a_linear_model_is_the_analytic_half_line(linear_task):

@@ -12,12 +12,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 from scipy.stats import beta
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
 from skprivacy.certify import attribute_grid, attribute_response
 from skprivacy.utils._sklearn_compat import (
+    HasMethods,
     Interval,
     StrOptions,
     validate_data,
@@ -52,6 +53,10 @@ def _same_label(released: np.ndarray, response: np.ndarray) -> np.ndarray:
     return codes[n:].reshape(response.shape) == codes[:n, None]
 
 
+def _is_classifier_prior(prior) -> bool:
+    return hasattr(prior, "fit") and hasattr(prior, "predict_proba")
+
+
 def _clopper_pearson(k: int, n: int, level: float) -> tuple[float, float]:
     """Two-sided Clopper-Pearson interval for a binomial proportion."""
     a = (1 - level) / 2
@@ -71,7 +76,10 @@ class AttributeInferenceAttack(BaseEstimator):
 
         ``P(v | o, x_{-s}) ∝ prior(v) · L(v)``,
 
-    then guesses its maximum (MAP; ties go to the middle tied candidate):
+    then guesses its maximum (MAP; ties go to the middle tied candidate), or,
+    when success is judged within a ``tolerance``, the value whose tolerance
+    window holds the most posterior mass (the Bayes-optimal guess for that
+    criterion):
 
     * ``method="label"`` (label-only MAP; Fredrikson et al., 2014): ``L(v)`` is
       the fraction of the ``n_queries`` query points in ``v``'s bin whose
@@ -110,23 +118,34 @@ class AttributeInferenceAttack(BaseEstimator):
         Bins of a continuous attribute: a number of equal bins, or the grid values
         (each standing for its Voronoi cell, see
         :func:`~skprivacy.certify.attribute_grid`). Guesses are grid values.
-    prior : {"empirical", "uniform"} or array-like, default="empirical"
+    prior : {"empirical", "uniform"}, array-like or classifier, default="empirical"
         The adversary's prior over the candidates: the frequencies in the data
         given to ``fit`` (with half a count added to every candidate, so no
-        candidate is ruled out by the prior alone), uniform, or given
-        probabilities aligned with ``values_``.
+        candidate is ruled out by the prior alone), uniform, given
+        probabilities aligned with ``values_``, or a classifier with
+        ``predict_proba``, cloned and fitted in ``fit`` to predict the candidate
+        from the other features: a conditional prior ``p(v | x_{-s})``. The
+        prior-only baseline is then imputation from the other features, the
+        baseline that separates what a release leaks from what the population's
+        correlations reveal anyway (Jayaraman & Evans, 2022).
     method : {"label", "confidence"}, default="label"
         Which release the adversary observes.
     n_queries : int, default=1
         Query points per bin, evenly spaced inside it (continuous attributes;
-        categories get one query each).
-    bandwidth : float, default=0.05
+        categories get one query each). One point judges a whole bin by its centre;
+        several make ``L(v)`` account for the whole bin, which strengthens the
+        attack on probability releases and for the tolerance criterion, and is
+        needed to estimate the likelihood of a randomized release. The cost is
+        ``n_queries`` times the queries.
+    bandwidth : float, default=0.02
         Kernel bandwidth of ``method="confidence"``, in L1 distance between
-        probability vectors.
+        probability vectors: about the noise of the released probabilities (for
+        vote frequencies over ``n`` noisy samples, ``2 * sqrt(p (1 - p) / n)``);
+        for exact probabilities a smaller value is a stronger attack.
     tolerance : float, default=None
         A continuous guess succeeds within tolerance when ``|guess - true| <=
-        tolerance`` (raw units); ``score`` uses it when given, and the exact bin
-        otherwise.
+        tolerance`` (raw units); ``score`` and ``infer`` use it when given, and the
+        exact bin otherwise.
     batch_size : int, default=65536
         Maximum number of query rows per call of the target model.
 
@@ -139,7 +158,10 @@ class AttributeInferenceAttack(BaseEstimator):
     bin_edges_ : ndarray of shape (n_candidates + 1,) or None
         Edges of the bins; None for a categorical attribute.
     prior_ : ndarray of shape (n_candidates,)
-        The prior probabilities of the candidates.
+        The prior probabilities of the candidates (with a classifier as
+        ``prior``, the marginal frequencies, for reference).
+    prior_estimator_ : classifier or None
+        The fitted conditional prior, when ``prior`` is a classifier.
     n_features_in_ : int
         Number of features of the data given to ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -164,6 +186,9 @@ class AttributeInferenceAttack(BaseEstimator):
     M. Fredrikson, S. Jha, T. Ristenpart. Model inversion attacks that exploit
     confidence information and basic countermeasures. CCS 2015.
 
+    B. Jayaraman, D. Evans. Are attribute inference attacks just imputation?
+    CCS 2022.
+
     Examples
     --------
     >>> from sklearn.ensemble import HistGradientBoostingClassifier
@@ -186,7 +211,11 @@ class AttributeInferenceAttack(BaseEstimator):
         "categorical": ["boolean"],
         "domain": ["array-like", None],
         "bins": [Interval(numbers.Integral, 1, None, closed="left"), "array-like"],
-        "prior": [StrOptions({"empirical", "uniform"}), "array-like"],
+        "prior": [
+            StrOptions({"empirical", "uniform"}),
+            "array-like",
+            HasMethods(["fit", "predict_proba"]),
+        ],
         "method": [StrOptions({"label", "confidence"})],
         "n_queries": [Interval(numbers.Integral, 1, None, closed="left")],
         "bandwidth": [Interval(numbers.Real, 0, None, closed="neither")],
@@ -205,7 +234,7 @@ class AttributeInferenceAttack(BaseEstimator):
         prior="empirical",
         method="label",
         n_queries=1,
-        bandwidth=0.05,
+        bandwidth=0.02,
         tolerance=None,
         batch_size=65536,
     ):
@@ -269,12 +298,18 @@ class AttributeInferenceAttack(BaseEstimator):
             column = self._numeric(column)
             domain = self.domain
             if domain is None:
-                domain = (float(column.min()), float(column.max()))
+                # NaNs are reported by the domain check below.
+                domain = (float(np.nanmin(column)), float(np.nanmax(column)))
             self.values_, self.bin_edges_ = attribute_grid(domain, self.bins)
             self._check_in_domain(column)
             codes = self._bin_codes(column)
         m = self.values_.size
-        if isinstance(self.prior, str) and self.prior == "uniform":
+        self.prior_estimator_ = None
+        if _is_classifier_prior(self.prior):
+            counts = np.bincount(codes[codes >= 0], minlength=m) + 0.5
+            prior = counts / counts.sum()
+            self.prior_estimator_ = clone(self.prior).fit(self._others(X), codes)
+        elif isinstance(self.prior, str) and self.prior == "uniform":
             prior = np.full(m, 1.0 / m)
         elif isinstance(self.prior, str):
             counts = np.bincount(codes, minlength=m) + 0.5
@@ -327,6 +362,23 @@ class AttributeInferenceAttack(BaseEstimator):
                 "with that column or an int position."
             )
         return list(X.columns).index(feature)
+
+    def _others(self, X):
+        """X without the sensitive column: what a conditional prior sees."""
+        if isinstance(X, pd.DataFrame):
+            return X.drop(columns=X.columns[self.feature_index_])
+        return np.delete(X, self.feature_index_, axis=1)
+
+    def _log_prior(self, X) -> np.ndarray:
+        """``log p(v | x_{-s})`` per row (the same row for a marginal prior)."""
+        if self.prior_estimator_ is None:
+            return np.broadcast_to(np.log(self.prior_), (X.shape[0], self.values_.size))
+        proba = np.zeros((X.shape[0], self.values_.size))
+        columns = np.asarray(self.prior_estimator_.classes_, dtype=np.intp)
+        proba[:, columns] = self.prior_estimator_.predict_proba(self._others(X))
+        # A floor keeps candidates the classifier never saw possible.
+        proba = np.maximum(proba, 1e-12)
+        return np.log(proba / proba.sum(axis=1, keepdims=True))
 
     def _column(self, X) -> np.ndarray:
         if isinstance(X, pd.DataFrame):
@@ -444,14 +496,41 @@ class AttributeInferenceAttack(BaseEstimator):
         check_is_fitted(self)
         X = self._check_X(X, reset=False)
         released = self._released(X, released)
-        log_post = self._log_likelihood(X, released) + np.log(self.prior_)
+        log_prior = self._log_prior(X)
+        log_post = self._log_likelihood(X, released) + log_prior
         unexplained = ~np.isfinite(log_post).any(axis=1)
-        log_post[unexplained] = np.log(self.prior_)
+        log_post[unexplained] = log_prior[unexplained]
         log_post -= logsumexp(log_post, axis=1, keepdims=True)
         return np.exp(log_post)
 
+    def _uses_tolerance(self) -> bool:
+        return not self.categorical and self.tolerance is not None
+
+    def _window_mass(self, posterior: np.ndarray) -> np.ndarray:
+        """Posterior mass of the candidates within ``tolerance`` of each candidate."""
+        v, tol = self.values_, self.tolerance
+        lo = np.searchsorted(v, v - tol * (1 + 1e-12), side="left")
+        hi = np.searchsorted(v, v + tol * (1 + 1e-12), side="right")
+        cumulative = np.concatenate(
+            [np.zeros((posterior.shape[0], 1)), np.cumsum(posterior, axis=1)], axis=1
+        )
+        return cumulative[:, hi] - cumulative[:, lo]
+
+    def _guesses(self, posterior: np.ndarray) -> dict:
+        """The Bayes-optimal guess for each success criterion."""
+        guesses = {"exact": _tie_middle(posterior)}
+        if self._uses_tolerance():
+            guesses["tolerance"] = _tie_middle(self._window_mass(posterior))
+        return guesses
+
     def infer(self, X, released=None) -> np.ndarray:
-        """Guess each target's sensitive value (the MAP candidate).
+        """Guess each target's sensitive value.
+
+        The guess maximises the posterior probability of success on the criterion
+        :meth:`score` uses: the most probable candidate (MAP), or, with a
+        ``tolerance``, the candidate whose window ``[v - tolerance, v +
+        tolerance]`` holds the most posterior mass (counting the candidates whose
+        values lie in it). Ties go to the middle tied candidate.
 
         Parameters
         ----------
@@ -465,8 +544,8 @@ class AttributeInferenceAttack(BaseEstimator):
         guess : ndarray of shape (n_samples,)
             A grid value (continuous attribute) or a category.
         """
-        best = _tie_middle(self.posterior(X, released))
-        return self.values_[best]
+        guesses = self._guesses(self.posterior(X, released))
+        return self.values_[guesses.get("tolerance", guesses["exact"])]
 
     def _truth_codes(self, X):
         column = self._column(X)
@@ -496,25 +575,31 @@ class AttributeInferenceAttack(BaseEstimator):
             ``success_rate_within_tolerance`` and
             ``prior_success_rate_within_tolerance``; ``advantage`` (success minus
             prior success, on the criterion ``score`` uses); and ``*_ci``
-            Clopper-Pearson intervals of every rate.
+            Clopper-Pearson intervals of every rate. Each rate is that of the
+            guess that is Bayes-optimal for its criterion (see :meth:`infer`),
+            for the attack and for the prior-only adversary alike.
         """
         check_is_fitted(self)
+        if not 0 < confidence_level < 1:
+            raise ValueError(
+                f"confidence_level must be in (0, 1), got {confidence_level!r}."
+            )
         X = self._check_X(X, reset=False)
         truth, true_codes = self._truth_codes(X)
-        guess_codes = _tie_middle(self.posterior(X, released))
-        prior_code = _tie_middle(self.prior_[None, :])[0]
+        guess = self._guesses(self.posterior(X, released))
+        prior_guess = self._guesses(np.exp(self._log_prior(X)))
         n = X.shape[0]
         hits = {
-            "success_rate": guess_codes == true_codes,
-            "prior_success_rate": true_codes == prior_code,
+            "success_rate": guess["exact"] == true_codes,
+            "prior_success_rate": prior_guess["exact"] == true_codes,
         }
-        if not self.categorical and self.tolerance is not None:
+        if self._uses_tolerance():
             tol = self.tolerance
             hits["success_rate_within_tolerance"] = (
-                np.abs(self.values_[guess_codes] - truth) <= tol
+                np.abs(self.values_[guess["tolerance"]] - truth) <= tol
             )
             hits["prior_success_rate_within_tolerance"] = (
-                np.abs(self.values_[prior_code] - truth) <= tol
+                np.abs(self.values_[prior_guess["tolerance"]] - truth) <= tol
             )
         report = Bunch(n_samples=n)
         for name, hit in hits.items():

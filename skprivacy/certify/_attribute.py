@@ -99,11 +99,14 @@ def _check_domain(domain) -> tuple[float, float]:
 def _check_X(X):
     if hasattr(X, "toarray"):
         raise TypeError("Sparse X is not supported: pass a dense array or DataFrame.")
-    if isinstance(X, pd.DataFrame):
-        return X
-    X = np.asarray(X)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-d (n_samples, n_features), got shape {X.shape}.")
+    if not isinstance(X, pd.DataFrame):
+        X = np.asarray(X)
+        if X.ndim != 2:
+            raise ValueError(
+                f"X must be 2-d (n_samples, n_features), got shape {X.shape}."
+            )
+    if X.shape[0] == 0:
+        raise ValueError("X has no rows.")
     return X
 
 
@@ -208,8 +211,13 @@ def attribute_response(
         raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
     n_samples, n_values = X.shape[0], values.size
     rows_per_block = max(1, batch_size // n_values)
-    if not isinstance(X, pd.DataFrame) and X.dtype != object:
-        X = X.astype(np.result_type(X.dtype, values.dtype), copy=False)
+    if not isinstance(X, pd.DataFrame):
+        # Numbers are upcast so the values are not truncated (e.g. into an int
+        # matrix); other dtypes become object so each column keeps its values.
+        dtype = (
+            np.result_type(X.dtype, values.dtype) if X.dtype.kind in "biuf" else object
+        )
+        X = X.astype(dtype, copy=False)
     blocks = []
     for start in range(0, n_samples, rows_per_block):
         stop = min(start + rows_per_block, n_samples)

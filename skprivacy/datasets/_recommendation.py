@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
+from scipy.stats import truncnorm
 from sklearn.utils import Bunch
 
 from skprivacy.utils import spawn_generators
@@ -27,7 +28,9 @@ the sensitive value, and attribute-privacy tools can measure how much.
 Generative model (all draws from ``random_state``):
 
 * ``bmi`` ~ Normal(sensitive_mean, sensitive_std) truncated to ``domain``;
-* ``x1 .. x{d-1}`` ~ Normal(0, 1), independent of ``bmi`` and of each other;
+* ``x1 .. x{d-1}`` ~ Normal(0, 1), independent of each other; ``x1`` has
+  correlation ``sensitive_correlation`` with ``bmi`` (``x1 = rho * u + sqrt(1 -
+  rho^2) * e1`` with ``u`` the exactly standardized ``bmi``), the others none;
 * latent score ``z = (bmi - threshold) / sensitive_std + other_weight * x @ coef
   + noise * e`` with ``coef`` a random unit vector and ``e`` ~ Normal(0, 1);
 * target ``y = 1[z > 0]`` ("recommended"). ``threshold`` is set so that a
@@ -57,6 +60,7 @@ def make_recommendation(
     sensitive_std: float = 6.0,
     domain: tuple[float, float] = (15.0, 50.0),
     other_weight: float = 0.3,
+    sensitive_correlation: float = 0.0,
     noise: float = 0.1,
     positive_rate: float = 0.5,
     as_frame: bool = False,
@@ -86,6 +90,11 @@ def make_recommendation(
     other_weight : float, default=0.3
         Weight of the other features in the latent score, relative to one
         standard deviation of ``bmi``. 0 makes ``bmi`` the only driver.
+    sensitive_correlation : float, default=0.0
+        Correlation of ``x1`` with ``bmi``, in (-1, 1): with a nonzero value the
+        other features reveal part of the sensitive attribute by themselves, so
+        attribute-inference attacks must beat imputation from them (a conditional
+        prior) rather than the marginal prior. Needs ``n_features >= 2``.
     noise : float, default=0.1
         Standard deviation of the Gaussian noise of the latent score, in the same
         units (label noise near the threshold).
@@ -150,6 +159,13 @@ def make_recommendation(
     _check_real("sensitive_mean", sensitive_mean, -np.inf)
     _check_real("sensitive_std", sensitive_std, 0, low_open=True)
     _check_real("other_weight", other_weight, 0)
+    _check_real("sensitive_correlation", sensitive_correlation, -np.inf)
+    if abs(sensitive_correlation) >= 1:
+        raise ValueError(
+            f"sensitive_correlation must be in (-1, 1), got {sensitive_correlation!r}."
+        )
+    if sensitive_correlation != 0 and n_features < 2:
+        raise ValueError("sensitive_correlation needs n_features >= 2 (column x1).")
     _check_real("noise", noise, 0)
     _check_real("positive_rate", positive_rate, 0, low_open=True)
     if positive_rate >= 1:
@@ -174,6 +190,18 @@ def make_recommendation(
     u = rng_bmi.uniform(a, b, size=n_samples)
     bmi = np.clip(sensitive_mean + sensitive_std * ndtri(u), low, high)
     others = rng_other.standard_normal((n_samples, n_features - 1))
+    if sensitive_correlation != 0:
+        # Standardize bmi by its exact truncated-normal mean and sd, so that
+        # corr(x1, bmi) is exactly sensitive_correlation in the population.
+        law = truncnorm(
+            (low - sensitive_mean) / sensitive_std,
+            (high - sensitive_mean) / sensitive_std,
+            loc=sensitive_mean,
+            scale=sensitive_std,
+        )
+        u = (bmi - law.mean()) / law.std()
+        rho = sensitive_correlation
+        others[:, 0] = rho * u + np.sqrt(1 - rho**2) * others[:, 0]
     coef = rng_coef.standard_normal(n_features - 1)
     if coef.size:
         coef /= np.linalg.norm(coef)

@@ -62,9 +62,6 @@ class RandomizedResponseClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
     ``P[M(x) = o] <= e^ε P[M(x') = o]`` (Warner, 1965; k-ary form: Kairouz, Oh &
     Viswanath, 2014; Wang et al., 2017, "generalized randomized response").
 
-    Read more in the docstring of :class:`skprivacy.audit.AttributeInferenceAttack`,
-    which measures how much such a release reveals about a sensitive attribute.
-
     Parameters
     ----------
     estimator : classifier, default=None
@@ -90,6 +87,11 @@ class RandomizedResponseClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEsti
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    skprivacy.audit.AttributeInferenceAttack : Measures what a release, this one
+        included, reveals about a sensitive attribute.
 
     Notes
     -----

@@ -134,6 +134,10 @@ def test_attribute_response_errors(linear_task):
         attribute_response(model, rec.data, 0, [])
     with pytest.raises(ValueError, match="batch_size"):
         attribute_response(model, rec.data, 0, [1.0], batch_size=0)
+    with pytest.raises(ValueError, match="X has no rows"):
+        attribute_response(model, rec.data[:0], 0, [1.0])
+    with pytest.raises(ValueError, match="X must be 2-d"):
+        attribute_response(model, rec.data[0], 0, [1.0])
 
 
 def test_compatible_set_of_a_linear_model_is_the_analytic_half_line(linear_task):
@@ -177,6 +181,26 @@ def test_abstention_is_an_observation():
     assert (ci.lower[0], ci.upper[0], ci.measure[0]) == (15.0, 28.0, 13.0)
     assert (ci.lower[3], ci.upper[3], ci.measure[3]) == (32.0, 50.0, 18.0)
     np.testing.assert_allclose(ci.precision, [1 / 13, 1 / 4, 1 / 4, 1 / 18])
+
+
+def test_dataframe_by_column_name_matches_the_array(linear_task):
+    rec = linear_task[0]
+    frame = pd.DataFrame(rec.data, columns=rec.feature_names)
+    by_name = make_pipeline(StandardScaler(), LogisticRegression()).fit(
+        frame, rec.target
+    )
+    by_index = make_pipeline(StandardScaler(), LogisticRegression()).fit(
+        rec.data, rec.target
+    )
+    named = compatible_intervals(
+        by_name, frame.iloc[:40], "bmi", domain=DOMAIN, batch_size=100
+    )
+    indexed = compatible_intervals(
+        by_index, rec.data[:40], 0, domain=DOMAIN, batch_size=100
+    )
+    np.testing.assert_array_equal(named.compatible, indexed.compatible)
+    np.testing.assert_array_equal(named.precision, indexed.precision)
+    assert 0 < named.median_measure < DOMAIN[1] - DOMAIN[0]
 
 
 def test_chunking_does_not_change_the_result(linear_task):

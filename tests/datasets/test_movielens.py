@@ -6,7 +6,11 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.pipeline import make_pipeline
+from sklearn.tree import DecisionTreeClassifier
 
+from skprivacy.audit import AttributeInferenceAttack
+from skprivacy.certify import compatible_intervals
 from skprivacy.datasets import load_movielens_100k, make_preprocessor
 from skprivacy.datasets._movielens import GENRES
 
@@ -107,3 +111,32 @@ def test_bad_parameters(tmp_path):
         load_movielens_100k(data_home=tmp_path, min_rating=6)
     with pytest.raises(TypeError, match="as_frame"):
         load_movielens_100k(data_home=tmp_path, as_frame="yes")
+
+
+def test_end_to_end_attacks_on_the_sensitive_attributes(tmp_path):
+    # A larger fixture: 12 users, 6 items, every user rates every item; the
+    # rating depends on gender, so a model trained on it leaks gender.
+    rng = np.random.default_rng(0)
+    users = [
+        (u, int(rng.integers(18, 60)), "F" if u % 3 == 0 else "M", "other", "0")
+        for u in range(1, 13)
+    ]
+    items = [(i, f"Movie {i} (1995)", [i % 19]) for i in range(1, 7)]
+    ratings = [
+        (u, i, 5 if (gender == "F") == (i % 2 == 0) else 2, 0)
+        for u, _, gender, _, _ in users
+        for i in range(1, 7)
+    ]
+    write_fixture(tmp_path, ratings=ratings, users=users, items=items)
+    ml = load_movielens_100k(data_home=tmp_path, as_frame=True)
+    # The rating is an interaction of gender and item: a tree learns it.
+    model = make_pipeline(make_preprocessor(ml), DecisionTreeClassifier(random_state=0))
+    model.fit(ml.data, ml.target)
+    gender = AttributeInferenceAttack(model, "gender", categorical=True).fit(ml.data)
+    report = gender.evaluate(ml.data)
+    assert gender.values_.tolist() == ["F", "M"]
+    assert report.success_rate == 1.0 and report.prior_success_rate == 8 / 12
+    age = AttributeInferenceAttack(model, "age", domain=(7, 73), bins=11).fit(ml.data)
+    assert age.infer(ml.data).shape == (72,)
+    ci = compatible_intervals(model, ml.data, "age", domain=(7, 73), grid=11)
+    assert ci.compatible.shape == (72, 11)

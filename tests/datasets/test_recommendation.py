@@ -65,6 +65,19 @@ def test_sensitive_attribute_law_is_the_truncated_normal():
     assert kstest(bmi, norm(28.0, 6.0).cdf).pvalue < 1e-4
 
 
+@pytest.mark.parametrize("rho", [0.0, 0.5, -0.8])
+def test_sensitive_correlation(rho):
+    n = 5000
+    rec = make_recommendation(n_samples=n, sensitive_correlation=rho, random_state=2)
+    r = np.corrcoef(rec.data[:, 0], rec.data[:, 1])[0, 1]
+    # Fisher z: atanh(r) ~ Normal(atanh(rho), 1 / sqrt(n - 3)); |dev| > 3.89 sd has
+    # probability 1e-4.
+    assert abs(np.arctanh(r) - np.arctanh(rho)) <= 3.89 / np.sqrt(n - 3)
+    # Other columns stay uncorrelated with bmi (same bound).
+    r2 = np.corrcoef(rec.data[:, 0], rec.data[:, 2])[0, 1]
+    assert abs(np.arctanh(r2)) <= 3.89 / np.sqrt(n - 3)
+
+
 def test_as_frame_and_return_X_y():
     rec = make_recommendation(n_samples=20, as_frame=True, random_state=0)
     assert isinstance(rec.data, pd.DataFrame) and rec.data.columns[0] == "bmi"
@@ -84,6 +97,12 @@ def test_as_frame_and_return_X_y():
         ({"positive_rate": 1.0}, ValueError, "positive_rate"),
         ({"sensitive_std": 0.0}, ValueError, "sensitive_std"),
         ({"noise": -1.0}, ValueError, "noise"),
+        ({"sensitive_correlation": 1.0}, ValueError, "sensitive_correlation"),
+        (
+            {"sensitive_correlation": 0.5, "n_features": 1},
+            ValueError,
+            "n_features >= 2",
+        ),
     ],
 )
 def test_bad_parameters(kwargs, error, match):

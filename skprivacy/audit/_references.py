@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils.parallel import Parallel, delayed
 
-from skprivacy.audit._signals import log_proba
+from skprivacy.audit._signals import _LOG_FLOOR, log_proba
 from skprivacy.utils import torch_seed
 from skprivacy.utils._sklearn_compat import _safe_indexing
 
@@ -87,7 +87,7 @@ def aligned_log_proba(estimator, X, classes) -> np.ndarray:
     est_classes = getattr(estimator, "classes_", classes)
     if len(est_classes) == len(classes) and np.array_equal(est_classes, classes):
         return lp
-    out = np.full((lp.shape[0], len(classes)), np.min(lp), dtype=np.float64)
+    out = np.full((lp.shape[0], len(classes)), _LOG_FLOOR, dtype=np.float64)
     out[:, np.searchsorted(classes, est_classes)] = lp
     return out
 

@@ -349,3 +349,30 @@ def test_skorch_recipe_trains_references():
     np.testing.assert_array_equal(
         a.score_samples(X[:400], y[:400]), b.score_samples(X[:400], y[:400])
     )
+
+
+def test_parallel_references_match_sequential(small):
+    target, X, y, *_ = small
+    sequential = _auditor(target, attack="lira").fit(X, y)
+    parallel = _auditor(target, attack="lira", n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(
+        sequential.score_samples(X, y), parallel.score_samples(X, y)
+    )
+
+
+def test_scores_of_records_outside_the_pool_use_all_references(small):
+    target, X, y, _, Xp, yp = small
+    auditor = _auditor(target, attack="lira_offline").fit(
+        X, y, X_population=Xp, y_population=yp
+    )
+    # Pool records are scored against the references that left them out, other
+    # records against all; each kind has its own threshold.
+    assert auditor.offset_ != auditor.pool_offset_
+    fresh = auditor.decision_function(Xp[:50], yp[:50])
+    np.testing.assert_allclose(
+        fresh, auditor.score_samples(Xp[:50], yp[:50]) - auditor.offset_
+    )
+    pool = auditor.decision_function(X[:50], y[:50])
+    np.testing.assert_allclose(
+        pool, auditor.score_samples(X[:50], y[:50]) - auditor.pool_offset_
+    )

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from skprivacy.audit._attacks._base import BaseMembershipAttack
@@ -35,7 +37,10 @@ def _pooled_std(values, mask):
 
 def _per_record_std(values, mask, fallback):
     counts = mask.sum(axis=0)
-    std = np.nanstd(np.where(mask, values, np.nan), axis=0, ddof=1)
+    with warnings.catch_warnings():
+        # Records with fewer than two values get the fallback below.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        std = np.nanstd(np.where(mask, values, np.nan), axis=0, ddof=1)
     std = np.where(counts >= 2, std, fallback)
     return np.maximum(std, _MIN_STD)
 
@@ -161,28 +166,28 @@ class LiRA(BaseMembershipAttack):
 
     def score_samples(self, log_proba, y, reference_log_proba, membership):
         """Log-likelihood ratio (online) or standardised ``phi`` (offline)."""
+        out = ~membership
+        if not out.any(axis=0).all():
+            raise ValueError(
+                "LiRA needs, for every record, a reference that did not train on it."
+            )
+        if self.online and not membership.any(axis=0).all():
+            raise ValueError(
+                "Online LiRA needs, for every record, a reference that trained on "
+                "it: pass the audited records in the pool given to fit, or use "
+                "LiRA(online=False)."
+            )
         target = compute_signal(log_proba, y, "logit")
         phi = compute_signal(reference_log_proba, y, "logit")
-        out = ~membership
         mu_out = _masked_median(phi, out)
         std_out = (
             np.full_like(target, self.std_out_)
             if self.fix_variance_
             else _per_record_std(phi, out, self.std_out_)
         )
-        if np.isnan(mu_out).any():
-            raise ValueError(
-                "LiRA needs, for every record, a reference that did not train on it."
-            )
         if not self.online:
             return (target - mu_out) / std_out
         mu_in = _masked_median(phi, membership)
-        if np.isnan(mu_in).any():
-            raise ValueError(
-                "Online LiRA needs, for every record, a reference that trained on "
-                "it: pass the audited records in the pool given to fit, or use "
-                "LiRA(online=False)."
-            )
         std_in = (
             np.full_like(target, self.std_in_)
             if self.fix_variance_

@@ -52,6 +52,9 @@ def parse_args():
     parser.add_argument("--quick", action="store_true", help="small, fast setting")
     parser.add_argument("--no-art", action="store_true", help="skip ART")
     parser.add_argument("--n-jobs", type=int, default=1, help="reference jobs")
+    parser.add_argument(
+        "--hidden", type=int, default=256, help="hidden units of the target MLP"
+    )
     return parser.parse_args()
 
 
@@ -163,13 +166,13 @@ def main():
     membership = np.r_[np.ones(quarter - half), np.zeros(quarter - half)].astype(int)
     pool = np.r_[members, non_members]
 
-    recipe = MLPClassifier((256,), max_iter=cfg["epochs"], random_state=0)
+    recipe = MLPClassifier((args.hidden,), max_iter=cfg["epochs"], random_state=0)
     start = time.perf_counter()
     target = clone(recipe).fit(X[members], y[members])
     target_seconds = time.perf_counter() - start
     print(
         f"data: make_classification({n}, 64, n_informative=32, n_classes=4); "
-        f"target MLP(256) {cfg['epochs']} epochs on {quarter} members in "
+        f"target MLP({args.hidden}) {cfg['epochs']} epochs on {quarter} members in "
         f"{target_seconds:.1f}s: train acc {target.score(X[members], y[members]):.3f}, "
         f"test acc {target.score(X[non_members], y[non_members]):.3f}"
     )

@@ -16,6 +16,7 @@ from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
+from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted, check_memory
 
@@ -227,6 +228,13 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         self.memory = memory
         self.verbose = verbose
         self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        target_tags = get_tags(self.target)
+        tags.input_tags.sparse = target_tags.input_tags.sparse
+        tags.input_tags.allow_nan = target_tags.input_tags.allow_nan
+        return tags
 
     def _get_recipe(self):
         if self.estimator is not None:

@@ -376,3 +376,32 @@ def test_scores_of_records_outside_the_pool_use_all_references(small):
     np.testing.assert_allclose(
         pool, auditor.score_samples(X[:50], y[:50]) - auditor.pool_offset_
     )
+
+
+def test_pipeline_on_a_dataframe_with_group_slices():
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import make_pipeline
+
+    from skprivacy.datasets import load_german_credit, make_preprocessor
+
+    bunch = load_german_credit(as_frame=True)
+    X, y = bunch.data, bunch.target
+    model = make_pipeline(make_preprocessor(bunch), RandomForestClassifier(50))
+    target = FrozenEstimator(
+        clone(model)
+        .set_params(randomforestclassifier__random_state=0)
+        .fit(X.iloc[:300], y[:300])
+    )
+    auditor = MembershipInferenceAuditor(
+        target, attack="rmia", n_references=4, random_state=0
+    ).fit(X.iloc[:600], y[:600], X_population=X.iloc[600:], y_population=y[600:])
+    assert all(type(est[-1]) is RandomForestClassifier for est in auditor.estimators_)
+    membership = np.r_[np.ones(300), np.zeros(300)].astype(int)
+    report = auditor.audit(
+        X.iloc[:600], y[:600], membership, groups=X["sex"].iloc[:600], n_resamples=10
+    )
+    groups = report.slices[report.slices["slicing"] == "group"]
+    assert set(groups["slice"]) == {"female", "male"}
+    # A 50-tree forest memorises its 300 members: AUC ~0.75-0.85; below 0.6
+    # would take > 5 standard deviations (0.02 at 300 + 300 records).
+    assert report.metrics["auc"] > 0.6

@@ -387,7 +387,9 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         )
         M = signals.n_references
         fresh = self.attack_.score_samples(lp, z, refs, np.zeros((M, len(z)), bool))
-        if M == 0:
+        if M < 2:
+            # With one reference, pool records it trained on cannot be scored
+            # by reference-based attacks at all; the others are scored as fresh.
             return fresh, fresh
         excluded = balanced_keep_matrix(M, len(z), rng)
         pool_like = np.empty(len(z))

@@ -156,6 +156,17 @@ def test_bad_input_errors_name_the_fix(small):
         _auditor(target).predict(X, y)
 
 
+def test_one_reference_with_a_population(small):
+    target, X, y, _, Xp, yp = small
+    auditor = _auditor(target, attack="rmia", n_references=1)
+    auditor.fit(X, y, X_population=Xp, y_population=yp)
+    assert auditor.attack_.a_ == 1.0  # nothing to tune with one reference
+    left_out = ~auditor.reference_membership_[0]
+    assert np.isfinite(auditor.score_samples(X[left_out], y[left_out])).all()
+    with pytest.raises(ValueError, match="did not train on it"):
+        auditor.score_samples(X, y)
+
+
 def test_predict_proba_only_for_likelihood_ratios(small):
     target, X, y, _membership, *_ = small
     assert not hasattr(_auditor(target, attack="rmia"), "predict_proba")

@@ -48,7 +48,9 @@ class RMIA(BaseMembershipAttack):
         Use in- and out-references (every audited record must then be in the
         pool) or only out-references.
     a : float in [0, 1] or "auto", default="auto"
-        Offline extrapolation coefficient; ``"auto"`` tunes it on the references.
+        Offline extrapolation coefficient; ``"auto"`` tunes it on the references
+        (with a single reference there is nothing to attack it with, and ``a = 1``,
+        the plain ratio to the reference, is used: pass ``a`` to choose).
 
     Attributes
     ----------

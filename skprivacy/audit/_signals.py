@@ -184,6 +184,14 @@ def compute_signal(lp: np.ndarray, y: np.ndarray, signal: str) -> np.ndarray:
     Returns
     -------
     signal : ndarray of shape (..., n_samples), float64
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprivacy.audit import compute_signal
+    >>> lp = np.log([[0.9, 0.1], [0.2, 0.8]])
+    >>> compute_signal(lp, [0, 0], "logit").round(3)
+    array([ 2.197, -1.386])
     """
     lp = np.asarray(lp, dtype=np.float64)
     y = np.asarray(y, dtype=np.intp)

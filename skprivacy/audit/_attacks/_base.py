@@ -33,6 +33,16 @@ class ReferenceSignals:
         Class index of each population record.
     random_state : int
         Seed for attacks that draw randomness (attack models).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprivacy.audit import ReferenceSignals
+    >>> lp = np.log(np.full((2, 3, 2), 0.5))  # 2 references, 3 records, 2 classes
+    >>> keep = np.array([[1, 0, 1], [0, 1, 0]], dtype=bool)
+    >>> signals = ReferenceSignals(lp, keep, np.array([0, 1, 1]))
+    >>> signals.n_references
+    2
     """
 
     log_proba: np.ndarray

@@ -149,7 +149,9 @@ def _log_softmax(z):
 def _log1mexp(a):
     """log(1 - exp(a)) for a <= 0, accurate on both ends (Mächler 2012)."""
     a = np.minimum(a, -np.finfo(np.float64).tiny)
-    return np.where(a > -np.log(2.0), np.log(-np.expm1(a)), np.log1p(-np.exp(a)))
+    # np.where evaluates both branches; the unused one may divide by zero.
+    with np.errstate(divide="ignore"):
+        return np.where(a > -np.log(2.0), np.log(-np.expm1(a)), np.log1p(-np.exp(a)))
 
 
 def _true_and_others(lp, y):

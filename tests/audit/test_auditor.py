@@ -11,6 +11,7 @@ from scipy import stats
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -416,3 +417,31 @@ def test_pipeline_on_a_dataframe_with_group_slices():
     # A 50-tree forest memorises its 300 members: AUC ~0.75-0.85; below 0.6
     # would take > 5 standard deviations (0.02 at 300 + 300 records).
     assert report.metrics["auc"] > 0.6
+
+
+@pytest.mark.parametrize("attack", ["rmia", "lira_offline", "mentr"])
+def test_predict_fpr_guarantee_with_references(attack):
+    """Population calibration is exact for pool and fresh non-members alike."""
+    X, y = make_classification(6000, 10, n_informative=6, n_classes=3, random_state=4)
+    target = FrozenEstimator(
+        RandomForestClassifier(30, random_state=0).fit(X[:400], y[:400])
+    )
+    # Pool: the 400 members and 400 non-members; 2000 population records and
+    # 2000 fresh non-members that neither the target nor the references saw.
+    pool_X, pool_y = X[:800], y[:800]
+    auditor = MembershipInferenceAuditor(
+        target, attack=attack, n_references=4, target_fpr=0.02, random_state=0
+    ).fit(pool_X, pool_y, X_population=X[800:2800], y_population=y[800:2800])
+    # Threshold: k-th order statistic of n = 2000 null scores, k = ceil(0.98 *
+    # 2001); given the null, the FPR is Beta(n + 1 - k, k), so the number of m
+    # flagged non-members is beta-binomial; its 1 - 1e-4 quantile bounds it
+    # (each of the two assertions fails with probability at most 1e-4).
+    n = 2000
+    k = math.ceil(0.98 * (n + 1))
+    fresh = auditor.predict(X[2800:4800], y[2800:4800]).sum()
+    assert fresh <= stats.betabinom(2000, n + 1 - k, k).ppf(1 - 1e-4)
+    pool_non_members = auditor.predict(pool_X[400:], pool_y[400:]).sum()
+    assert pool_non_members <= stats.betabinom(400, n + 1 - k, k).ppf(1 - 1e-4)
+    # And the attack is not vacuous: the memorising forest's members are flagged
+    # far more often (~25% of 400 measured, against at most ~4% of non-members).
+    assert auditor.predict(pool_X[:400], pool_y[:400]).sum() > pool_non_members

@@ -77,7 +77,9 @@ def _row_keys(X, y):
         if array.dtype == object:
             rows = [repr(tuple(row)).encode() for row in array]
         else:
-            array = np.ascontiguousarray(array.reshape(len(array), -1))
+            # One dtype, so float32 and float64 copies of a record match.
+            dtype = np.float64 if array.dtype.kind in "biuf" else array.dtype
+            array = np.ascontiguousarray(array.reshape(len(array), -1), dtype=dtype)
             rows = [row.tobytes() for row in array]
     return [
         hashlib.blake2b(row + repr(label).encode(), digest_size=16).digest()

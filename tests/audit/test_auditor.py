@@ -149,6 +149,10 @@ def test_bad_input_errors_name_the_fix(small):
     with pytest.raises(ValueError, match="'attack' parameter"):
         _auditor(target, attack="gap").fit(X, y)
     fitted = _auditor(target, attack="lira").fit(X, y)
+    # Pool records are recognised whatever the array's dtype.
+    X32 = X.astype(np.float32)
+    fitted32 = _auditor(target, attack="lira").fit(X32, y)
+    assert np.isfinite(fitted32.score_samples(X32.astype(np.float64), y)).all()
     with pytest.raises(ValueError, match="only 0 \\(non-member\\) and 1"):
         fitted.score(X, y, membership * 2)
     with pytest.raises(ValueError, match="pass the audited records in the pool"):

@@ -7,8 +7,9 @@ measure leakage with membership-inference attacks, all as scikit-learn estimator
 # Authors: The skprivacy developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from skprivacy.audit import MembershipInferenceAuditor
 from skprivacy.defense import CRLClassifier
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["CRLClassifier", "__version__"]
+__all__ = ["CRLClassifier", "MembershipInferenceAuditor", "__version__"]

@@ -9,6 +9,7 @@ range: scikit-learn 1.6 and newer.
 # SPDX-License-Identifier: BSD-3-Clause
 
 from sklearn.base import _fit_context
+from sklearn.utils import _safe_indexing
 from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
@@ -26,6 +27,7 @@ __all__ = [
     "_fit_context",
     "_raise_for_params",
     "_routing_enabled",
+    "_safe_indexing",
     "validate_data",
     "validate_parameter_constraints",
 ]

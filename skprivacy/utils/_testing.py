@@ -49,6 +49,11 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
 }
 
 # Class name -> why sklearn's common checks cannot apply to it.
+_ATTACK_REASON = (
+    "a membership attack strategy, not an estimator of X: it is fit on reference "
+    "signals and scores (log-probabilities, labels), and is only used through "
+    "MembershipInferenceAuditor; API tests in tests/audit."
+)
 EXEMPT_FROM_COMMON_CHECKS: dict[str, str] = {
     "AttributeInferenceAttack": (
         "An attack, not a learner: `estimator` is an already fitted target queried "
@@ -56,6 +61,25 @@ EXEMPT_FROM_COMMON_CHECKS: dict[str, str] = {
         "`infer`/`posterior`/`score`/`evaluate` take the observed releases as their "
         "second argument instead of a target y. Its API (clone, get/set_params, "
         "pickling, reproducibility, errors) is tested in tests/audit/test_inversion.py."
+    ),
+    "MembershipInferenceAuditor": (
+        "its methods take records and their labels, (X, y): fit(X_pool, y_pool), "
+        "predict(X, y), decision_function(X, y), score(X, y, membership); it is not "
+        "a classifier of X, so sklearn's checks cannot call it. Own API tests "
+        "(clone, get/set_params, pickling, reproducibility) in tests/audit."
+    ),
+    **dict.fromkeys(
+        (
+            "BaseMembershipAttack",
+            "EntropyAttack",
+            "LiRA",
+            "LossAttack",
+            "PopulationAttack",
+            "RMIA",
+            "ReferenceAttack",
+            "ShadowModelAttack",
+        ),
+        _ATTACK_REASON,
     ),
 }
 

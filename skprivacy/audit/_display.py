@@ -1,0 +1,268 @@
+"""MembershipInferenceDisplay: log-log ROC curve and score histograms."""
+
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from skprivacy.audit._metrics import (
+    _check_membership,
+    membership_auc,
+    membership_roc_curve,
+    tpr_at_fpr,
+)
+
+
+class MembershipInferenceDisplay:
+    """ROC curve on log-log axes and score histograms of a membership attack.
+
+    The low false-positive end of the ROC curve is what tells whether an attack
+    confidently identifies some members (Carlini et al. 2022), hence the log
+    axes; the legend gives the AUC and the TPR at ``low_fpr``. Create it with
+    :meth:`from_estimator` or :meth:`from_predictions`.
+
+    Parameters
+    ----------
+    fpr, tpr : ndarray
+        ROC curve.
+    roc_auc : float, default=None
+        Area under the curve, shown in the legend.
+    tpr_at_low_fpr : float, default=None
+        TPR at ``low_fpr``, shown in the legend.
+    low_fpr : float, default=0.001
+        The low false-positive rate reported.
+    member_scores, non_member_scores : ndarray, default=None
+        Scores for the histograms.
+    name : str, default=None
+        Name of the attack in the legend.
+
+    Attributes
+    ----------
+    line_ : matplotlib Line2D
+        The ROC curve.
+    ax_ : matplotlib Axes
+        Axes with the ROC curve.
+    hist_ax_ : matplotlib Axes or None
+        Axes with the histograms.
+    figure_ : matplotlib Figure
+        Figure holding the axes.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import numpy as np
+    >>> from skprivacy.audit import MembershipInferenceDisplay
+    >>> membership = np.r_[np.ones(500), np.zeros(500)]
+    >>> scores = membership + np.random.default_rng(0).normal(size=1000)
+    >>> display = MembershipInferenceDisplay.from_predictions(membership, scores)
+    >>> round(display.roc_auc, 2)
+    0.78
+    """
+
+    def __init__(
+        self,
+        *,
+        fpr,
+        tpr,
+        roc_auc=None,
+        tpr_at_low_fpr=None,
+        low_fpr=0.001,
+        member_scores=None,
+        non_member_scores=None,
+        name=None,
+    ):
+        self.fpr = fpr
+        self.tpr = tpr
+        self.roc_auc = roc_auc
+        self.tpr_at_low_fpr = tpr_at_low_fpr
+        self.low_fpr = low_fpr
+        self.member_scores = member_scores
+        self.non_member_scores = non_member_scores
+        self.name = name
+
+    def plot(self, ax=None, *, hist_ax=None, name=None, histogram=True, **kwargs):
+        """Plot the ROC curve and, when there is room, the histograms.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Axes for the ROC curve; ``None`` creates a figure (with a second
+            axes for the histograms when ``histogram`` and scores are given).
+        hist_ax : matplotlib Axes, default=None
+            Axes for the histograms when ``ax`` is given.
+        name : str, default=None
+            Overrides the name in the legend.
+        histogram : bool, default=True
+            Draw the score histograms.
+        **kwargs : dict
+            Passed to :meth:`matplotlib.axes.Axes.plot` for the ROC curve.
+
+        Returns
+        -------
+        display : MembershipInferenceDisplay
+        """
+        import matplotlib.pyplot as plt
+
+        histogram = histogram and self.member_scores is not None
+        if ax is None:
+            if histogram and hist_ax is None:
+                _, (ax, hist_ax) = plt.subplots(1, 2, figsize=(10, 4.2))
+            else:
+                _, ax = plt.subplots(figsize=(5, 4.2))
+        name = self.name if name is None else name
+        label = [] if name is None else [name]
+        if self.roc_auc is not None:
+            label.append(f"AUC = {self.roc_auc:.3f}")
+        if self.tpr_at_low_fpr is not None:
+            label.append(f"TPR@{self.low_fpr:.1%} FPR = {self.tpr_at_low_fpr:.2%}")
+        fpr, tpr = np.asarray(self.fpr), np.asarray(self.tpr)
+        positive = fpr > 0
+        floor = fpr[positive].min() if positive.any() else 1e-5
+        (self.line_,) = ax.plot(
+            fpr[positive], tpr[positive], label=", ".join(label) or None, **kwargs
+        )
+        grid = np.logspace(np.log10(floor), 0, 50)
+        ax.plot(grid, grid, "k--", lw=0.8, label="chance")
+        ax.set(
+            xscale="log",
+            yscale="log",
+            xlim=(floor, 1),
+            ylim=(floor, 1.05),
+            xlabel="False-positive rate",
+            ylabel="True-positive rate",
+            title="Membership inference ROC",
+        )
+        ax.legend(loc="lower right")
+        self.hist_ax_ = None
+        if histogram and hist_ax is not None:
+            both = np.r_[self.member_scores, self.non_member_scores]
+            bins = np.histogram_bin_edges(both, bins=50)
+            hist_ax.hist(
+                self.non_member_scores,
+                bins,
+                alpha=0.6,
+                density=True,
+                label="non-members",
+            )
+            hist_ax.hist(
+                self.member_scores, bins, alpha=0.6, density=True, label="members"
+            )
+            hist_ax.set(
+                xlabel="Attack score", ylabel="Density", title="Score histograms"
+            )
+            hist_ax.legend()
+            self.hist_ax_ = hist_ax
+        self.ax_ = ax
+        self.figure_ = ax.figure
+        return self
+
+    @classmethod
+    def from_predictions(
+        cls,
+        membership,
+        scores,
+        *,
+        name=None,
+        low_fpr=0.001,
+        ax=None,
+        histogram=True,
+        **kwargs,
+    ):
+        """Plot from true memberships and attack scores.
+
+        Parameters
+        ----------
+        membership : array-like of shape (n_samples,)
+            1 for members, 0 for non-members.
+        scores : array-like of shape (n_samples,)
+            Attack scores.
+        name : str, default=None
+            Name of the attack in the legend.
+        low_fpr : float, default=0.001
+            FPR at which the TPR is put in the legend.
+        ax : matplotlib Axes, default=None
+            Axes for the ROC curve.
+        histogram : bool, default=True
+            Draw score histograms (in a second axes when ``ax`` is None).
+        **kwargs : dict
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : MembershipInferenceDisplay
+        """
+        membership, scores = _check_membership(membership, scores)
+        fpr, tpr, _ = membership_roc_curve(membership, scores)
+        with warnings.catch_warnings():
+            # The legend states the FPR; resolution is the caller's concern.
+            warnings.simplefilter("ignore", UserWarning)
+            low = tpr_at_fpr(membership, scores, low_fpr)
+        display = cls(
+            fpr=fpr,
+            tpr=tpr,
+            roc_auc=membership_auc(membership, scores),
+            tpr_at_low_fpr=low,
+            low_fpr=low_fpr,
+            member_scores=scores[membership],
+            non_member_scores=scores[~membership],
+            name=name,
+        )
+        return display.plot(ax=ax, histogram=histogram, **kwargs)
+
+    @classmethod
+    def from_estimator(
+        cls,
+        auditor,
+        X,
+        y,
+        membership,
+        *,
+        name=None,
+        low_fpr=0.001,
+        ax=None,
+        histogram=True,
+        **kwargs,
+    ):
+        """Plot the attack of a fitted auditor on records of known membership.
+
+        Parameters
+        ----------
+        auditor : MembershipInferenceAuditor
+            Fitted auditor.
+        X : array-like of shape (n_samples, n_features)
+            Records.
+        y : array-like of shape (n_samples,)
+            Their true class labels.
+        membership : array-like of shape (n_samples,)
+            1 for members, 0 for non-members.
+        name : str, default=None
+            Name in the legend; defaults to the attack's class name.
+        low_fpr : float, default=0.001
+            FPR at which the TPR is put in the legend.
+        ax : matplotlib Axes, default=None
+            Axes for the ROC curve.
+        histogram : bool, default=True
+            Draw score histograms.
+        **kwargs : dict
+            Passed to :meth:`plot`.
+
+        Returns
+        -------
+        display : MembershipInferenceDisplay
+        """
+        scores = auditor.score_samples(X, y)
+        name = type(auditor.attack_).__name__ if name is None else name
+        return cls.from_predictions(
+            membership,
+            scores,
+            name=name,
+            low_fpr=low_fpr,
+            ax=ax,
+            histogram=histogram,
+            **kwargs,
+        )

@@ -1,0 +1,546 @@
+"""Metrics of membership attacks: ROC, TPR at low FPR, advantage, PPV, empirical
+epsilon with Clopper-Pearson confidence, bootstrap intervals, slices.
+
+Conventions: ``membership`` is 1 for members and 0 for non-members; ``scores``
+are higher for records the attack believes are members.
+"""
+
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.utils import check_consistent_length, column_or_1d
+
+from skprivacy.utils import spawn_generators
+
+
+def _check_membership(membership, scores):
+    membership = column_or_1d(membership)
+    scores = column_or_1d(scores).astype(np.float64)
+    check_consistent_length(membership, scores)
+    values = np.unique(membership)
+    if not np.isin(values, [0, 1]).all():
+        raise ValueError(
+            "membership must contain only 0 (non-member) and 1 (member); got "
+            f"values {values[:5].tolist()}. Encode members as 1, e.g. "
+            "membership = (labels == 'member').astype(int)."
+        )
+    membership = membership.astype(bool)
+    if membership.all() or not membership.any():
+        raise ValueError(
+            "membership must contain both members (1) and non-members (0) to "
+            "measure an attack."
+        )
+    if not np.isfinite(scores).all():
+        raise ValueError("scores must be finite.")
+    return membership, scores
+
+
+def _counts(membership, scores):
+    """TP and FP counts of the rules ``score >= t`` over all distinct ``t``."""
+    order = np.argsort(-scores, kind="stable")
+    s, m = scores[order], membership[order]
+    last = np.r_[s[1:] != s[:-1], True]
+    tp, fp = np.cumsum(m)[last], np.cumsum(~m)[last]
+    return np.r_[0, tp], np.r_[0, fp], np.r_[np.inf, s[last]]
+
+
+def membership_roc_curve(membership, scores):
+    """ROC curve of a membership attack, with every threshold kept.
+
+    Parameters
+    ----------
+    membership : array-like of shape (n_samples,)
+        1 for members, 0 for non-members.
+    scores : array-like of shape (n_samples,)
+        Attack scores, higher for likely members.
+
+    Returns
+    -------
+    fpr, tpr, thresholds : ndarray
+        As :func:`sklearn.metrics.roc_curve` with ``drop_intermediate=False``
+        (the low-FPR end is what matters, so no point is dropped).
+
+    Examples
+    --------
+    >>> from skprivacy.audit import membership_roc_curve
+    >>> fpr, tpr, _ = membership_roc_curve([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    >>> tpr.tolist()
+    [0.0, 0.5, 0.5, 1.0, 1.0]
+    """
+    membership, scores = _check_membership(membership, scores)
+    return roc_curve(membership, scores, drop_intermediate=False)
+
+
+def membership_auc(membership, scores) -> float:
+    """Area under the ROC curve, ``P(s_member > s_non-member) + ½ P(tie)``.
+
+    Parameters
+    ----------
+    membership : array-like of shape (n_samples,)
+        1 for members, 0 for non-members.
+    scores : array-like of shape (n_samples,)
+        Attack scores.
+
+    Returns
+    -------
+    auc : float
+
+    Examples
+    --------
+    >>> from skprivacy.audit import membership_auc
+    >>> membership_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    0.75
+    """
+    membership, scores = _check_membership(membership, scores)
+    return float(roc_auc_score(membership, scores))
+
+
+def tpr_at_fpr(membership, scores, fpr: float = 0.01) -> float:
+    """Highest true-positive rate among thresholds whose FPR is at most ``fpr``.
+
+    The ROC curve is never interpolated: only thresholds that were actually
+    observed count (Carlini et al. 2022, Sec. 3.2). The false-positive rate moves
+    in steps of ``1 / n_non_members``, so an FPR is only resolved with at least
+    ``10 / fpr`` non-members; a warning says when there are fewer.
+
+    Parameters
+    ----------
+    membership : array-like of shape (n_samples,)
+        1 for members, 0 for non-members.
+    scores : array-like of shape (n_samples,)
+        Attack scores.
+    fpr : float, default=0.01
+        Largest false-positive rate allowed.
+
+    Returns
+    -------
+    tpr : float
+
+    Examples
+    --------
+    >>> from skprivacy.audit import tpr_at_fpr
+    >>> import numpy as np
+    >>> membership = np.r_[np.ones(10), np.zeros(1000)]
+    >>> scores = np.r_[np.arange(10) + 990.5, np.arange(1000)]
+    >>> tpr_at_fpr(membership, scores, fpr=0.01)
+    1.0
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     tpr_at_fpr(membership, scores, fpr=0.005)
+    0.6
+    >>> print(caught[0].message)
+    1000 non-members cannot resolve a false-positive rate of 0.005: ...
+    """
+    membership, scores = _check_membership(membership, scores)
+    if not 0.0 <= fpr <= 1.0:
+        raise ValueError(f"fpr must be in [0, 1]; got {fpr}.")
+    n_in, n_out = membership.sum(), (~membership).sum()
+    if fpr > 0 and n_out < 10 / fpr:
+        warnings.warn(
+            f"{n_out} non-members cannot resolve a false-positive rate of {fpr:g}: "
+            f"the rate moves in steps of {1 / n_out:.2g}; use at least "
+            f"{int(np.ceil(10 / fpr))} non-members for a reliable TPR at this FPR.",
+            UserWarning,
+            stacklevel=2,
+        )
+    tp, fp, _ = _counts(membership, scores)
+    allowed = fp <= fpr * n_out + 1e-9 * n_out
+    return float(tp[allowed].max() / n_in)
+
+
+def membership_advantage(membership, scores) -> float:
+    """Membership advantage ``max_t (TPR - FPR)`` (Yeom et al. 2018, Def. 4).
+
+    Parameters
+    ----------
+    membership : array-like of shape (n_samples,)
+        1 for members, 0 for non-members.
+    scores : array-like of shape (n_samples,)
+        Attack scores.
+
+    Returns
+    -------
+    advantage : float
+        In ``[0, 1]``; 0 means the attack does no better than chance.
+
+    Examples
+    --------
+    >>> from skprivacy.audit import membership_advantage
+    >>> membership_advantage([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    0.5
+    """
+    membership, scores = _check_membership(membership, scores)
+    tp, fp, _ = _counts(membership, scores)
+    return float(np.max(tp / membership.sum() - fp / (~membership).sum()))
+
+
+def membership_balanced_accuracy(membership, scores) -> float:
+    """Best balanced accuracy ``max_t ½(TPR + TNR) = ½(1 + advantage)``.
+
+    Parameters
+    ----------
+    membership : array-like of shape (n_samples,)
+        1 for members, 0 for non-members.
+    scores : array-like of shape (n_samples,)
+        Attack scores.
+
+    Returns
+    -------
+    balanced_accuracy : float
+
+    Examples
+    --------
+    >>> from skprivacy.audit import membership_balanced_accuracy
+    >>> membership_balanced_accuracy([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
+    0.75
+    """
+    return 0.5 * (1.0 + membership_advantage(membership, scores))
+
+
+def ppv_at_fpr(membership, scores, fpr: float = 0.01, prior: float = 0.5) -> float:
+    """Positive predictive value at the best threshold with FPR at most ``fpr``.
+
+    ``PPV = TPR pi / (TPR pi + FPR (1 - pi))`` for a prior share ``pi`` of
+    members among the records attacked, with the TPR and FPR actually reached
+    at that threshold.
+
+    Parameters
+    ----------
+    membership : array-like of shape (n_samples,)
+        1 for members, 0 for non-members.
+    scores : array-like of shape (n_samples,)
+        Attack scores.
+    fpr : float, default=0.01
+        Largest false-positive rate allowed.
+    prior : float, default=0.5
+        Share of members in the population attacked.
+
+    Returns
+    -------
+    ppv : float
+        ``nan`` when no record is flagged at that FPR.
+
+    Examples
+    --------
+    >>> from skprivacy.audit import ppv_at_fpr
+    >>> ppv_at_fpr([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], fpr=0.0)
+    1.0
+    """
+    membership, scores = _check_membership(membership, scores)
+    n_in, n_out = membership.sum(), (~membership).sum()
+    tp, fp, _ = _counts(membership, scores)
+    allowed = fp <= fpr * n_out + 1e-9 * n_out
+    best = np.flatnonzero(allowed)[np.argmax(tp[allowed])]
+    tpr, fpr_reached = tp[best] / n_in, fp[best] / n_out
+    denominator = tpr * prior + fpr_reached * (1 - prior)
+    return float(tpr * prior / denominator) if denominator > 0 else float("nan")
+
+
+def clopper_pearson(k, n, confidence: float = 0.95):
+    """Exact two-sided binomial confidence interval (Clopper & Pearson 1934).
+
+    Parameters
+    ----------
+    k : int or array-like of int
+        Successes.
+    n : int or array-like of int
+        Trials.
+    confidence : float, default=0.95
+        Coverage of the interval.
+
+    Returns
+    -------
+    low, high : float or ndarray
+        ``Beta^{-1}(beta/2; k, n-k+1)`` and ``Beta^{-1}(1-beta/2; k+1, n-k)``
+        with ``beta = 1 - confidence`` (0 and 1 at the ends).
+
+    Examples
+    --------
+    >>> from skprivacy.audit import clopper_pearson
+    >>> low, high = clopper_pearson(0, 10)
+    >>> float(low), round(float(high), 4)
+    (0.0, 0.3085)
+    """
+    k, n = np.asarray(k, dtype=np.float64), np.asarray(n, dtype=np.float64)
+    alpha = 1.0 - confidence
+    with np.errstate(invalid="ignore"):
+        low = np.where(k > 0, stats.beta.ppf(alpha / 2, k, n - k + 1), 0.0)
+        high = np.where(k < n, stats.beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
+    return low[()], high[()]
+
+
+def _epsilon_bounds(tp, fp, n_in, n_out, delta, confidence):
+    """Clopper-Pearson lower bounds on epsilon for each (tp, fp) rule."""
+    tpr_lo, _ = clopper_pearson(tp, n_in, confidence)
+    _, fpr_hi = clopper_pearson(fp, n_out, confidence)
+    tpr_lo, fpr_hi = np.atleast_1d(tpr_lo), np.atleast_1d(fpr_hi)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # (eps, delta)-DP bounds every test: TPR <= e^eps FPR + delta and
+        # TNR <= e^eps FNR + delta (Kairouz et al. 2015; Jagielski et al. 2020).
+        eps_1 = np.log((tpr_lo - delta) / fpr_hi)
+        eps_2 = np.log((1 - delta - fpr_hi) / (1 - tpr_lo))
+    eps = np.fmax(eps_1, eps_2)
+    return np.where(np.isnan(eps), 0.0, np.maximum(eps, 0.0))
+
+
+def empirical_epsilon(
+    membership,
+    scores,
+    *,
+    delta: float = 0.0,
+    confidence: float = 0.95,
+    threshold: float | None = None,
+    random_state=None,
+) -> float:
+    """Lower bound on the epsilon of (epsilon, delta)-DP that holds with ``confidence``.
+
+    A mechanism that is (epsilon, delta)-DP bounds the TPR and FPR of every
+    membership test: ``TPR <= e^eps FPR + delta`` and ``TNR <= e^eps FNR +
+    delta``. With a Clopper-Pearson lower bound on the TPR and upper bound on
+    the FPR, each at ``(1 - confidence) / 2``, the bound
+    ``max(log((TPR_lo - delta) / FPR_hi), log((1 - delta - FPR_hi) / (1 - TPR_lo)))``
+    holds with probability at least ``confidence`` (Jagielski et al. 2020,
+    "Auditing differentially private machine learning", Sec. 4). Choosing the
+    threshold on the same records would make it optimistic, so when
+    ``threshold`` is None the records are split in two stratified halves: the
+    threshold maximising the bound on the first half is applied to the second,
+    and the bound reported is the second half's.
+
+    Parameters
+    ----------
+    membership : array-like of shape (n_samples,)
+        1 for members, 0 for non-members.
+    scores : array-like of shape (n_samples,)
+        Attack scores; the test is ``score >= threshold``.
+    delta : float, default=0.0
+        The delta of the privacy definition audited.
+    confidence : float, default=0.95
+        Probability that the bound holds.
+    threshold : float, default=None
+        A threshold fixed in advance; then every record is used for the bound.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the split.
+
+    Returns
+    -------
+    epsilon : float
+        A lower bound, 0 when the records show no leakage at this confidence.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprivacy.audit import empirical_epsilon
+    >>> membership = np.r_[np.ones(500), np.zeros(500)]
+    >>> scores = membership + np.random.default_rng(0).normal(size=1000) * 0.5
+    >>> round(empirical_epsilon(membership, scores, random_state=0), 2)
+    1.74
+    """
+    membership, scores = _check_membership(membership, scores)
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1); got {confidence}.")
+    if threshold is None:
+        (rng,) = spawn_generators(random_state, 1)
+        first = np.zeros(len(scores), dtype=bool)
+        for group in (membership, ~membership):
+            idx = rng.permutation(np.flatnonzero(group))
+            first[idx[: len(idx) // 2]] = True
+        m, s = membership[first], scores[first]
+        tp, fp, thresholds = _counts(m, s)
+        eps = _epsilon_bounds(tp, fp, m.sum(), (~m).sum(), delta, confidence)
+        threshold = thresholds[np.argmax(eps)]
+        membership, scores = membership[~first], scores[~first]
+    flagged = scores >= threshold
+    tp, fp = (flagged & membership).sum(), (flagged & ~membership).sum()
+    eps = _epsilon_bounds(
+        tp, fp, membership.sum(), (~membership).sum(), delta, confidence
+    )
+    return float(eps[0])
+
+
+def bootstrap_ci(
+    metric,
+    membership,
+    scores,
+    *,
+    n_resamples: int = 200,
+    confidence: float = 0.95,
+    random_state=None,
+):
+    """Percentile bootstrap confidence interval of a membership metric.
+
+    Members and non-members are resampled separately (stratified), so every
+    resample has the original class sizes.
+
+    Parameters
+    ----------
+    metric : callable
+        ``metric(membership, scores) -> float``, e.g. :func:`membership_auc`.
+    membership : array-like of shape (n_samples,)
+        1 for members, 0 for non-members.
+    scores : array-like of shape (n_samples,)
+        Attack scores.
+    n_resamples : int, default=200
+        Bootstrap resamples.
+    confidence : float, default=0.95
+        Coverage of the interval.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the resampling.
+
+    Returns
+    -------
+    low, high : float
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprivacy.audit import bootstrap_ci, membership_auc
+    >>> membership = np.r_[np.ones(100), np.zeros(100)]
+    >>> scores = membership + np.random.default_rng(0).normal(size=200)
+    >>> low, high = bootstrap_ci(membership_auc, membership, scores, random_state=0)
+    >>> bool(low < membership_auc(membership, scores) < high)
+    True
+    """
+    membership, scores = _check_membership(membership, scores)
+    if not isinstance(n_resamples, Integral) or n_resamples < 1:
+        raise ValueError(f"n_resamples must be a positive int; got {n_resamples}.")
+    (rng,) = spawn_generators(random_state, 1)
+    members, others = np.flatnonzero(membership), np.flatnonzero(~membership)
+    values = np.empty(n_resamples)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for b in range(n_resamples):
+            idx = np.r_[
+                rng.choice(members, len(members)), rng.choice(others, len(others))
+            ]
+            values[b] = metric(membership[idx].astype(int), scores[idx])
+    tail = (1 - confidence) / 2
+    low, high = np.nanquantile(values, [tail, 1 - tail])
+    return float(low), float(high)
+
+
+def membership_p_values(scores, null_scores):
+    """Conformal p-values of "non-member" for each record.
+
+    ``p(x) = (1 + #{null >= s(x)}) / (1 + n_null)``: if a record is a non-member
+    exchangeable with the null records, ``P(p <= alpha) <= alpha`` for every
+    ``alpha`` (Vovk et al. 2005), whatever the score distribution.
+
+    Parameters
+    ----------
+    scores : array-like of shape (n_samples,)
+        Attack scores of the records.
+    null_scores : array-like of shape (n_null,)
+        Attack scores of known non-members (population or reference records).
+
+    Returns
+    -------
+    p_values : ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> from skprivacy.audit import membership_p_values
+    >>> membership_p_values([0.5, 3.0], [0.0, 1.0, 2.0]).tolist()
+    [0.75, 0.25]
+    """
+    scores = column_or_1d(scores).astype(np.float64)
+    null = np.sort(column_or_1d(null_scores).astype(np.float64))
+    at_least = len(null) - np.searchsorted(null, scores, side="left")
+    return (1.0 + at_least) / (1.0 + len(null))
+
+
+def slice_metrics(
+    membership,
+    scores,
+    groups,
+    *,
+    fpr: float = 0.01,
+    min_size: int = 10,
+) -> pd.DataFrame:
+    """Attack metrics per slice, with Holm-corrected p-values.
+
+    Each slice gets its AUC, TPR at ``fpr`` and advantage, and the one-sided
+    Mann-Whitney p-value of "the attack does no better than chance on this
+    slice" (AUC <= ½). Testing many slices finds some "leaky" by chance, so the
+    p-values are also adjusted with Holm's step-down method, which controls the
+    family-wise error rate (Holm 1979).
+
+    Parameters
+    ----------
+    membership : array-like of shape (n_samples,)
+        1 for members, 0 for non-members.
+    scores : array-like of shape (n_samples,)
+        Attack scores.
+    groups : array-like of shape (n_samples,)
+        Slice of each record (class label, sensitive attribute...).
+    fpr : float, default=0.01
+        FPR at which the TPR is reported.
+    min_size : int, default=10
+        Slices with fewer members or non-members get NaN metrics.
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per slice: ``slice``, ``n_members``, ``n_non_members``, ``auc``,
+        ``tpr_at_fpr``, ``advantage``, ``p_value``, ``p_value_holm``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprivacy.audit import slice_metrics
+    >>> membership = np.tile([1, 0], 100)
+    >>> groups = np.repeat(["a", "b"], 100)
+    >>> scores = membership * (groups == "a") + np.random.default_rng(0).random(200)
+    >>> slice_metrics(membership, scores, groups)["auc"].round(2).tolist()
+    [1.0, 0.5...]
+    """
+    membership, scores = _check_membership(membership, scores)
+    groups = column_or_1d(groups)
+    check_consistent_length(membership, groups)
+    rows = []
+    for value in pd.unique(groups):
+        mask = groups == value
+        m, s = membership[mask], scores[mask]
+        row = {
+            "slice": value,
+            "n_members": int(m.sum()),
+            "n_non_members": int((~m).sum()),
+        }
+        if min(row["n_members"], row["n_non_members"]) < min_size:
+            row.update(auc=np.nan, tpr_at_fpr=np.nan, advantage=np.nan, p_value=np.nan)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                row.update(
+                    auc=membership_auc(m, s),
+                    tpr_at_fpr=tpr_at_fpr(m, s, fpr),
+                    advantage=membership_advantage(m, s),
+                    p_value=float(
+                        stats.mannwhitneyu(s[m], s[~m], alternative="greater").pvalue
+                    ),
+                )
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table["p_value_holm"] = _holm(table["p_value"].to_numpy(dtype=float))
+    return table
+
+
+def _holm(p_values):
+    """Holm's step-down adjusted p-values (NaN entries are left out)."""
+    adjusted = np.full_like(p_values, np.nan)
+    valid = np.flatnonzero(~np.isnan(p_values))
+    order = valid[np.argsort(p_values[valid])]
+    m = len(order)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted

@@ -1,0 +1,451 @@
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import json
+import math
+import pickle
+
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.dummy import DummyClassifier
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import NotFittedError
+from sklearn.frozen import FrozenEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+from sklearn.svm import LinearSVC
+
+import skprivacy
+from skprivacy.audit import (
+    RMIA,
+    BaseMembershipAttack,
+    LiRA,
+    MembershipInferenceAuditor,
+    ShadowModelAttack,
+    empirical_epsilon,
+    membership_auc,
+    tpr_at_fpr,
+)
+
+
+@pytest.fixture(scope="module")
+def small():
+    """A logistic-regression target on 300 members; pool = members + 300 others."""
+    X, y = make_classification(1500, 8, n_informative=5, n_classes=3, random_state=1)
+    target = LogisticRegression(max_iter=500).fit(X[:300], y[:300])
+    membership = np.r_[np.ones(300), np.zeros(300)].astype(int)
+    return FrozenEstimator(target), X[:600], y[:600], membership, X[600:], y[600:]
+
+
+def _auditor(target, **params):
+    params = {"attack": "rmia", "n_references": 4, "random_state": 0, **params}
+    return MembershipInferenceAuditor(target, **params)
+
+
+def test_exported_at_top_level():
+    assert skprivacy.MembershipInferenceAuditor is MembershipInferenceAuditor
+
+
+def test_clone_get_set_params_keep_the_target(small):
+    target, X, y, *_ = small
+    auditor = _auditor(target)
+    cloned = clone(auditor)
+    assert cloned.target is target  # FrozenEstimator clones to itself
+    assert cloned.get_params()["n_references"] == 4
+    cloned.set_params(attack="loss", n_references=2)
+    assert (cloned.attack, cloned.n_references) == ("loss", 2)
+    # The frozen target stays fitted through clone: the clone can fit at once.
+    cloned.fit(X, y)
+    assert cloned.classes_.tolist() == [0, 1, 2]
+
+
+def test_seeded_audits_reproduce_and_pickle(small):
+    target, X, y, membership, Xp, yp = small
+    a = _auditor(target).fit(X, y, X_population=Xp, y_population=yp)
+    b = _auditor(clone(target)).fit(X, y, X_population=Xp, y_population=yp)
+    np.testing.assert_array_equal(a.reference_membership_, b.reference_membership_)
+    np.testing.assert_array_equal(a.score_samples(X, y), b.score_samples(X, y))
+    assert (
+        a.audit(X, y, membership)
+        .to_frame()
+        .equals(b.audit(X, y, membership).to_frame())
+    )
+    restored = pickle.loads(pickle.dumps(a))
+    np.testing.assert_array_equal(
+        restored.decision_function(X, y), a.decision_function(X, y)
+    )
+    c = _auditor(target, random_state=1).fit(X, y, X_population=Xp, y_population=yp)
+    assert not np.array_equal(a.reference_membership_, c.reference_membership_)
+
+
+def test_keep_matrix_is_balanced(small):
+    target, X, y, *_ = small
+    auditor = _auditor(target, n_references=6).fit(X, y)
+    keep = auditor.reference_membership_
+    assert (keep.sum(axis=0) == 3).all()
+    # Each reference trains on about half the pool: Binomial(600, 1/2) within
+    # 4.5 sigma (sigma = 12.2) fails with probability < 1e-5 per reference.
+    assert (np.abs(keep.sum(axis=1) - 300) < 55).all()
+    assert auditor.reference_accuracy_.shape == (6, 2)
+    assert set(auditor.seeds_) == {"split", "attack", "references"}
+
+
+def test_memory_cache_gives_the_same_references(small, tmp_path):
+    target, X, y, *_ = small
+    plain = _auditor(target).fit(X, y)
+    cached = _auditor(target, memory=str(tmp_path)).fit(X, y)
+    again = _auditor(target, memory=str(tmp_path)).fit(X, y)
+    np.testing.assert_allclose(cached.reference_log_proba_, plain.reference_log_proba_)
+    np.testing.assert_allclose(again.reference_log_proba_, plain.reference_log_proba_)
+
+
+def test_verbose_shows_progress(small, capsys):
+    target, X, y, *_ = small
+    _auditor(target, verbose=1).fit(X, y)
+    assert "reference models" in capsys.readouterr().err
+
+
+def test_recipe_defaults_to_the_wrapped_model(small):
+    target, X, y, *_ = small
+    auditor = _auditor(target, n_references=2, attack="loss").fit(X, y)
+    assert all(type(est) is LogisticRegression for est in auditor.estimators_)
+    assert all(est is not target.estimator for est in auditor.estimators_)
+    mlp = MLPClassifier((4,), max_iter=20)
+    auditor = _auditor(target, estimator=mlp, n_references=2, attack="loss")
+    with pytest.warns(Warning):  # MLP convergence warnings
+        auditor.fit(X, y)
+    assert all(type(est) is MLPClassifier for est in auditor.estimators_)
+
+
+def test_reference_that_did_not_train_warns(small):
+    target, X, y, _, Xp, yp = small
+    auditor = _auditor(target, estimator=DummyClassifier(), n_references=2)
+    with pytest.warns(UserWarning, match="did not train"):
+        auditor.fit(X, y, X_population=Xp, y_population=yp)
+
+
+def test_bad_input_errors_name_the_fix(small):
+    target, X, y, membership, Xp, yp = small
+    with pytest.raises(NotFittedError, match="FrozenEstimator\\(fitted_model\\)"):
+        _auditor(LogisticRegression()).fit(X, y)
+    with pytest.raises(ValueError, match="every reference model would be"):
+        _auditor(target, estimator=FrozenEstimator(target.estimator)).fit(X, y)
+    with pytest.raises(ValueError, match="too small for 4 reference models"):
+        _auditor(target).fit(X[:8], y[:8])
+    with pytest.raises(ValueError, match="X has 600 records but y has 599"):
+        _auditor(target).fit(X, y[:-1])
+    label_only = FrozenEstimator(LinearSVC().fit(X, y))
+    with pytest.raises(ValueError, match="needs predicted probabilities"):
+        _auditor(label_only).fit(X, y)
+    with pytest.raises(ValueError, match="pass X_population and y_population"):
+        _auditor(target, attack="population").fit(X, y)
+    with pytest.raises(ValueError, match="at least 4 reference models"):
+        _auditor(target, attack="lira", n_references=2).fit(X, y)
+    with pytest.raises(ValueError, match="known non-members"):
+        _auditor(target, attack="loss", n_references=0).fit(X, y)
+    with pytest.raises(ValueError, match="'attack' parameter"):
+        _auditor(target, attack="gap").fit(X, y)
+    fitted = _auditor(target, attack="lira").fit(X, y)
+    # Pool records are recognised whatever the array's dtype.
+    X32 = X.astype(np.float32)
+    fitted32 = _auditor(target, attack="lira").fit(X32, y)
+    assert np.isfinite(fitted32.score_samples(X32.astype(np.float64), y)).all()
+    with pytest.raises(ValueError, match="only 0 \\(non-member\\) and 1"):
+        fitted.score(X, y, membership * 2)
+    with pytest.raises(ValueError, match="pass the audited records in the pool"):
+        fitted.score_samples(Xp[:10], yp[:10])
+    with pytest.raises(NotFittedError):
+        _auditor(target).predict(X, y)
+
+
+def test_one_reference_with_a_population(small):
+    target, X, y, _, Xp, yp = small
+    auditor = _auditor(target, attack="rmia", n_references=1)
+    auditor.fit(X, y, X_population=Xp, y_population=yp)
+    assert auditor.attack_.a_ == 1.0  # nothing to tune with one reference
+    left_out = ~auditor.reference_membership_[0]
+    assert np.isfinite(auditor.score_samples(X[left_out], y[left_out])).all()
+    with pytest.raises(ValueError, match="did not train on it"):
+        auditor.score_samples(X, y)
+
+
+def test_predict_proba_only_for_likelihood_ratios(small):
+    target, X, y, _membership, *_ = small
+    assert not hasattr(_auditor(target, attack="rmia"), "predict_proba")
+    auditor = _auditor(target, attack="lira", prior=0.2).fit(X, y)
+    proba = auditor.predict_proba(X, y)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    llr = auditor.score_samples(X, y)
+    expected = 1 / (1 + np.exp(-(llr + np.log(0.2 / 0.8))))
+    np.testing.assert_allclose(proba[:, 1], expected)
+
+
+class _Oracle(BaseMembershipAttack):
+    """Scores by the target's maximum log-probability; for the plug-in test."""
+
+    def fit(self, references):
+        return self
+
+    def score_samples(self, log_proba, y, reference_log_proba, membership):
+        return log_proba.max(axis=1)
+
+
+def test_attack_objects_plug_in(small):
+    target, X, y, _membership, Xp, yp = small
+    auditor = _auditor(target, attack=_Oracle(), n_references=0)
+    auditor.fit(X, y, X_population=Xp, y_population=yp)
+    expected = target.predict_log_proba(X).max(axis=1)
+    np.testing.assert_allclose(auditor.score_samples(X, y), expected)
+    assert auditor.calibration_ == "population"
+
+
+@pytest.mark.parametrize(
+    "attack",
+    [
+        "loss",
+        "population",
+        "mentr",
+        "reference",
+        "shadow",
+        ShadowModelAttack(LogisticRegression(), per_class=False),
+        "lira",
+        "lira_offline",
+        LiRA(fix_variance=False),
+        "rmia",
+        RMIA(online=True),
+        RMIA(a=0.5),
+    ],
+    ids=str,
+)
+def test_every_attack_runs_and_calibrates(small, attack):
+    target, X, y, _membership, Xp, yp = small
+    auditor = _auditor(target, attack=attack).fit(
+        X, y, X_population=Xp, y_population=yp
+    )
+    scores = auditor.score_samples(X, y)
+    assert scores.shape == (600,) and np.isfinite(scores).all()
+    assert np.isfinite(auditor.offset_) and np.isfinite(auditor.pool_offset_)
+    predicted = auditor.predict(X, y)
+    assert set(np.unique(predicted)) <= {0, 1}
+    p = auditor.p_values(X, y)
+    assert ((p > 0) & (p <= 1)).all()
+
+
+def test_non_leaking_target_auc_and_fpr_guarantee():
+    """A target trained on disjoint data: its "members" are fresh non-members."""
+    X, y = make_classification(6000, 10, n_informative=6, n_classes=3, random_state=2)
+    target = FrozenEstimator(LogisticRegression(max_iter=500).fit(X[:1000], y[:1000]))
+    # 1000 audited "members" and 1000 non-members, all unseen by the target.
+    Xa, ya = X[1000:3000], y[1000:3000]
+    membership = np.r_[np.ones(1000), np.zeros(1000)].astype(int)
+    Xp, yp = X[3000:], y[3000:]  # 3000 population records
+    auditor = MembershipInferenceAuditor(
+        target, attack="loss", n_references=0, target_fpr=0.01
+    ).fit(Xa, ya, X_population=Xp, y_population=yp)
+    scores = auditor.score_samples(Xa, ya)
+    # Under exchangeability the AUC has mean 1/2 and standard deviation
+    # sqrt((n0 + n1 + 1) / (12 n0 n1)) = 0.0129; |z| > 3.89 has probability 1e-4.
+    assert abs(membership_auc(membership, scores) - 0.5) < 3.89 * 0.0129
+    # TPR at 1% FPR: with k0 = 10 false positives allowed, the count of members
+    # above the 11th-highest non-member is negative hypergeometric.
+    bound = stats.nhypergeom(2000, 1000, 11).ppf(1 - 1e-4)
+    assert tpr_at_fpr(membership, scores, 0.01) * 1000 <= bound
+    # predict's threshold is the k-th order statistic of n = 3000 population
+    # scores, k = ceil(0.99 * 3001); for continuous scores the FPR given the
+    # population is Beta(n + 1 - k, k), so the number of the 2000 fresh
+    # non-members flagged is beta-binomial; its 1 - 1e-4 quantile bounds it.
+    n = 3000
+    k = math.ceil(0.99 * (n + 1))
+    flagged = auditor.predict(Xa, ya).sum()
+    assert flagged <= stats.betabinom(2000, n + 1 - k, k).ppf(1 - 1e-4)
+    report = auditor.audit(Xa, ya, membership, n_resamples=20, confidence=1 - 1e-4)
+    # The Clopper-Pearson epsilon bound holds with probability 1 - 1e-4.
+    assert report.metrics["epsilon_lower_bound"] == 0
+
+
+def test_memorizing_forest_leaks(memorizing_forest):
+    target, X, y, membership, Xp, yp = memorizing_forest
+    auditor = MembershipInferenceAuditor(target, attack="loss", n_references=0)
+    auditor.fit(X, y, X_population=Xp, y_population=yp)
+    scores = auditor.score_samples(X, y)
+    # The issue measures about 0.92; the AUC's standard deviation at 0.92 with
+    # 1000 + 1000 records is about 0.006 (Hanley & McNeil 1982), so 0.89 is
+    # 5 sigma below: probability < 1e-6.
+    assert membership_auc(membership, scores) > 0.89
+    # The true epsilon is large (TPR ~0.8 at FPR ~0.1); the bound is positive
+    # unless the 1 - 1e-4 Clopper-Pearson bound fails.
+    assert (
+        empirical_epsilon(membership, scores, confidence=1 - 1e-4, random_state=0) > 0
+    )
+
+
+@pytest.mark.slow
+def test_lira_beats_loss_at_low_fpr_on_overfit_mlp():
+    X, y = make_classification(4000, 20, n_informative=10, n_classes=3, random_state=0)
+    recipe = MLPClassifier((64,), max_iter=300, random_state=0)
+    target = FrozenEstimator(clone(recipe).fit(X[:1000], y[:1000]))
+    membership = np.r_[np.ones(1000), np.zeros(1000)].astype(int)
+    pool_X, pool_y = X[:2000], y[:2000]
+    tprs = {}
+    for attack in ("loss", "lira"):
+        auditor = MembershipInferenceAuditor(
+            target, attack=attack, n_references=8, random_state=0
+        )
+        with pytest.warns(Warning):  # MLP convergence warnings
+            auditor.fit(pool_X, pool_y, X_population=X[2000:], y_population=y[2000:])
+        tprs[attack] = tpr_at_fpr(
+            membership, auditor.score_samples(pool_X, pool_y), 0.01
+        )
+    # Measured on this seed: LiRA ~0.07, loss ~0.01. Binomial(1000, 0.07) has
+    # standard deviation 0.008: LiRA falls to the loss level with probability
+    # far below 1e-4 (7 sigma), threshold noise included.
+    assert tprs["lira"] > tprs["loss"] + 0.02
+
+
+def test_report_contents_and_formats(small, tmp_path):
+    target, X, y, membership, Xp, yp = small
+    auditor = _auditor(target).fit(X, y, X_population=Xp, y_population=yp)
+    groups = np.where(X[:, 0] > 0, "a", "b")
+    report = auditor.audit(X, y, membership, groups=groups, n_resamples=30)
+    assert report.attack == "RMIA"
+    for key in ("auc", "advantage", "tpr_at_0.01_fpr", "epsilon_lower_bound", "ppv"):
+        assert key in report.metrics
+    low, high = report.intervals["auc"]
+    assert low <= report.metrics["auc"] <= high
+    assert report.resolved == {0.001: False, 0.01: False}
+    assert set(report.slices["slicing"]) == {"class", "group"}
+    assert len(report.slices) == 5
+    assert (report.slices["p_value_holm"] >= report.slices["p_value"]).all()
+    assert report.records.shape[0] == 600
+    assert {"score", "p_value", "predicted", "y", "group"} <= set(report.records)
+    top = report.vulnerable_records(5)
+    assert (top["membership"] == 1).all() and top["score"].is_monotonic_decreasing
+    data = json.loads(report.to_json(tmp_path / "r.json"))
+    assert data["versions"]["scikit-learn"]
+    assert data["params"]["n_references"] == 4
+    assert data["seeds"]["random_state"] == 0
+    assert json.loads((tmp_path / "r.json").read_text()) == data
+    frame = report.to_frame()
+    assert list(frame.columns) == ["value", "low", "high"]
+    page = report.to_html(tmp_path / "r.html")
+    assert page.startswith("<!DOCTYPE html>") and "data:image/png;base64," in page
+    assert "Unresolved FPRs" in page
+
+
+def test_skorch_recipe_trains_references():
+    torch = pytest.importorskip("torch")
+    from skorch import NeuralNetClassifier
+
+    X, y = make_classification(600, 8, n_informative=5, random_state=3)
+    X = X.astype(np.float32)
+    y = y.astype(np.int64)
+    net = NeuralNetClassifier(
+        torch.nn.Sequential(
+            torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2)
+        ),
+        criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=5,
+        lr=0.1,
+        train_split=None,
+        verbose=0,
+    )
+    with skprivacy.utils.torch_seed(0):
+        target = FrozenEstimator(clone(net).fit(X[:200], y[:200]))
+    before = torch.random.get_rng_state()
+    a = MembershipInferenceAuditor(
+        target, attack="rmia", n_references=2, random_state=0
+    )
+    a.fit(X[:400], y[:400], X_population=X[400:], y_population=y[400:])
+    assert torch.equal(before, torch.random.get_rng_state())
+    assert (a.reference_accuracy_[:, 0] > 0.6).all()
+    b = clone(a).fit(X[:400], y[:400], X_population=X[400:], y_population=y[400:])
+    np.testing.assert_array_equal(
+        a.score_samples(X[:400], y[:400]), b.score_samples(X[:400], y[:400])
+    )
+
+
+def test_parallel_references_match_sequential(small):
+    target, X, y, *_ = small
+    sequential = _auditor(target, attack="lira").fit(X, y)
+    parallel = _auditor(target, attack="lira", n_jobs=2).fit(X, y)
+    np.testing.assert_array_equal(
+        sequential.score_samples(X, y), parallel.score_samples(X, y)
+    )
+
+
+def test_scores_of_records_outside_the_pool_use_all_references(small):
+    target, X, y, _, Xp, yp = small
+    auditor = _auditor(target, attack="lira_offline").fit(
+        X, y, X_population=Xp, y_population=yp
+    )
+    # Pool records are scored against the references that left them out, other
+    # records against all; each kind has its own threshold.
+    assert auditor.offset_ != auditor.pool_offset_
+    fresh = auditor.decision_function(Xp[:50], yp[:50])
+    np.testing.assert_allclose(
+        fresh, auditor.score_samples(Xp[:50], yp[:50]) - auditor.offset_
+    )
+    pool = auditor.decision_function(X[:50], y[:50])
+    np.testing.assert_allclose(
+        pool, auditor.score_samples(X[:50], y[:50]) - auditor.pool_offset_
+    )
+
+
+def test_pipeline_on_a_dataframe_with_group_slices():
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.pipeline import make_pipeline
+
+    from skprivacy.datasets import load_german_credit, make_preprocessor
+
+    bunch = load_german_credit(as_frame=True)
+    X, y = bunch.data, bunch.target
+    model = make_pipeline(make_preprocessor(bunch), RandomForestClassifier(50))
+    target = FrozenEstimator(
+        clone(model)
+        .set_params(randomforestclassifier__random_state=0)
+        .fit(X.iloc[:300], y[:300])
+    )
+    auditor = MembershipInferenceAuditor(
+        target, attack="rmia", n_references=4, random_state=0
+    ).fit(X.iloc[:600], y[:600], X_population=X.iloc[600:], y_population=y[600:])
+    assert all(type(est[-1]) is RandomForestClassifier for est in auditor.estimators_)
+    membership = np.r_[np.ones(300), np.zeros(300)].astype(int)
+    report = auditor.audit(
+        X.iloc[:600], y[:600], membership, groups=X["sex"].iloc[:600], n_resamples=10
+    )
+    groups = report.slices[report.slices["slicing"] == "group"]
+    assert set(groups["slice"]) == {"female", "male"}
+    # A 50-tree forest memorises its 300 members: AUC ~0.75-0.85; below 0.6
+    # would take > 5 standard deviations (0.02 at 300 + 300 records).
+    assert report.metrics["auc"] > 0.6
+
+
+@pytest.mark.parametrize("attack", ["rmia", "lira_offline", "mentr"])
+def test_predict_fpr_guarantee_with_references(attack):
+    """Population calibration is exact for pool and fresh non-members alike."""
+    X, y = make_classification(6000, 10, n_informative=6, n_classes=3, random_state=4)
+    target = FrozenEstimator(
+        RandomForestClassifier(30, random_state=0).fit(X[:400], y[:400])
+    )
+    # Pool: the 400 members and 400 non-members; 2000 population records and
+    # 2000 fresh non-members that neither the target nor the references saw.
+    pool_X, pool_y = X[:800], y[:800]
+    auditor = MembershipInferenceAuditor(
+        target, attack=attack, n_references=4, target_fpr=0.02, random_state=0
+    ).fit(pool_X, pool_y, X_population=X[800:2800], y_population=y[800:2800])
+    # Threshold: k-th order statistic of n = 2000 null scores, k = ceil(0.98 *
+    # 2001); given the null, the FPR is Beta(n + 1 - k, k), so the number of m
+    # flagged non-members is beta-binomial; its 1 - 1e-4 quantile bounds it
+    # (each of the two assertions fails with probability at most 1e-4).
+    n = 2000
+    k = math.ceil(0.98 * (n + 1))
+    fresh = auditor.predict(X[2800:4800], y[2800:4800]).sum()
+    assert fresh <= stats.betabinom(2000, n + 1 - k, k).ppf(1 - 1e-4)
+    pool_non_members = auditor.predict(pool_X[400:], pool_y[400:]).sum()
+    assert pool_non_members <= stats.betabinom(400, n + 1 - k, k).ppf(1 - 1e-4)
+    # And the attack is not vacuous: the memorising forest's members are flagged
+    # far more often (~25% of 400 measured, against at most ~4% of non-members).
+    assert auditor.predict(pool_X[:400], pool_y[:400]).sum() > pool_non_members

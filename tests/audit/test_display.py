@@ -1,0 +1,71 @@
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+import pytest
+
+from skprivacy.audit import (
+    MembershipInferenceAuditor,
+    MembershipInferenceDisplay,
+    membership_auc,
+    tpr_at_fpr,
+)
+
+pytest.importorskip("matplotlib")
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yield
+    plt.close("all")
+
+
+def _scores(n=2000, seed=0):
+    rng = np.random.default_rng(seed)
+    membership = np.r_[np.ones(n), np.zeros(n)].astype(int)
+    return membership, rng.normal(size=2 * n) + membership
+
+
+def test_from_predictions_follows_the_display_contract():
+    membership, scores = _scores()
+    display = MembershipInferenceDisplay.from_predictions(membership, scores, name="x")
+    assert display.roc_auc == pytest.approx(membership_auc(membership, scores))
+    with pytest.warns(UserWarning):
+        assert display.tpr_at_low_fpr == tpr_at_fpr(membership, scores, 0.001)
+    assert display.ax_.get_xscale() == "log" and display.ax_.get_yscale() == "log"
+    assert display.figure_ is display.ax_.figure
+    label = display.line_.get_label()
+    assert label.startswith("x, AUC = ") and "TPR@0.1% FPR" in label
+    assert display.hist_ax_ is not None
+    assert len(display.hist_ax_.patches) == 100  # 50 bins, two histograms
+
+
+def test_plot_on_given_axes_and_without_histogram():
+    import matplotlib.pyplot as plt
+
+    membership, scores = _scores(300)
+    _, ax = plt.subplots()
+    display = MembershipInferenceDisplay.from_predictions(
+        membership, scores, ax=ax, histogram=False, color="red"
+    )
+    assert display.ax_ is ax and display.hist_ax_ is None
+    assert display.line_.get_color() == "red"
+    _, (roc_ax, hist_ax) = plt.subplots(1, 2)
+    display.plot(ax=roc_ax, hist_ax=hist_ax, name="again")
+    assert display.hist_ax_ is hist_ax
+    assert display.line_.get_label().startswith("again")
+
+
+def test_from_estimator_uses_the_auditor_scores(memorizing_forest):
+    target, X, y, membership, Xp, yp = memorizing_forest
+    auditor = MembershipInferenceAuditor(target, attack="loss", n_references=0)
+    auditor.fit(X, y, X_population=Xp, y_population=yp)
+    display = MembershipInferenceDisplay.from_estimator(auditor, X, y, membership)
+    scores = auditor.score_samples(X, y)
+    assert display.roc_auc == pytest.approx(membership_auc(membership, scores))
+    assert display.line_.get_label().startswith("LossAttack")

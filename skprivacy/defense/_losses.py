@@ -59,7 +59,8 @@ def tau_normalize(v: torch.Tensor, tau: float) -> torch.Tensor:
     tensor([[0.5000, 0.6667]])
     """
     norm = torch.linalg.vector_norm(v, dim=-1, keepdim=True)
-    return v / (1.0 + tau * (norm + _NORM_EPS))
+    # 1 + tau * (norm + eps), written with one op fewer (this runs every batch).
+    return v / (norm * tau + (1.0 + tau * _NORM_EPS))
 
 
 def normalized_ce_floor(n_classes: int, tau: float) -> float:
@@ -295,7 +296,7 @@ class RelaxedCenterLoss(nn.Module):
         _check_epoch(epoch)
         h = tau_normalize(features, self.tau)
         c = tau_normalize(self.centers, self.tau)
-        d = (h - c[target]).pow(2).sum(dim=1)
+        d = (h - c.index_select(0, target)).pow(2).sum(dim=1)
         dist = 0.5 * d.mean()
         dist_value = dist.item()
         if epoch % 2 == 0:

@@ -76,7 +76,10 @@ class CRLClassifier(NeuralNetClassifier):
     Training prints, and records in ``history_``, the batch cross-entropy of
     the normalised logits (``irl_ce``), the center distance (``rcl_dist``)
     and which branch of each loss fired (``irl_branch``, ``rcl_branch``;
-    several branches in one epoch are joined with ``+``).
+    several branches in one epoch are joined with ``+``); with
+    ``verbose=1`` they are printed each epoch, and
+    ``skorch.callbacks.ProgressBar(postfix_keys=["irl_ce", "irl_branch"])``
+    shows them per batch.
 
     Parameters
     ----------
@@ -766,18 +769,19 @@ class CRLClassifier(NeuralNetClassifier):
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         """Summarise the CRL terms of the epoch's batches into ``history_``."""
-        batches = [b for b in self.history[-1, "batches"] if "irl_ce" in b]
+        # Plain list access: History's tuple indexing is slow for a per-epoch hook.
+        batches = [b for b in self.history[-1]["batches"] if "irl_ce" in b]
         if not batches:
             return
-        sizes = np.array([b["train_batch_size"] for b in batches], dtype=float)
+        total = sum(b["train_batch_size"] for b in batches)
         for value_key, branch_key in (
             ("irl_ce", "irl_branch"),
             ("rcl_dist", "rcl_branch"),
         ):
             if value_key not in batches[0]:
                 continue
-            values = np.array([b[value_key] for b in batches])
-            self.history.record(value_key, float(np.average(values, weights=sizes)))
+            mean = sum(b[value_key] * b["train_batch_size"] for b in batches) / total
+            self.history.record(value_key, mean)
             fired = {b[branch_key] for b in batches}
             self.history.record(
                 branch_key, "+".join(name for name in _BRANCHES if name in fired)

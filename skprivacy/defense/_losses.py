@@ -59,7 +59,8 @@ def tau_normalize(v: torch.Tensor, tau: float) -> torch.Tensor:
     tensor([[0.5000, 0.6667]])
     """
     norm = torch.linalg.vector_norm(v, dim=-1, keepdim=True)
-    return v / (1.0 + tau * (norm + _NORM_EPS))
+    # 1 + tau * (norm + eps), written with one op fewer (this runs every batch).
+    return v / (norm * tau + (1.0 + tau * _NORM_EPS))
 
 
 def normalized_ce_floor(n_classes: int, tau: float) -> float:
@@ -295,8 +296,8 @@ class RelaxedCenterLoss(nn.Module):
         _check_epoch(epoch)
         h = tau_normalize(features, self.tau)
         c = tau_normalize(self.centers, self.tau)
-        d = (h - c[target]).pow(2).sum(dim=1)
-        dist = 0.5 * d.mean()
+        squared = (h - c.index_select(0, target)).pow(2)
+        dist = squared.sum() * (0.5 / len(target))
         dist_value = dist.item()
         if epoch % 2 == 0:
             loss = (dist - self.alpha).abs()
@@ -305,6 +306,7 @@ class RelaxedCenterLoss(nn.Module):
             loss, branch = dist, "descent"
         else:
             q = _true_class_probability(logits, target, self.upper)
+            d = squared.sum(dim=1)
             loss = 0.5 * (q * d + (1.0 - q) * h.pow(2).sum(dim=1)).mean()
             branch = "flatten"
         if return_terms:
@@ -407,7 +409,7 @@ class CRLLoss(nn.Module):
             center_loss, center_terms = self.center(
                 logits, features, target, epoch, return_terms=True
             )
-            loss = loss + self.center_weight * center_loss
+            loss = torch.add(loss, center_loss, alpha=self.center_weight)
             terms.update(center_terms)
         if return_terms:
             return loss, terms

@@ -16,7 +16,7 @@ from sklearn.datasets import make_classification
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
-from skorch.callbacks import LRScheduler
+from skorch.callbacks import LRScheduler, ProgressBar
 from torch import nn
 
 from skprivacy import CRLClassifier
@@ -157,13 +157,27 @@ def test_history_records_terms_and_branches(data, capsys):
     clf = CRLClassifier(random_state=0, alpha=5.0, verbose=1, **FAST).fit(X, y)
     branches = clf.history[:, "irl_branch"]
     assert branches == ["flatten", "ascent", "flatten", "ascent"]
-    assert all(isinstance(v, float) for v in clf.history[:, "irl_ce"])
+    batches = clf.history[-1]["batches"]
+    sizes = np.array([b["train_batch_size"] for b in batches])
+    for key in ("irl_ce", "rcl_dist"):
+        values = np.array([b[key] for b in batches])
+        expected = (values * sizes).sum() / sizes.sum()
+        assert clf.history[-1, key] == pytest.approx(expected, rel=1e-12)
     assert all(
         b in {"ascent", "descent", "flatten"}
         for b in clf.history[-1, "batches", :, "rcl_branch"]
     )
     out = capsys.readouterr().out
     assert "irl_branch" in out and "rcl_dist" in out
+
+
+def test_progress_bar_can_show_crl_terms(data, capsys):
+    X, y = data
+    bar = ProgressBar(postfix_keys=["train_loss", "irl_ce", "irl_branch"])
+    clf = CRLClassifier(random_state=0, callbacks=[bar], **FAST).fit(X, y)
+    assert "it/s" in capsys.readouterr().err
+    # What ProgressBar reads for its postfix: the last batch's record.
+    assert clf.history[-1, "batches", -1, "irl_branch"] in {"ascent", "descent"}
 
 
 def _initial_state(params, X, y):

@@ -108,7 +108,19 @@ class BaseMembershipAttack(BaseEstimator):
     is_likelihood_ratio = False
 
     def fit(self, references: ReferenceSignals):
-        """Learn from references and population; return ``self``."""
+        """Learn from references and population.
+
+        Parameters
+        ----------
+        references : ReferenceSignals
+            The references' signals on the pool, their keep matrix and, when
+            given, the population's; never the target's membership labels.
+
+        Returns
+        -------
+        self : BaseMembershipAttack
+            The fitted attack.
+        """
         raise NotImplementedError
 
     def score_samples(self, log_proba, y, reference_log_proba, membership):

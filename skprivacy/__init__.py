@@ -9,4 +9,6 @@ measure leakage with membership-inference attacks, all as scikit-learn estimator
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
+from skprivacy.certify import SmoothedClassifier
+
+__all__ = ["SmoothedClassifier", "__version__"]

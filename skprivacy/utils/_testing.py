@@ -15,7 +15,19 @@ from __future__ import annotations
 from sklearn.base import clone
 
 # Class name -> list of fast, converging constructor parameters (one instance each).
-INIT_PARAMS: dict[str, list[dict]] = {}
+INIT_PARAMS: dict[str, list[dict]] = {
+    "SmoothedClassifier": [
+        {"n0": 20, "n": 200, "n_predict": 100, "batch_size": 2048},
+        {
+            "n0": 20,
+            "n": 200,
+            "n_predict": 100,
+            "adaptive": True,
+            "feature_scale": "std",
+            "n_augment": 2,
+        },
+    ],
+}
 
 # Class name -> {check name: why it fails and why that is acceptable}.
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {}

@@ -188,6 +188,7 @@ class TorchVoter:
         self.device = torch.device(net.device)
         params = list(net.module_.parameters())
         self.dtype = params[0].dtype if params else torch.float32
+        # The non-linearity skorch's predict_proba applies before its arg max.
         self._nonlin = net._get_predict_nonlinearity()
         self._lut = None
 

@@ -48,6 +48,7 @@ from skprivacy.utils._sklearn_compat import (
     _raise_for_params,
     _routing_enabled,
     validate_data,
+    validate_parameter_constraints,
 )
 
 
@@ -95,8 +96,6 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     with a correct radius. :meth:`predict` returns the plain smoothed vote, or,
     with ``abstain=True``, PREDICT of [1]_: with probability at least
     ``1 - alpha`` it returns ``g(x)`` or abstains.
-
-    Read more in the :ref:`User Guide <smoothing>`.
 
     Parameters
     ----------
@@ -498,7 +497,12 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     # --------------------------------------------------------------- engine
     def _check_X(self, X):
         check_is_fitted(self)
-        self._validate_params()
+        # Parameters may have been set after fit (n, alpha, batch_size, ...).
+        validate_parameter_constraints(
+            self._parameter_constraints,
+            self.get_params(deep=False),
+            caller_name=type(self).__name__,
+        )
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
 
     def _voter(self):

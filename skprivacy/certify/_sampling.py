@@ -163,13 +163,19 @@ class NumpyVoter:
         return self._order[pos]
 
 
+def _skorch_evaluation_step():
+    from skorch import NeuralNet
+
+    return NeuralNet.evaluation_step
+
+
 class TorchVoter:
     """Votes of a fitted skorch classifier computed on its device.
 
-    The net's module runs through ``evaluation_step`` (so overridden ``infer``
-    hooks are honoured) under :func:`torch.inference_mode`; as in skorch's
-    ``predict_proba``, a tuple output contributes its first element and the
-    predict non-linearity is applied before the arg max.
+    The net's module runs through skorch's ``evaluation_step`` and ``infer``
+    (so overridden hooks are honoured) under :func:`torch.inference_mode`; as
+    in skorch's ``predict_proba``, a tuple output contributes its first element
+    and the predict non-linearity is applied before the arg max.
 
     Parameters
     ----------
@@ -190,6 +196,7 @@ class TorchVoter:
         self.dtype = params[0].dtype if params else torch.float32
         # The non-linearity skorch's predict_proba applies before its arg max.
         self._nonlin = net._get_predict_nonlinearity()
+        self._own_step = type(net).evaluation_step is not _skorch_evaluation_step()
         self._lut = None
 
     def _lookup(self, n_outputs):
@@ -202,18 +209,26 @@ class TorchVoter:
         return torch.as_tensor(lut, device=self.device)
 
     def classify(self, X):
-        out = self.net.evaluation_step((X, None), training=False)
+        if self._lut is None or self._own_step:
+            out = self.net.evaluation_step((X, None), training=False)
+        else:
+            # skorch's evaluation_step switched the modules to eval mode on the
+            # first batch; later batches skip re-walking every module.
+            out = self.net.infer(X)
         out = out[0] if isinstance(out, tuple) else out
         index = self._nonlin(out).argmax(dim=1)
         if self._lut is None:
             self._lut = self._lookup(out.shape[1])
-        index = self._lut[index]
-        if bool((index < 0).any()):
+        # -1 marks an output that is no class; checked once per call (a check
+        # per batch would synchronise the device).
+        return self._lut[index]
+
+    def check_unknown(self, n_unknown):
+        if int(n_unknown) > 0:
             raise ValueError(
                 "The net's arg max fell on an output that is not one of the "
                 f"classes {self.class_values.tolist()}."
             )
-        return index
 
 
 def _batch_plan(n_rows, n_samples, batch_size):
@@ -300,6 +315,7 @@ def _count_torch(
             np.asarray(columns, dtype=np.int64), device=device
         )
         counts = torch.zeros(n_rows * n_classes, dtype=torch.int64, device=device)
+        unknown = torch.zeros((), dtype=torch.int64, device=device)
         noise = torch.empty(
             (min(batch_size, n_rows * n_samples), len(columns)),
             dtype=dtype,
@@ -324,13 +340,17 @@ def _count_torch(
             else:
                 Xb[:, columns_dev] += buf * std_dev
             index = voter.classify(Xb)
+            unknown += (index < 0).sum()
             counts.index_add_(
-                0, rows * n_classes + index, torch.ones_like(index, dtype=torch.int64)
+                0,
+                rows * n_classes + index.clamp(min=0),
+                torch.ones_like(index, dtype=torch.int64),
             )
             if bar is not None:
                 bar.update(size)
         if bar is not None:
             bar.close()
+        voter.check_unknown(unknown)
         return counts.reshape(n_rows, n_classes).cpu().numpy()
 
 

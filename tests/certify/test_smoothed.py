@@ -391,3 +391,44 @@ def test_torch_path_is_sound_on_the_linear_oracle():
         < violations
         < binom.isf(0.5e-4, T, p_exact) + 1
     )
+
+
+def test_base_predicting_unknown_labels_is_an_error(data):
+    X, y = data
+    base = LogisticRegression().fit(X, y)
+    frozen = FrozenEstimator(base)
+    clf = SmoothedClassifier(frozen, n0=5, n=20, random_state=0).fit(X, y)
+    base.classes_ = np.array([5, 7])  # predict now returns labels unknown to clf
+    with pytest.raises(ValueError, match="not among the classes"):
+        clf.certify(X[:3])
+    net = NeuralNetClassifier(TinyNet, module__n_in=5, classes=[0, 1], verbose=0)
+    net.initialize()
+    with torch.no_grad():  # output 1 always wins, but only class 0 is declared
+        net.module_.linear.bias.copy_(torch.tensor([0.0, 100.0]))
+    net.classes = [0]
+    clf = SmoothedClassifier(FrozenEstimator(net), n0=5, n=20, random_state=0)
+    clf.fit(X[:2].astype(np.float32), [0, 0])
+    with pytest.raises(ValueError, match="not one of the classes"):
+        clf.certify(X[:3].astype(np.float32))
+
+
+def test_sample_weight_routing(data):
+    from sklearn import config_context
+
+    X, y = data
+    weight = np.linspace(0.5, 2, len(y))
+    with config_context(enable_metadata_routing=True):
+        base = LogisticRegression().set_fit_request(sample_weight=True)
+        fast(estimator=base).fit(X, y, sample_weight=weight)
+        with pytest.raises(ValueError, match="sample_weight"):
+            fast(estimator=LogisticRegression()).fit(X, y, sample_weight=weight)
+    with pytest.raises(ValueError, match="only supported if enable_metadata_routing"):
+        fast().fit(X, y, foo=1)
+
+
+def test_verbose_reports_adaptive_samples(data, capsys):
+    X, y = data
+    clf = fast(adaptive=True, abstain=True, verbose=1, n_predict=400).fit(X, y)
+    counts = clf.predict_counts(X[:20])
+    out = capsys.readouterr().out
+    assert f"{counts.sum(axis=1).mean():.1f} samples per row" in out

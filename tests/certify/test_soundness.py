@@ -220,3 +220,28 @@ def test_tightness_ratio_matches_table(p_a, table):
     # approximation; the ratio is a smooth function of a binomial proportion).
     assert ratio.size >= 20
     assert abs(ratio.mean() - mean) <= 4.42 * sd / np.sqrt(ratio.size)
+
+
+def test_subset_noise_with_feature_scale_follows_the_anisotropic_law():
+    # Noise on column 0 only, in units of scale 2: pA = Phi(|m| / (sigma * 2 |w_0|))
+    # and the certified radius, in units of the scale, may not exceed the
+    # distance to the boundary along column 0 in those units, |m| / (2 |w_0|).
+    T, n0, n, alpha, p_a = 2000, 100, 1000, 0.2, 0.8
+    clf = SmoothedClassifier(
+        FrozenEstimator(LinearOracle(W, B).fit()),
+        sigma=SIGMA,
+        alpha=alpha,
+        n0=n0,
+        n=n,
+        noise_features=[0],
+        feature_scale=[2.0, 1.0],
+        batch_size=50_000,
+        random_state=0,
+    ).fit(np.zeros((2, 2)), [0, 1])
+    effective = 2.0 * abs(W[0])
+    margin = SIGMA * effective * norm.ppf(p_a)
+    X = points_at_margin(margin, T, np.random.default_rng(17))
+    violations = certify_violations(clf, X, margin / effective)
+    # Binomial(T, p_exact) with each tail <= 0.5e-4.
+    low, high = two_sided_bounds(T, exact_certify_violation(p_a, n0, n, alpha))
+    assert low < violations < high

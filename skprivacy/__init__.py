@@ -8,8 +8,15 @@ measure leakage with membership-inference attacks, all as scikit-learn estimator
 # SPDX-License-Identifier: BSD-3-Clause
 
 from skprivacy.audit import MembershipInferenceAuditor
+from skprivacy.certify import SmoothedClassifier
 from skprivacy.defense import CRLClassifier
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["CRLClassifier", "MembershipInferenceAuditor", "__version__"]
+
+__all__ = [
+    "CRLClassifier",
+    "MembershipInferenceAuditor",
+    "SmoothedClassifier",
+    "__version__",
+]

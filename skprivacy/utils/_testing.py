@@ -32,6 +32,17 @@ INIT_PARAMS: dict[str, list[dict]] = {
     # A large epsilon keeps the accuracy checks passing (flip rate (k-1)/(e^8+k-1)
     # < 1e-3) while still running the flipping code; tests/defense covers small ones.
     "RandomizedResponseClassifier": [{"epsilon": 8.0, "random_state": 0}],
+    "SmoothedClassifier": [
+        {"n0": 20, "n": 200, "n_predict": 100, "batch_size": 2048},
+        {
+            "n0": 20,
+            "n": 200,
+            "n_predict": 100,
+            "adaptive": True,
+            "feature_scale": "std",
+            "n_augment": 2,
+        },
+    ],
 }
 
 # Class name -> {check name: why it fails and why that is acceptable}.

@@ -1,0 +1,245 @@
+"""Binomial statistics of randomized smoothing.
+
+Every function is vectorised over rows of vote counts. References:
+
+- [CRK19] J. Cohen, E. Rosenfeld and J. Z. Kolter, "Certified Adversarial
+  Robustness via Randomized Smoothing", ICML 2019 (Theorem 1, Algorithms
+  PREDICT and CERTIFY, Propositions 1 and 2).
+- [CP34] C. J. Clopper and E. S. Pearson, "The use of confidence or fiducial
+  limits illustrated in the case of the binomial", Biometrika 26(4), 1934.
+"""
+
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.stats import beta, binom, norm
+
+
+def clopper_pearson_lower(k, n, alpha: float) -> np.ndarray:
+    """One-sided Clopper-Pearson lower confidence bound of a binomial proportion.
+
+    ``P(p >= bound) >= 1 - alpha`` for ``k ~ Binomial(n, p)`` [CP34]. The bound
+    is the ``alpha`` quantile of ``Beta(k, n - k + 1)``, and 0 when ``k == 0``
+    (where the quantile is undefined). It equals the lower end of the two-sided
+    interval at level ``1 - 2 * alpha``, which is what CERTIFY uses [CRK19].
+
+    Parameters
+    ----------
+    k : int or array-like of int
+        Successes.
+    n : int or array-like of int
+        Trials, ``n >= 1``.
+    alpha : float
+        Error probability, in (0, 1).
+
+    Returns
+    -------
+    bound : ndarray of float
+        Lower bounds, broadcast over ``k`` and ``n``.
+
+    Examples
+    --------
+    >>> from skprivacy.certify import clopper_pearson_lower
+    >>> float(clopper_pearson_lower(10, 10, 0.001))  # alpha ** (1 / n)
+    0.5011...
+    >>> float(clopper_pearson_lower(0, 10, 0.001))
+    0.0
+    """
+    k, n = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(n, dtype=float))
+    with np.errstate(invalid="ignore"):
+        bound = beta.ppf(alpha, k, n - k + 1)
+    return np.where(k > 0, bound, 0.0)
+
+
+def clopper_pearson_upper(k, n, alpha: float) -> np.ndarray:
+    """One-sided Clopper-Pearson upper confidence bound of a binomial proportion.
+
+    ``P(p <= bound) >= 1 - alpha`` [CP34]: the ``1 - alpha`` quantile of
+    ``Beta(k + 1, n - k)``, and 1 when ``k == n``.
+
+    Parameters
+    ----------
+    k : int or array-like of int
+        Successes.
+    n : int or array-like of int
+        Trials, ``n >= 1``.
+    alpha : float
+        Error probability, in (0, 1).
+
+    Returns
+    -------
+    bound : ndarray of float
+        Upper bounds.
+
+    Examples
+    --------
+    >>> from skprivacy.certify import clopper_pearson_upper
+    >>> float(clopper_pearson_upper(0, 10, 0.001))  # 1 - alpha ** (1 / n)
+    0.4988...
+    """
+    k, n = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(n, dtype=float))
+    with np.errstate(invalid="ignore"):
+        bound = beta.ppf(1 - alpha, k + 1, n - k)
+    return np.where(k < n, bound, 1.0)
+
+
+def binomial_test_pvalue(n_top, n_second) -> np.ndarray:
+    """Two-sided p-value of the test ``P(top) = P(second)`` used by PREDICT.
+
+    Cohen's PREDICT [CRK19] tests ``n_top ~ Binomial(n_top + n_second, 1/2)``
+    with a two-sided exact binomial test and abstains when the p-value exceeds
+    ``alpha``. For ``p = 1/2`` the distribution is symmetric, so the exact test
+    (:func:`scipy.stats.binomtest`) reduces to ``min(1, 2 * F(min(n_top, n_second)))``
+    with ``F`` the ``Binomial(n_top + n_second, 1/2)`` distribution function.
+
+    Parameters
+    ----------
+    n_top, n_second : array-like of int
+        Votes of the two most voted classes.
+
+    Returns
+    -------
+    pvalue : ndarray of float
+        ``1.0`` when both are zero.
+
+    Examples
+    --------
+    >>> from skprivacy.certify import binomial_test_pvalue
+    >>> float(binomial_test_pvalue(10, 0))  # 2 * 0.5 ** 10
+    0.001953125
+    """
+    n_top = np.asarray(n_top, dtype=np.int64)
+    n_second = np.asarray(n_second, dtype=np.int64)
+    total = n_top + n_second
+    pvalue = 2.0 * binom.cdf(np.minimum(n_top, n_second), total, 0.5)
+    return np.where(total > 0, np.minimum(pvalue, 1.0), 1.0)
+
+
+def certified_radius(p_lower, sigma: float = 1.0) -> np.ndarray:
+    """Certified l2 radius ``sigma * Phi^-1(p_lower)`` of CERTIFY.
+
+    Theorem 1 of [CRK19] with ``pB = 1 - pA``: when the top class has
+    probability at least ``p_lower > 1/2`` under Gaussian noise of standard
+    deviation ``sigma``, the smoothed classifier is constant on the open l2 ball
+    of this radius. Rows with ``p_lower < 1/2`` get radius 0 (CERTIFY abstains).
+
+    Parameters
+    ----------
+    p_lower : array-like of float
+        Lower confidence bounds on the top-class probability.
+    sigma : float, default=1.0
+        Standard deviation of the noise, in the metric the radius is wanted in.
+
+    Returns
+    -------
+    radius : ndarray of float
+
+    Examples
+    --------
+    >>> from skprivacy.certify import certified_radius
+    >>> float(certified_radius(0.6844, sigma=0.5))  # m / ||w|| = 1.2 / 5
+    0.2400...
+    """
+    p_lower = np.asarray(p_lower, dtype=float)
+    with np.errstate(invalid="ignore"):
+        radius = sigma * norm.ppf(p_lower)
+    return np.where(p_lower >= 0.5, radius, 0.0)
+
+
+def min_samples_to_certify(alpha: float) -> int:
+    """Smallest number of estimation samples for which CERTIFY can ever succeed.
+
+    With all ``n`` votes for the top class the bound of
+    :func:`clopper_pearson_lower` is ``alpha ** (1 / n)``, which reaches ``1/2``
+    only when ``n >= log2(1 / alpha)``.
+
+    Parameters
+    ----------
+    alpha : float
+        Error probability, in (0, 1).
+
+    Returns
+    -------
+    n : int
+
+    Examples
+    --------
+    >>> from skprivacy.certify import min_samples_to_certify
+    >>> min_samples_to_certify(0.001)
+    10
+    """
+    return max(1, math.ceil(math.log2(1.0 / alpha) - 1e-12))
+
+
+def min_samples_to_predict(alpha: float) -> int:
+    """Smallest number of samples for which PREDICT can avoid abstaining.
+
+    With all ``n`` votes for one class the two-sided p-value of
+    :func:`binomial_test_pvalue` is ``2 ** (1 - n)``, at most ``alpha`` only when
+    ``n >= 1 + log2(1 / alpha)`` (11 at ``alpha = 0.001``, cf.
+    locuslab/smoothing issue #8).
+
+    Parameters
+    ----------
+    alpha : float
+        Error probability, in (0, 1).
+
+    Returns
+    -------
+    n : int
+
+    Examples
+    --------
+    >>> from skprivacy.certify import min_samples_to_predict
+    >>> min_samples_to_predict(0.001)
+    11
+    """
+    return max(1, math.ceil(1.0 + math.log2(1.0 / alpha) - 1e-12))
+
+
+def sequential_checkpoints(n_max: int, alpha: float) -> tuple[list[int], float]:
+    """Looks of the sequential PREDICT and the level of each test.
+
+    The checkpoints halve from ``n_max`` down (``..., n_max / 4, n_max / 2,
+    n_max``) and each look tests at ``alpha / K`` for ``K`` looks. The union bound
+    over the looks keeps Proposition 1 of [CRK19]: the probability of returning a
+    class other than ``g(x)`` at any look is at most ``K * alpha / K = alpha``.
+    ``K`` is the largest number of looks whose first one can already be decisive
+    (at least :func:`min_samples_to_predict` of ``alpha / K`` samples).
+
+    Parameters
+    ----------
+    n_max : int
+        Samples at the last look.
+    alpha : float
+        Overall error probability.
+
+    Returns
+    -------
+    checkpoints : list of int
+        Increasing cumulative sample counts, ending at ``n_max``.
+    alpha_per_look : float
+        Level of each look's binomial test.
+
+    Examples
+    --------
+    >>> from skprivacy.certify import sequential_checkpoints
+    >>> sequential_checkpoints(1000, 0.001)
+    ([16, 32, 63, 125, 250, 500, 1000], 0.00014285...)
+    """
+    best = [n_max]
+    for n_looks in range(2, 64):
+        checkpoints = sorted(
+            {math.ceil(n_max / 2**i) for i in range(n_looks - 1, -1, -1)}
+        )
+        if len(checkpoints) < n_looks:
+            break
+        if checkpoints[0] < min_samples_to_predict(alpha / n_looks):
+            break
+        best = checkpoints
+    return best, alpha / len(best)

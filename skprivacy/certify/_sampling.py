@@ -1,0 +1,456 @@
+"""The Monte Carlo engine of randomized smoothing: batched vote counting.
+
+One engine serves every method of :class:`~skprivacy.SmoothedClassifier`
+(``predict``, ``predict_proba``, ``predict_counts``, ``certify``) and is generic
+over which columns are noised and with which standard deviation each, so
+attribute-level certificates reuse it unchanged.
+
+Design
+------
+- **Batches span rows.** The ``n_rows * n_samples`` noisy inputs of a call are
+  enumerated row by row and cut into batches of ``batch_size``; a batch may hold
+  the end of one row's samples and the start of the next. Memory is
+  ``O((batch_size + NOISE_BLOCK) * n_features)`` whatever ``n_samples`` is.
+- **Noise is a function of (seed, row, stage).** Each row's samples come from its
+  own stream, seeded by a keyed BLAKE2b hash of the seed fixed at fit, the row's
+  bytes and the stage name ("selection", "estimation", "predict", ...). Streams
+  are drawn in fixed blocks of ``NOISE_BLOCK`` samples, so a row's noise does not
+  depend on ``batch_size``, on the other rows of the call or on their order, and a
+  repeated query of the same row gets the same answer.
+- **Two back ends.** A numpy path calls ``predict`` of any estimator on whole
+  noisy blocks; a torch path runs a skorch net's module on its own device under
+  :func:`torch.inference_mode`, draws the noise there and counts votes there, so
+  nothing crosses to the host per batch.
+"""
+
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+from sklearn.utils.parallel import Parallel, delayed
+
+# Samples per draw of a row's noise stream; fixes the draw sizes so that a row's
+# noise never depends on how its samples are batched.
+NOISE_BLOCK = 1024
+
+
+def row_keys(X: np.ndarray) -> list[bytes]:
+    """Content keys of the rows of ``X`` (BLAKE2b of each row's bytes)."""
+    X = np.ascontiguousarray(X)
+    return [hashlib.blake2b(row.tobytes(), digest_size=16).digest() for row in X]
+
+
+def stream_seed(seed: int, key: bytes, stage: str) -> int:
+    """128-bit seed of one row's noise stream for one stage."""
+    digest = hashlib.blake2b(
+        stage.encode() + b"\x00" + key,
+        key=int(seed).to_bytes(32, "little"),
+        digest_size=16,
+    ).digest()
+    return int.from_bytes(digest, "little")
+
+
+def _numpy_stream(seed: int):
+    generator = np.random.Generator(np.random.Philox(key=seed))
+
+    def draw(out):
+        generator.standard_normal(out=out, dtype=out.dtype)
+
+    return draw
+
+
+def _torch_stream(seed: int, device):
+    import torch
+
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed & (2**63 - 1))
+
+    def draw(out):
+        torch.randn(out.shape, generator=generator, out=out)
+
+    return draw
+
+
+class _NoiseStreams:
+    """Serve consecutive noise samples of each row's stream, block by block.
+
+    Rows are visited in order and each row's samples are requested in increasing
+    contiguous ranges. Whole blocks are drawn straight into the caller's buffer;
+    a block that straddles two requests is drawn once into a staging buffer.
+    """
+
+    def __init__(self, open_stream, keys, seed, stage, n_samples, staging):
+        self._open_stream = open_stream
+        self._keys = keys
+        self._seed = seed
+        self._stage = stage
+        self._n_samples = n_samples
+        self._staging = staging
+        self._row = -1
+        self._draw = None
+        self._block = (0, 0)
+        self._staged = False
+
+    def fill(self, out, row, start, stop):
+        if row != self._row:
+            self._row = row
+            self._draw = self._open_stream(
+                stream_seed(self._seed, self._keys[row], self._stage)
+            )
+            self._block = (0, 0)
+            self._staged = False
+        pos = start
+        while pos < stop:
+            block_start, block_stop = self._block
+            if pos >= block_stop:
+                block_start = block_stop
+                block_stop = min(block_start + NOISE_BLOCK, self._n_samples)
+                self._block = (block_start, block_stop)
+                if stop >= block_stop:
+                    self._draw(out[pos - start : block_stop - start])
+                    self._staged = False
+                    pos = block_stop
+                    continue
+                self._draw(self._staging[: block_stop - block_start])
+                self._staged = True
+            take = min(stop, block_stop) - pos
+            src = pos - block_start
+            out[pos - start : pos - start + take] = self._staging[src : src + take]
+            pos += take
+
+
+class NumpyVoter:
+    """Votes of any fitted classifier, through its ``predict`` on numpy blocks.
+
+    Parameters
+    ----------
+    estimator : fitted classifier
+    class_values : ndarray
+        What ``estimator.predict`` returns for class ``i`` of the smoothed model.
+    feature_names : ndarray of str, default=None
+        When set, blocks are passed as DataFrames with these columns (for
+        pipelines that select columns by name).
+    """
+
+    backend = "numpy"
+
+    def __init__(self, estimator, class_values, feature_names=None):
+        self.estimator = estimator
+        self.class_values = np.asarray(class_values)
+        self.feature_names = feature_names
+        self._order = np.argsort(self.class_values, kind="stable")
+        self._sorted = self.class_values[self._order]
+
+    def classify(self, X):
+        if self.feature_names is not None:
+            import pandas as pd
+
+            X = pd.DataFrame(X, columns=self.feature_names, copy=False)
+        pred = np.asarray(self.estimator.predict(X))
+        pos = np.searchsorted(self._sorted, pred)
+        pos = np.minimum(pos, len(self._sorted) - 1)
+        unknown = self._sorted[pos] != pred
+        if np.any(unknown):
+            raise ValueError(
+                "The base estimator predicted labels that are not among the "
+                f"classes {self.class_values.tolist()}: "
+                f"{np.unique(pred[unknown])[:5].tolist()}."
+            )
+        return self._order[pos]
+
+
+def _skorch_evaluation_step():
+    from skorch import NeuralNet
+
+    return NeuralNet.evaluation_step
+
+
+class TorchVoter:
+    """Votes of a fitted skorch classifier computed on its device.
+
+    The net's module runs through skorch's ``evaluation_step`` and ``infer``
+    (so overridden hooks are honoured) under :func:`torch.inference_mode`; as
+    in skorch's ``predict_proba``, a tuple output contributes its first element
+    and the predict non-linearity is applied before the arg max.
+
+    Parameters
+    ----------
+    net : fitted skorch ``NeuralNetClassifier``
+    class_values : ndarray of int
+        Which arg max index stands for class ``i`` of the smoothed model.
+    """
+
+    backend = "torch"
+
+    def __init__(self, net, class_values):
+        import torch
+
+        self.net = net
+        self.class_values = np.asarray(class_values)
+        self.device = torch.device(net.device)
+        params = list(net.module_.parameters())
+        self.dtype = params[0].dtype if params else torch.float32
+        # The non-linearity skorch's predict_proba applies before its arg max.
+        self._nonlin = net._get_predict_nonlinearity()
+        self._own_step = type(net).evaluation_step is not _skorch_evaluation_step()
+        self._lut = None
+
+    def _lookup(self, n_outputs):
+        import torch
+
+        lut = np.full(n_outputs, -1, dtype=np.int64)
+        for i, value in enumerate(self.class_values):
+            if 0 <= int(value) < n_outputs:
+                lut[int(value)] = i
+        return torch.as_tensor(lut, device=self.device)
+
+    def classify(self, X):
+        if self._lut is None or self._own_step:
+            out = self.net.evaluation_step((X, None), training=False)
+        else:
+            # skorch's evaluation_step switched the modules to eval mode on the
+            # first batch; later batches skip re-walking every module.
+            out = self.net.infer(X)
+        out = out[0] if isinstance(out, tuple) else out
+        index = self._nonlin(out).argmax(dim=1)
+        if self._lut is None:
+            self._lut = self._lookup(out.shape[1])
+        # -1 marks an output that is no class; checked once per call (a check
+        # per batch would synchronise the device).
+        return self._lut[index]
+
+    def check_unknown(self, n_unknown):
+        if int(n_unknown) > 0:
+            raise ValueError(
+                "The net's arg max fell on an output that is not one of the "
+                f"classes {self.class_values.tolist()}."
+            )
+
+
+def _batch_plan(n_rows, n_samples, batch_size):
+    """Global sample ranges of each batch and, per row touched, its sample range."""
+    total = n_rows * n_samples
+    for g0 in range(0, total, batch_size):
+        g1 = min(g0 + batch_size, total)
+        r0, r1 = g0 // n_samples, (g1 - 1) // n_samples
+        pieces = []
+        for row in range(r0, r1 + 1):
+            start = max(g0, row * n_samples) - row * n_samples
+            stop = min(g1, (row + 1) * n_samples) - row * n_samples
+            pieces.append((row, start, stop))
+        yield g0, g1, r0, r1, pieces
+
+
+def _progress(total, verbose, desc):
+    if not verbose:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="sample", leave=False)
+
+
+def _count_numpy(
+    voter, X, n_samples, columns, std, seed, stage, n_classes, batch_size, verbose
+):
+    n_rows = X.shape[0]
+    counts = np.zeros((n_rows, n_classes), dtype=np.int64)
+    all_columns = len(columns) == X.shape[1]
+    dtype = X.dtype
+    std = np.asarray(std, dtype=dtype)
+    noise = np.empty((min(batch_size, n_rows * n_samples), len(columns)), dtype=dtype)
+    streams = _NoiseStreams(
+        _numpy_stream,
+        row_keys(X),
+        seed,
+        stage,
+        n_samples,
+        np.empty((NOISE_BLOCK, len(columns)), dtype=dtype),
+    )
+    bar = _progress(n_rows * n_samples, verbose, stage)
+    for g0, g1, r0, r1, pieces in _batch_plan(n_rows, n_samples, batch_size):
+        size = g1 - g0
+        buf = noise[:size]
+        offset = 0
+        sizes = []
+        for row, start, stop in pieces:
+            streams.fill(buf[offset : offset + stop - start], row, start, stop)
+            offset += stop - start
+            sizes.append(stop - start)
+        local = np.repeat(np.arange(r1 - r0 + 1), sizes)
+        Xb = X[r0 + local]
+        buf *= std
+        if all_columns:
+            Xb += buf
+        else:
+            Xb[:, columns] += buf
+        index = voter.classify(Xb)
+        votes = np.bincount(
+            local * n_classes + index, minlength=(r1 - r0 + 1) * n_classes
+        )
+        counts[r0 : r1 + 1] += votes.reshape(-1, n_classes)
+        if bar is not None:
+            bar.update(size)
+    if bar is not None:
+        bar.close()
+    return counts
+
+
+def _count_torch(
+    voter, X, n_samples, columns, std, seed, stage, n_classes, batch_size, verbose
+):
+    import torch
+
+    device, dtype = voter.device, voter.dtype
+    n_rows = X.shape[0]
+    keys = row_keys(X)
+    all_columns = len(columns) == X.shape[1]
+    with torch.inference_mode():
+        X_dev = torch.as_tensor(X, device=device).to(dtype)
+        std_dev = torch.as_tensor(np.asarray(std), device=device).to(dtype)
+        columns_dev = torch.as_tensor(
+            np.asarray(columns, dtype=np.int64), device=device
+        )
+        counts = torch.zeros(n_rows * n_classes, dtype=torch.int64, device=device)
+        unknown = torch.zeros((), dtype=torch.int64, device=device)
+        noise = torch.empty(
+            (min(batch_size, n_rows * n_samples), len(columns)),
+            dtype=dtype,
+            device=device,
+        )
+        staging = torch.empty((NOISE_BLOCK, len(columns)), dtype=dtype, device=device)
+        streams = _NoiseStreams(
+            lambda s: _torch_stream(s, device), keys, seed, stage, n_samples, staging
+        )
+        bar = _progress(n_rows * n_samples, verbose, stage)
+        for g0, g1, _, _, pieces in _batch_plan(n_rows, n_samples, batch_size):
+            size = g1 - g0
+            buf = noise[:size]
+            offset = 0
+            for row, start, stop in pieces:
+                streams.fill(buf[offset : offset + stop - start], row, start, stop)
+                offset += stop - start
+            rows = torch.arange(g0, g1, device=device) // n_samples
+            Xb = X_dev[rows]
+            if all_columns:
+                Xb.addcmul_(buf, std_dev)
+            else:
+                Xb[:, columns_dev] += buf * std_dev
+            index = voter.classify(Xb)
+            unknown += (index < 0).sum()
+            counts.index_add_(
+                0,
+                rows * n_classes + index.clamp(min=0),
+                torch.ones_like(index, dtype=torch.int64),
+            )
+            if bar is not None:
+                bar.update(size)
+        if bar is not None:
+            bar.close()
+        voter.check_unknown(unknown)
+        return counts.reshape(n_rows, n_classes).cpu().numpy()
+
+
+def count_votes(
+    voter,
+    X: np.ndarray,
+    n_samples: int,
+    *,
+    noise_columns: np.ndarray,
+    noise_std: np.ndarray,
+    seed: int,
+    stage: str,
+    n_classes: int,
+    batch_size: int,
+    n_jobs: int | None = None,
+    verbose: int = 0,
+) -> np.ndarray:
+    """Count the base classifier's votes on ``n_samples`` noisy copies of each row.
+
+    Parameters
+    ----------
+    voter : NumpyVoter or TorchVoter
+        The base classifier, returning class indices for a block of inputs.
+    X : ndarray of shape (n_rows, n_features)
+        Validated, finite inputs.
+    n_samples : int
+        Noisy copies per row.
+    noise_columns : ndarray of int
+        Columns that receive noise.
+    noise_std : ndarray of float
+        Standard deviation of the noise on each of ``noise_columns``.
+    seed : int
+        The seed fixed at fit.
+    stage : str
+        Name of the stage; different stages draw independent noise.
+    n_classes : int
+        Number of classes.
+    batch_size : int
+        Noisy inputs per call of the base classifier.
+    n_jobs : int, default=None
+        Rows are split into this many chunks run through joblib.
+    verbose : int, default=0
+        Shows a progress bar when positive (and ``n_jobs`` is not used).
+
+    Returns
+    -------
+    counts : ndarray of shape (n_rows, n_classes), dtype int64
+    """
+    count = _count_torch if voter.backend == "torch" else _count_numpy
+    args = (n_samples, noise_columns, noise_std, seed, stage, n_classes, batch_size)
+    n_rows = X.shape[0]
+    if n_rows == 0:
+        return np.zeros((0, n_classes), dtype=np.int64)
+    n_chunks = min(n_rows, _effective_n_jobs(n_jobs))
+    if n_chunks <= 1:
+        return count(voter, X, *args, verbose)
+    chunks = np.array_split(np.arange(n_rows), n_chunks)
+    results = Parallel(n_jobs=n_jobs)(
+        delayed(count)(voter, X[chunk], *args, 0) for chunk in chunks
+    )
+    return np.concatenate(results)
+
+
+def _effective_n_jobs(n_jobs):
+    from joblib import effective_n_jobs
+
+    return 1 if n_jobs is None else effective_n_jobs(n_jobs)
+
+
+def noisy_copies(
+    X: np.ndarray,
+    n_copies: int,
+    *,
+    noise_columns: np.ndarray,
+    noise_std: np.ndarray,
+    seed: int,
+    stage: str = "fit",
+) -> np.ndarray:
+    """``n_copies`` noisy copies of each row, each row's copies contiguous.
+
+    The noise follows the engine's rule (a function of seed, row and stage), so
+    duplicated training rows get identical copies and a sample weight of 2 is
+    the same as a duplicated row.
+
+    Returns
+    -------
+    X_noisy : ndarray of shape (n_rows * n_copies, n_features)
+    """
+    std = np.asarray(noise_std, dtype=X.dtype)
+    noise = np.empty((X.shape[0] * n_copies, len(noise_columns)), dtype=X.dtype)
+    streams = _NoiseStreams(
+        _numpy_stream,
+        row_keys(X),
+        seed,
+        stage,
+        n_copies,
+        np.empty((NOISE_BLOCK, len(noise_columns)), dtype=X.dtype),
+    )
+    for row in range(X.shape[0]):
+        streams.fill(noise[row * n_copies : (row + 1) * n_copies], row, 0, n_copies)
+    X_noisy = np.repeat(X, n_copies, axis=0)
+    X_noisy[:, noise_columns] += noise * std
+    return X_noisy

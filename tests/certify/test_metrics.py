@@ -1,0 +1,85 @@
+"""Certified-accuracy metrics and the display."""
+
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import numpy as np
+import pytest
+from scipy.stats import binom
+from sklearn.datasets import make_classification
+
+from skprivacy import SmoothedClassifier
+from skprivacy.certify import (
+    CertifiedAccuracyDisplay,
+    average_certified_radius,
+    certified_accuracy_curve,
+    certified_accuracy_lower_bound,
+)
+
+Y = np.array([0, 1, 1, 0, 2])
+PRED = np.array([0, 1, -1, 1, 2])
+RADII = np.array([0.5, 1.0, 0.0, 2.0, 0.25])
+
+
+def test_curve_by_definition():
+    grid, accuracy = certified_accuracy_curve(Y, PRED, RADII)
+    np.testing.assert_array_equal(grid, [0.0, 0.25, 0.5, 1.0])
+    expected = [np.mean((PRED == Y) & (RADII >= r)) for r in grid]
+    np.testing.assert_allclose(accuracy, expected)
+    grid, accuracy = certified_accuracy_curve(Y, PRED, RADII, radius_grid=[1.5, 0.1])
+    np.testing.assert_allclose(grid, [0.1, 1.5])
+    np.testing.assert_allclose(accuracy, [0.6, 0.0])
+    weights = np.array([1, 1, 1, 1, 4.0])
+    _, accuracy = certified_accuracy_curve(Y, PRED, RADII, sample_weight=weights)
+    assert accuracy[0] == pytest.approx(6 / 8)
+
+
+def test_average_certified_radius():
+    assert average_certified_radius(Y, PRED, RADII) == pytest.approx(1.75 / 5)
+
+
+def test_lower_bound_is_exact_binomial_quantile():
+    m, alpha, rho = 500, 0.01, 0.001
+    y = np.zeros(m, dtype=int)
+    bound = certified_accuracy_lower_bound(y, y, np.ones(m), alpha=alpha, rho=rho)
+    assert bound == pytest.approx(1 - binom.ppf(1 - rho, m, alpha) / m)
+    at_two = certified_accuracy_lower_bound(y, y, np.ones(m), radius=2.0, alpha=alpha)
+    assert at_two < 0
+    with pytest.raises(ValueError, match="alpha and rho"):
+        certified_accuracy_lower_bound(y, y, np.ones(m), alpha=1.5)
+
+
+@pytest.mark.parametrize(
+    "radii, match",
+    [([0.5, -1, 0, 0, 0], "non-negative"), ([0.5, np.nan, 0, 0, 0], "finite")],
+)
+def test_metric_errors(radii, match):
+    with pytest.raises(ValueError, match=match):
+        certified_accuracy_curve(Y, PRED, radii)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        average_certified_radius(Y, PRED, RADII[:3])
+
+
+def test_display_contract():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    X, y = make_classification(n_samples=120, n_features=4, random_state=0)
+    clf = SmoothedClassifier(n0=20, n=300, random_state=0).fit(X, y)
+    display = CertifiedAccuracyDisplay.from_estimator(clf, X, y)
+    labels, radii = clf.certify(X)
+    grid, accuracy = certified_accuracy_curve(y, labels, radii)
+    np.testing.assert_allclose(display.radius, grid)
+    np.testing.assert_allclose(display.certified_accuracy, accuracy)
+    np.testing.assert_allclose(display.line_.get_xdata(), grid)
+    assert display.ax_.figure is display.figure_
+    assert "SmoothedClassifier" in display.line_.get_label()
+    _, ax = plt.subplots()
+    again = display.plot(ax=ax, name="other", color="red")
+    assert again is display and display.ax_ is ax
+    assert display.line_.get_label().startswith("other")
+    with pytest.raises(TypeError, match="no certify method"):
+        CertifiedAccuracyDisplay.from_estimator(object(), X, y)
+    plt.close("all")

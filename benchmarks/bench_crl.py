@@ -19,8 +19,9 @@ For binary tasks the modified entropy is ``-2 (1 - p_y) log p_y``, a monotone
 function of the true-class probability, so its AUC and TPR equal the loss
 attack's; the 4-class synthetic task shows them apart.
 
-The attack metrics come from a small LOCAL helper (``_attack_scores``,
-``_attack_metrics``) until ``skprivacy.audit`` exists.
+The attack signals and metrics are skprivacy.audit's (``compute_signal``,
+``membership_auc``, ``tpr_at_fpr``): float64, from log-probabilities, the TPR
+read off the ROC without interpolation.
 
 ``--search`` runs the small grid used to choose CRLClassifier's defaults, on a
 synthetic task with another seed (12345) that no claim of this benchmark uses.
@@ -45,46 +46,19 @@ import torch
 from scipy import stats
 from sklearn.base import clone
 from sklearn.datasets import make_classification
-from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNetClassifier
 from skorch.callbacks import Callback
 
 from skprivacy import CRLClassifier
+from skprivacy.audit import compute_signal, membership_auc, tpr_at_fpr
 from skprivacy.datasets import load_adult, load_german_credit, make_preprocessor
 from skprivacy.defense import TabularMLP
 
 torch.set_num_threads(1)
 
 FPR_LEVEL = 0.01
-
-
-# ---------------------------------------------------------------------------
-# LOCAL attack helper (to be replaced by skprivacy.audit once it exists)
-# ---------------------------------------------------------------------------
-def _attack_scores(log_proba, y):
-    """Membership scores (higher = more likely member) from float64 log-probs.
-
-    loss  : -CE = log p_y.
-    mentr : -Mentr (Song & Mittal, USENIX Security 2021, eq. 5):
-            Mentr = -(1 - p_y) log p_y - sum_{j != y} p_j log(1 - p_j).
-    """
-    rows = np.arange(len(y))
-    log_p_true = log_proba[rows, y]
-    proba = np.exp(log_proba)
-    # log(1 - p) = log(-expm1(log p)), accurate when p is close to 1.
-    log_one_minus = np.log(-np.expm1(np.minimum(log_proba, -1e-300)))
-    others = -(proba * log_one_minus)
-    others[rows, y] = 0.0
-    mentr = -(1.0 - proba[rows, y]) * log_p_true + others.sum(axis=1)
-    return {"loss": log_p_true, "mentr": -mentr}
-
-
-def _attack_metrics(scores, is_member):
-    """ROC AUC and TPR at FPR <= 1% (largest ROC point, no interpolation)."""
-    fpr, tpr, _ = roc_curve(is_member, scores)
-    return roc_auc_score(is_member, scores), tpr[fpr <= FPR_LEVEL].max()
 
 
 def _log_proba(pipe, X):
@@ -156,11 +130,13 @@ def evaluate(pipe, X_in, y_in, X_out, y_out):
         "train_acc": np.mean(lp_in.argmax(1) == y_in_enc),
         "test_acc": np.mean(lp_out.argmax(1) == y_out_enc),
     }
-    s_in, s_out = _attack_scores(lp_in, y_in_enc), _attack_scores(lp_out, y_out_enc)
+    lp = np.concatenate([lp_in, lp_out])
+    y_enc = np.r_[y_in_enc, y_out_enc]
     is_member = np.r_[np.ones(len(y_in)), np.zeros(len(y_out))]
-    for name in s_in:
-        auc, tpr = _attack_metrics(np.r_[s_in[name], s_out[name]], is_member)
-        row[f"{name}_auc"], row[f"{name}_tpr"] = auc, tpr
+    for name in ("loss", "mentr"):
+        scores = compute_signal(lp, y_enc, name)
+        row[f"{name}_auc"] = membership_auc(is_member, scores)
+        row[f"{name}_tpr"] = tpr_at_fpr(is_member, scores, FPR_LEVEL)
     return row
 
 

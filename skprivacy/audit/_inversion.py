@@ -11,12 +11,13 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
-from scipy.stats import beta
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
+from skprivacy.audit._metrics import clopper_pearson
 from skprivacy.certify import attribute_grid, attribute_response
+from skprivacy.utils._labels import same_release
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -38,31 +39,8 @@ def _tie_middle(scores: np.ndarray) -> np.ndarray:
     return np.argmax(np.cumsum(tied, axis=1) > rank[:, None], axis=1)
 
 
-def _same_label(released: np.ndarray, response: np.ndarray) -> np.ndarray:
-    """Elementwise ``response[i, j] == released[i]`` for any label tokens.
-
-    Numbers and strings compare directly; a release mixing class labels with an
-    abstain token of another type is compared as hashable Python values.
-    """
-    kinds = {released.dtype.kind, response.dtype.kind}
-    if kinds <= set("biuf") or kinds <= set("US"):
-        return response == released[:, None]
-    n = released.shape[0]
-    tokens = np.concatenate([released.astype(object), response.astype(object).ravel()])
-    codes, _ = pd.factorize(tokens, use_na_sentinel=False)
-    return codes[n:].reshape(response.shape) == codes[:n, None]
-
-
 def _is_classifier_prior(prior) -> bool:
     return hasattr(prior, "fit") and hasattr(prior, "predict_proba")
-
-
-def _clopper_pearson(k: int, n: int, level: float) -> tuple[float, float]:
-    """Two-sided Clopper-Pearson interval for a binomial proportion."""
-    a = (1 - level) / 2
-    low = 0.0 if k == 0 else float(beta.ppf(a, k, n - k + 1))
-    high = 1.0 if k == n else float(beta.ppf(1 - a, k + 1, n - k))
-    return low, high
 
 
 class AttributeInferenceAttack(BaseEstimator):
@@ -462,7 +440,7 @@ class AttributeInferenceAttack(BaseEstimator):
     def _chunk_log_likelihood(self, response, released, q) -> np.ndarray:
         n = released.shape[0]
         if self.method == "label":
-            match = _same_label(released, response).reshape(n, -1, q)
+            match = same_release(released, response).reshape(n, -1, q)
             with np.errstate(divide="ignore"):
                 return np.log(match.mean(axis=2))
         if response.ndim != 3 or response.shape[2] != released.shape[1]:
@@ -605,7 +583,8 @@ class AttributeInferenceAttack(BaseEstimator):
         for name, hit in hits.items():
             k = int(hit.sum())
             report[name] = k / n
-            report[f"{name}_ci"] = _clopper_pearson(k, n, confidence_level)
+            low, high = clopper_pearson(k, n, confidence_level)
+            report[f"{name}_ci"] = (float(low), float(high))
         suffix = "_within_tolerance" if "success_rate_within_tolerance" in hits else ""
         report["advantage"] = (
             report[f"success_rate{suffix}"] - report[f"prior_success_rate{suffix}"]

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from skprivacy.utils._labels import same_release
+
 _RESPONSE_METHODS = ("predict", "predict_proba")
 
 
@@ -235,22 +237,6 @@ def attribute_response(
     return response.reshape(n_samples, n_values, *response.shape[1:])
 
 
-def _same_token(released: np.ndarray, response: np.ndarray) -> np.ndarray:
-    """Elementwise ``response[i, j] == released[i]`` for any label tokens.
-
-    Numbers compare with numbers and strings with strings directly; anything else
-    (a release mixing class labels with an abstain token of another type) is
-    compared as hashable Python values.
-    """
-    kinds = {released.dtype.kind, response.dtype.kind}
-    if kinds <= set("biuf") or kinds <= set("US"):
-        return response == released[:, None]
-    n = released.shape[0]
-    tokens = np.concatenate([released.astype(object), response.astype(object).ravel()])
-    codes, _ = pd.factorize(tokens, use_na_sentinel=False)
-    return codes[n:].reshape(response.shape) == codes[:n, None]
-
-
 def _row_chunks(n_samples: int, queries_per_row: int, batch_size: int):
     """Row slices whose queries fill about one ``batch_size`` block each."""
     step = max(1, batch_size // queries_per_row)
@@ -377,7 +363,7 @@ def compatible_intervals(
         response = attribute_response(
             estimator, chunk, index, values, batch_size=batch_size
         )
-        compatible[rows] = _same_token(released[rows], response)
+        compatible[rows] = same_release(released[rows], response)
 
     widths = np.diff(edges)
     measure = compatible @ widths

@@ -93,7 +93,6 @@ class _NoiseStreams:
         self._row = -1
         self._draw = None
         self._block = (0, 0)
-        self._staged = False
 
     def fill(self, out, row, start, stop):
         if row != self._row:
@@ -102,7 +101,6 @@ class _NoiseStreams:
                 stream_seed(self._seed, self._keys[row], self._stage)
             )
             self._block = (0, 0)
-            self._staged = False
         pos = start
         while pos < stop:
             block_start, block_stop = self._block
@@ -112,11 +110,9 @@ class _NoiseStreams:
                 self._block = (block_start, block_stop)
                 if stop >= block_stop:
                     self._draw(out[pos - start : block_stop - start])
-                    self._staged = False
                     pos = block_stop
                     continue
                 self._draw(self._staging[: block_stop - block_start])
-                self._staged = True
             take = min(stop, block_stop) - pos
             src = pos - block_start
             out[pos - start : pos - start + take] = self._staging[src : src + take]
@@ -198,6 +194,7 @@ class TorchVoter:
         self._nonlin = net._get_predict_nonlinearity()
         self._own_step = type(net).evaluation_step is not _skorch_evaluation_step()
         self._lut = None
+        self.identity = True
 
     def _lookup(self, n_outputs):
         import torch
@@ -206,6 +203,8 @@ class TorchVoter:
         for i, value in enumerate(self.class_values):
             if 0 <= int(value) < n_outputs:
                 lut[int(value)] = i
+        # Arg max index i is class i (the usual case): no lookup per batch.
+        self.identity = np.array_equal(lut, np.arange(n_outputs))
         return torch.as_tensor(lut, device=self.device)
 
     def classify(self, X):
@@ -219,9 +218,9 @@ class TorchVoter:
         index = self._nonlin(out).argmax(dim=1)
         if self._lut is None:
             self._lut = self._lookup(out.shape[1])
-        # -1 marks an output that is no class; checked once per call (a check
-        # per batch would synchronise the device).
-        return self._lut[index]
+        # -1 marks an output that is no class; the caller counts them and checks
+        # once per call (a check per batch would synchronise the device).
+        return index if self.identity else self._lut[index]
 
     def check_unknown(self, n_unknown):
         if int(n_unknown) > 0:
@@ -314,7 +313,7 @@ def _count_torch(
         columns_dev = torch.as_tensor(
             np.asarray(columns, dtype=np.int64), device=device
         )
-        counts = torch.zeros(n_rows * n_classes, dtype=torch.int64, device=device)
+        counts = torch.zeros((n_rows, n_classes), dtype=torch.int64, device=device)
         unknown = torch.zeros((), dtype=torch.int64, device=device)
         noise = torch.empty(
             (min(batch_size, n_rows * n_samples), len(columns)),
@@ -325,33 +324,41 @@ def _count_torch(
         streams = _NoiseStreams(
             lambda s: _torch_stream(s, device), keys, seed, stage, n_samples, staging
         )
+        inputs = torch.empty((noise.shape[0], X.shape[1]), dtype=dtype, device=device)
+        ones = torch.ones(noise.shape[0], dtype=torch.int64, device=device)
         bar = _progress(n_rows * n_samples, verbose, stage)
-        for g0, g1, _, _, pieces in _batch_plan(n_rows, n_samples, batch_size):
+        for g0, g1, r0, _, pieces in _batch_plan(n_rows, n_samples, batch_size):
             size = g1 - g0
-            buf = noise[:size]
+            buf, Xb = noise[:size], inputs[:size]
             offset = 0
             for row, start, stop in pieces:
-                streams.fill(buf[offset : offset + stop - start], row, start, stop)
-                offset += stop - start
-            rows = torch.arange(g0, g1, device=device) // n_samples
-            Xb = X_dev[rows]
-            if all_columns:
-                Xb.addcmul_(buf, std_dev)
-            else:
+                piece = slice(offset, offset + stop - start)
+                streams.fill(buf[piece], row, start, stop)
+                # x + noise written once into the batch (no gather of copies).
+                if all_columns:
+                    torch.addcmul(X_dev[row], buf[piece], std_dev, out=Xb[piece])
+                else:
+                    Xb[piece] = X_dev[row]
+                offset = piece.stop
+            if not all_columns:
                 Xb[:, columns_dev] += buf * std_dev
             index = voter.classify(Xb)
-            unknown += (index < 0).sum()
-            counts.index_add_(
-                0,
-                rows * n_classes + index.clamp(min=0),
-                torch.ones_like(index, dtype=torch.int64),
-            )
+            if not voter.identity:
+                unknown += (index < 0).sum()
+                index = index.clamp(min=0)
+            if len(pieces) == 1:
+                counts[r0].index_add_(0, index, ones[:size])
+            else:
+                local = torch.arange(g0, g1, device=device) // n_samples - r0
+                counts[r0:].view(-1).index_add_(
+                    0, local * n_classes + index, ones[:size]
+                )
             if bar is not None:
                 bar.update(size)
         if bar is not None:
             bar.close()
         voter.check_unknown(unknown)
-        return counts.reshape(n_rows, n_classes).cpu().numpy()
+        return counts.cpu().numpy()
 
 
 def count_votes(

@@ -237,13 +237,13 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     **Speed.** For skorch nets the votes are counted on the net's device with
     noise drawn there; other estimators are called on whole noisy blocks of
     ``batch_size`` rows. In ``benchmarks/bench_certify.py`` (200 points, MLP
-    64-256-256-4, n0=100, n=10,000, one CPU thread) certify took 1.08x the CPU
-    time of drawing the noise and running the forward passes alone, on par
-    with a per-example loop in the style of Cohen et al. (2% slower, within
-    the run-to-run noise) and 2.7x faster than ART's
-    ``PyTorchRandomizedSmoothing`` (itself 2.9x that floor there); its peak
-    memory was 8 MiB at n=10,000 and at n=100,000 (ART: 7 and 122 MiB for one
-    point).
+    64-256-256-4, n0=100, n=10,000, one CPU thread) certify took 0.97x the CPU
+    time of drawing the noise and running the forward passes alone (1.02x in a
+    separate measurement; the shared machine's noise is a few percent), the
+    same time as a per-example loop in the style of Cohen et al., and 2.6x less
+    than ART's ``PyTorchRandomizedSmoothing`` (itself 2.5x that floor there);
+    its peak memory was 8 MiB at n=10,000 and at n=100,000 (ART: 122 MiB at
+    n=100,000 for one point).
 
     References
     ----------

@@ -38,6 +38,7 @@ from skprivacy.certify._bounds import (
 )
 from skprivacy.certify._sampling import NumpyVoter, TorchVoter, count_votes
 from skprivacy.certify._sampling import noisy_copies as _noisy_copies
+from skprivacy.defense import CRLClassifier
 from skprivacy.utils import as_seed_sequence
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
@@ -64,6 +65,9 @@ def _uses_torch_path(estimator) -> bool:
 
     if not isinstance(estimator, NeuralNetClassifier):
         return False
+    # CRLClassifier's predict is the arg max of its logits over ``classes_``.
+    if type(estimator) is CRLClassifier:
+        return True
     # A subclass that redefines predict or predict_proba may not be an arg max of
     # the module output: it goes through its own predict on the numpy path.
     return (
@@ -525,6 +529,10 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         frozen = isinstance(self.estimator_, FrozenEstimator)
         base = self.estimator_.estimator if frozen else self.estimator_
         values = self.classes_ if frozen else np.arange(self.classes_.size)
+        if frozen and isinstance(base, CRLClassifier):
+            # CRLClassifier encodes its labels: output index i is its classes_[i],
+            # which are the smoothed model's classes, in that order.
+            values = np.arange(self.classes_.size)
         if _uses_torch_path(base):
             return TorchVoter(base, values)
         return NumpyVoter(

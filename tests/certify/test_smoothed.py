@@ -444,3 +444,32 @@ def test_verbose_reports_adaptive_samples(data, capsys):
     counts = clf.predict_counts(X[:20])
     out = capsys.readouterr().out
     assert f"{counts.sum(axis=1).mean():.1f} samples per row" in out
+
+
+@pytest.mark.parametrize("frozen", [True, False])
+def test_crl_base_takes_the_torch_path_with_its_labels(frozen):
+    # CRLClassifier encodes string labels; the torch path must map its output
+    # indices back to them. At a vanishing sigma the smoothed vote is the base
+    # prediction on every row (the noise, 1e-7 per feature, moves no logits order
+    # on these well-separated points), so any mapping error shows up as a mismatch.
+    from skprivacy import CRLClassifier
+    from skprivacy.certify._sampling import TorchVoter
+
+    X, y = make_classification(
+        300, 6, n_informative=4, n_classes=3, class_sep=3.0, random_state=0
+    )
+    labels = np.array(["low", "mid", "high"])[y]
+    crl = CRLClassifier(max_epochs=5, hidden_units=(16,), random_state=0)
+    if frozen:
+        base = FrozenEstimator(crl.fit(X, labels))
+    else:
+        base = crl
+    smoothed = SmoothedClassifier(
+        base, sigma=1e-7, n_predict=20, n0=10, n=50, fit_noise=False, random_state=0
+    ).fit(X, labels)
+    assert isinstance(smoothed._voter(), TorchVoter)
+    if frozen:
+        expected = smoothed.estimator_.predict(X)
+    else:  # the inner net was trained on the encoded labels 0..k-1
+        expected = smoothed.classes_[smoothed.estimator_.predict(X)]
+    np.testing.assert_array_equal(smoothed.predict(X), expected)

@@ -1,7 +1,7 @@
 """
-======================================================================
+==========================================================================
 Robust attribute privacy: attack success, accuracy and certified intervals
-======================================================================
+==========================================================================
 
 A recommendation is released for a person; the adversary knows every feature
 but one sensitive attribute (a body-mass index) and queries the model as a
@@ -141,7 +141,7 @@ for name, rows in results.items():
 # this adversary can use. Bars are 95% Clopper-Pearson intervals.
 import matplotlib.pyplot as plt
 
-fig, (ax, ax2) = plt.subplots(1, 2, figsize=(11, 4.5))
+fig, ax = plt.subplots(figsize=(7, 5))
 styles = {
     "plain": ("k", "*", [""]),
     "randomized response": ("tab:orange", "s", [f"eps={e:g}" for e in epsilons]),
@@ -165,6 +165,8 @@ ax.axhline(results["plain"][0]["prior"], color="gray", ls="--", label="prior onl
 ax.set_xlabel("accuracy (abstention counts as an error)")
 ax.set_ylabel("attack success within +-2 BMI")
 ax.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
 
 # %%
 # Compatible sets and certified intervals along bmi
@@ -174,6 +176,7 @@ ax.legend(fontsize=8)
 # ``sigma``, the certified interval of one CERTIFY and of the chained mode.
 sigma = sigmas[len(sigmas) // 2]
 smoothed = models[sigma]
+fig, ax2 = plt.subplots(figsize=(7, 4))
 row = X_t[[0]]
 grid = np.linspace(*domain, 141)
 queries = np.repeat(row, grid.size, axis=0)

@@ -110,7 +110,9 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     probability at least ``1 - alpha`` it either abstains or returns ``g(x)``
     with a correct radius. :meth:`predict` returns the plain smoothed vote, or,
     with ``abstain=True``, PREDICT of [1]_: with probability at least
-    ``1 - alpha`` it returns ``g(x)`` or abstains.
+    ``1 - alpha`` it returns ``g(x)`` or abstains. :meth:`certify_attribute`
+    turns the certificate into an interval of one attribute's values that the
+    release cannot tell apart (robust attribute privacy).
 
     Parameters
     ----------

@@ -243,6 +243,17 @@ def test_chain_budget_sides_and_domain_on_a_constant_model():
     np.testing.assert_array_equal([lower[0], upper[0]], [-1.0, 1.5])
 
 
+def test_float32_rows_chain_like_float64():
+    # Anchors are written into the rows' own dtype: with float32 rows the chain
+    # measures its extension from the rounded anchor and stays connected.
+    clf = smoothed(ConstantOracle(), alpha=0.01, n=200)
+    X = np.array([[0.1, 1.0]])
+    expected = clf.certify_attribute(X, 0, n_anchors=5)
+    got = clf.certify_attribute(X.astype(np.float32), 0, n_anchors=5)
+    np.testing.assert_array_equal(got[0], expected[0])
+    np.testing.assert_allclose(got[1:], expected[1:], rtol=1e-6)
+
+
 def test_chain_stops_where_the_label_changes():
     # Boundary at x0 = 2 (w = (1, 0), b = -2) seen from x0 = -3 with noise of
     # std 1 on x0 alone. By the union bound, the chain crosses the boundary with

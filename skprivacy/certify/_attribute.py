@@ -394,3 +394,131 @@ def compatible_intervals(
         median_hull_length=float(np.median(hull_length)),
         mean_precision=float(np.mean(precision)),
     )
+
+
+# ------------------------------------------------------------------------------
+# Certified attribute intervals (helpers of SmoothedClassifier.certify_attribute)
+
+
+def resolve_attribute(feature, n_features: int, feature_names, noise_features):
+    """Column index of ``feature`` and its position among the noised columns."""
+    if isinstance(feature, numbers.Integral) and not isinstance(feature, bool):
+        if not -n_features <= feature < n_features:
+            raise ValueError(
+                f"feature index {feature} is out of range for {n_features} features."
+            )
+        column = int(feature) % n_features
+    elif isinstance(feature, str):
+        names = [] if feature_names is None else list(feature_names)
+        if feature not in names:
+            raise ValueError(
+                f"feature {feature!r} is not a feature name seen in fit"
+                + (f": {names}." if names else " (fit got no column names).")
+            )
+        column = names.index(feature)
+    else:
+        raise TypeError(
+            f"feature must be an int position or a column name, got {feature!r}."
+        )
+    position = np.flatnonzero(np.asarray(noise_features) == column)
+    if position.size == 0:
+        raise ValueError(
+            f"feature {feature!r} (column {column}) receives no noise, so nothing is "
+            "certified about it; include it in noise_features (noised columns: "
+            f"{np.asarray(noise_features).tolist()})."
+        )
+    return column, int(position[0])
+
+
+def check_attribute_domain(domain, values: np.ndarray) -> tuple[float, float]:
+    """``(low, high)`` of a certified interval's domain, checked against the rows.
+
+    ``None`` is the whole real line. A row whose own value lies outside the
+    domain is an error: its certified interval, which contains the value, could
+    not be clipped to the domain.
+    """
+    if domain is None:
+        return -np.inf, np.inf
+    low, high = _check_domain(domain)
+    outside = ~((values >= low) & (values <= high))
+    if outside.any():
+        raise ValueError(
+            f"{int(outside.sum())} row(s) have a value of the attribute outside the "
+            f"domain [{low}, {high}], e.g. {values[outside][0]}; the certified "
+            "interval contains the row's own value, so the domain must too."
+        )
+    return low, high
+
+
+def chained_intervals(
+    certify, X, column, unit, low, high, n_anchors, alpha
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Certified label and attribute interval per row, from ``n_anchors`` CERTIFYs.
+
+    ``certify(rows, alpha, stage)`` runs CERTIFY on validated rows and returns
+    class indices (-1 abstains) and radii in scale units; moving column
+    ``column`` alone by ``delta`` is a perturbation of norm ``|delta| / unit``, so
+    a radius ``R`` certifies the half-width ``unit * R`` (smoothing.md, 2.2).
+
+    Every CERTIFY runs at ``alpha / n_anchors`` (the count is fixed in advance),
+    so by the union bound all certificates of a row hold together with
+    probability at least ``1 - alpha``. The first one is at the row; each further
+    anchor is the current end of the interval on one side, so its own interval
+    overlaps the union and the union stays one interval on which the smoothed
+    classifier returns the row's label. A side stops at the domain bound, or when
+    its anchor abstains or certifies another label. Each anchor has its own noise
+    stage, so its noise is independent of the outcomes that placed it and its
+    CERTIFY keeps its error probability. Rounds extend both open sides; with one
+    anchor left, the side nearer to the row's value goes.
+    """
+    level = alpha / n_anchors
+    center = X[:, column].astype(np.float64)
+    # Stage "" at the row itself: with one anchor this is exactly ``certify``.
+    index, radius = certify(X, level, "")
+    certified = index >= 0
+    half = unit * radius
+    lower = np.where(certified, np.maximum(center - half, low), np.nan)
+    upper = np.where(certified, np.minimum(center + half, high), np.nan)
+    budget = np.where(certified, n_anchors - 1, 0)
+    open_low = certified & (lower > low)
+    open_high = certified & (upper < high)
+    round_ = 0
+    while True:
+        round_ += 1
+        want_high = open_high & (budget >= 1)
+        want_low = open_low & (budget >= 1)
+        one_left = want_high & want_low & (budget == 1)
+        low_nearer = (center - lower) < (upper - center)
+        want_high &= ~(one_left & low_nearer)
+        want_low &= ~(one_left & ~low_nearer)
+        if not (want_high.any() or want_low.any()):
+            break
+        for side, want in (("+", want_high), ("-", want_low)):
+            rows = np.flatnonzero(want)
+            if rows.size == 0:
+                continue
+            budget[rows] -= 1
+            frontier = upper[rows] if side == "+" else lower[rows]
+            anchors = X[rows]
+            anchors[:, column] = frontier
+            # The anchor actually queried (float32 rows round the frontier).
+            anchor = anchors[:, column].astype(np.float64)
+            found, radius = certify(anchors, level, f"attribute-anchor{round_}{side}-")
+            reach = unit * radius
+            # Its open interval must hold the frontier, so the union is connected.
+            extends = (
+                (found == index[rows])
+                & (reach > 0)
+                & (np.abs(anchor - frontier) < reach)
+            )
+            if side == "+":
+                new = np.minimum(anchor + reach, high)
+                grown = extends & (new > frontier)
+                upper[rows[grown]] = new[grown]
+                open_high[rows] = grown & (new < high)
+            else:
+                new = np.maximum(anchor - reach, low)
+                grown = extends & (new < frontier)
+                lower[rows[grown]] = new[grown]
+                open_low[rows] = grown & (new > low)
+    return index, lower, upper

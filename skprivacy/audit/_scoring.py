@@ -431,12 +431,9 @@ class _PrivacyScorer:
         with warnings.catch_warnings():
             # Thresholds are not used here; folds are small by nature.
             warnings.simplefilter("ignore", UserWarning)
-            if self.n_references == 0:
-                # Reference-free scores do not depend on the population, which
-                # only sets the (unused) decision threshold.
-                auditor.fit(X_pool, y_pool, X_population=X_out, y_population=y_out)
-            else:
-                auditor.fit(X_pool, y_pool)
+            # The population only sets the decision threshold, unused here;
+            # attack scores do not depend on it.
+            auditor.fit(X_pool, y_pool, X_population=X_out, y_population=y_out)
             attack_scores = auditor.score_samples(X_pool, y_pool)
             membership = np.r_[np.ones(n), np.zeros(n)].astype(int)
             for name in self.leakage:

@@ -159,8 +159,8 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         :class:`BaseQueryAttack`): ``"perturbation"`` /
         ``"perturbation_lrt"`` (:class:`PerturbationAttack`) and the
         label-only attacks, which need only the target's ``predict``:
-        ``"gap"`` (:class:`GapAttack`), ``"label_noise"``
-        (:class:`LabelNoiseAttack`) and ``"boundary"``
+        ``"label_gap"`` (:class:`GapAttack`), ``"label_noise"``
+        (:class:`LabelNoiseAttack`) and ``"label_boundary"``
         (:class:`BoundaryDistanceAttack`). Query attacks need numeric records.
     release : {"auto", "proba", "labels"}, default="auto"
         What the deployed target releases. ``"labels"``: only its ``predict``

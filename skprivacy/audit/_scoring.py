@@ -477,9 +477,9 @@ def make_privacy_scorer(
     Parameters
     ----------
     attack : str or BaseMembershipAttack, default="loss"
-        The attack, as in :class:`MembershipInferenceAuditor`; label-only
-        attacks (``"gap"``, ``"label_noise"``, ``"boundary"``) audit models that
-        release labels only.
+        The attack, as in :class:`MembershipInferenceAuditor`; the label-only
+        attacks (``"label_gap"``, ``"label_noise"``, ``"label_boundary"``)
+        audit models that release labels only.
     utility : str, list of str or dict, default="accuracy"
         Utility metrics: scikit-learn scorer names, or a dict of names to
         scorers (names or callables).

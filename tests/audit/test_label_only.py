@@ -21,7 +21,7 @@ from skprivacy.audit import (
 )
 from skprivacy.certify import SmoothedClassifier
 
-LABEL_ONLY = ["gap", "label_noise", "boundary"]
+LABEL_ONLY = ["label_gap", "label_noise", "label_boundary"]
 
 # AUC of exchangeable members and non-members: mean 1/2, standard deviation at
 # most sqrt((n1 + n2 + 1) / (12 n1 n2)) (Mann-Whitney; ties only lower it).
@@ -77,7 +77,7 @@ def test_label_only_attacks_at_chance_without_leakage(attack, independent_target
     assert abs(auc - 0.5) < 3.89 * SIGMA_NULL
 
 
-@pytest.mark.parametrize("attack", ["label_noise", "boundary"])
+@pytest.mark.parametrize("attack", ["label_noise", "label_boundary"])
 def test_threshold_keeps_the_fpr_of_fresh_non_members(attack, independent_target):
     target, X, y, _, X_pop, y_pop = independent_target
     # Calibrate on 1,000 population records, test on 1,000 fresh ones.
@@ -151,7 +151,7 @@ def test_abstention_is_a_distinct_never_correct_output():
     y = (X[:, 0] > 0).astype(int)
     target = _Abstainer().fit(X, y)
     auditor = MembershipInferenceAuditor(
-        target, attack="gap", n_references=0, random_state=0
+        target, attack="label_gap", n_references=0, random_state=0
     ).fit(X[:200], y[:200], X_population=X[200:], y_population=y[200:])
     scores = auditor.score_samples(X, y)
     abstained = np.abs(X[:, 0]) < 0.5
@@ -162,7 +162,7 @@ def test_abstention_is_a_distinct_never_correct_output():
 def test_probability_attacks_refuse_label_only_targets(attack):
     X, y = make_classification(300, 4, random_state=0)
     svc = LinearSVC().fit(X, y)
-    with pytest.raises(ValueError, match="label-only attack: attack='gap'"):
+    with pytest.raises(ValueError, match="label-only attack: attack='label_gap'"):
         MembershipInferenceAuditor(svc, attack=attack, n_references=2).fit(X, y)
     smoothed = SmoothedClassifier(abstain=True, n_predict=100, random_state=0)
     smoothed.fit(X, y)
@@ -171,7 +171,7 @@ def test_probability_attacks_refuse_label_only_targets(attack):
             FrozenEstimator(smoothed), attack=attack, n_references=2
         ).fit(X, y)
     with pytest.raises(ValueError, match="release='proba' but the target"):
-        MembershipInferenceAuditor(svc, attack="gap", release="proba").fit(X, y)
+        MembershipInferenceAuditor(svc, attack="label_gap", release="proba").fit(X, y)
 
 
 def test_audit_a_smoothed_classifier_with_references():
@@ -238,9 +238,9 @@ def test_query_attacks_need_numeric_records():
             return np.zeros(len(X), int)
 
     with pytest.raises(ValueError, match="must be numeric"):
-        MembershipInferenceAuditor(Model().fit(X, y), attack="gap", n_references=1).fit(
-            X, y
-        )
+        MembershipInferenceAuditor(
+            Model().fit(X, y), attack="label_gap", n_references=1
+        ).fit(X, y)
 
 
 def test_gap_signal_on_names_and_string_classes():

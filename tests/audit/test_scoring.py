@@ -196,7 +196,7 @@ def test_grid_search_end_to_end(data, n_jobs):
 
 def test_cross_validate_with_a_label_only_scorer(data):
     X, y = data
-    scorer = make_privacy_scorer(attack="gap", leakage=("auc",), random_state=0)
+    scorer = make_privacy_scorer(attack="label_gap", leakage=("auc",), random_state=0)
     smoothed = SmoothedClassifier(
         sigma=0.5, n_predict=50, abstain=True, alpha=0.05, random_state=0
     )

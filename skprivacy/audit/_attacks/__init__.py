@@ -35,13 +35,13 @@ ATTACKS = {
     "perturbation_lrt": lambda: PerturbationAttack(scoring="lrt"),
     # Label-only attacks: they query the target's predict, so they also audit
     # models that release labels only.
-    "gap": GapAttack,
+    "label_gap": GapAttack,
     "label_noise": LabelNoiseAttack,
-    "boundary": BoundaryDistanceAttack,
+    "label_boundary": BoundaryDistanceAttack,
 }
 
 # Attacks that need only the released labels.
-LABEL_ONLY_ATTACKS = ("gap", "label_noise", "boundary")
+LABEL_ONLY_ATTACKS = ("label_gap", "label_noise", "label_boundary")
 
 __all__ = [
     "ATTACKS",

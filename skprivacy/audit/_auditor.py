@@ -44,6 +44,8 @@ from skprivacy.utils._sklearn_compat import (
 
 # Fewest records of each class a reference's training half must hold.
 _MIN_PER_CLASS = 2
+# Records per call of a query attack (its perturbed copies are made at once).
+_QUERY_CHUNK = 1024
 
 
 def _resolve_attack(attack):
@@ -549,36 +551,37 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
             signals.population_reference_log_proba = self._reference_signals(Zn, z)
         return signals
 
+    def _signal(self, query, Xn, y_idx):
+        """The attack's signals, in chunks of rows so perturbed copies fit in
+        memory; chunk ``c`` draws from its own seed, the same for every model."""
+        n_chunks = max(1, math.ceil(len(y_idx) / _QUERY_CHUNK))
+        seeds = spawn_seeds(self.seeds_["queries"], n_chunks)
+        return np.concatenate(
+            [
+                self.attack_.query_signal(
+                    query,
+                    Xn[c * _QUERY_CHUNK : (c + 1) * _QUERY_CHUNK],
+                    y_idx[c * _QUERY_CHUNK : (c + 1) * _QUERY_CHUNK],
+                    scale=self.feature_scale_,
+                    random_state=seed,
+                )
+                for c, seed in enumerate(seeds)
+            ]
+        )
+
     def _target_signal(self, Xn, y_idx):
-        attack = self.attack_
-        return attack.query_signal(
-            self._query(self.target, attack.query_output),
-            Xn,
-            y_idx,
-            scale=self.feature_scale_,
-            random_state=self.seeds_["queries"],
+        return self._signal(
+            self._query(self.target, self.attack_.query_output), Xn, y_idx
         )
 
     def _reference_signals(self, Xn, y_idx):
-        attack = self.attack_
+        output = self.attack_.query_output
         signals = [
-            attack.query_signal(
-                self._query(est, attack.query_output, reference=True),
-                Xn,
-                y_idx,
-                scale=self.feature_scale_,
-                random_state=self.seeds_["queries"],
-            )
+            self._signal(self._query(est, output, reference=True), Xn, y_idx)
             for est in self.estimators_
         ]
         if not signals:
-            width = attack.query_signal(
-                self._query(self.target, attack.query_output),
-                Xn[:1],
-                y_idx[:1],
-                scale=self.feature_scale_,
-                random_state=self.seeds_["queries"],
-            ).shape[1]
+            width = self._target_signal(Xn[:1], y_idx[:1]).shape[1]
             return np.zeros((0, len(y_idx), width))
         return np.stack(signals)
 

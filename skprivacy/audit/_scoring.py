@@ -377,7 +377,7 @@ class _PrivacyScorer:
             for name, scorer in items.items()
         }
 
-    def __call__(self, estimator, X, y, **kwargs):
+    def __call__(self, estimator, X, y):
         scores = self._utility(estimator, X, y)
         leakage = dict.fromkeys(map(_leakage_key, self.leakage), np.nan)
         if not isinstance(estimator, AuditRecorder):

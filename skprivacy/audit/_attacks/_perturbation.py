@@ -125,14 +125,14 @@ class PerturbationAttack(BaseQueryAttack):
         (rng,) = spawn_generators(random_state, 1)
         rows = rng.permutation(n)[:_IMPORTANCE_ROWS]
         Xs, ys = X[rows], y[rows]
-        base = query(Xs)[np.arange(len(rows)), ys]
+        index = np.arange(len(rows))
+        base = query(Xs)[index, ys]
         sigma = levels[len(levels) // 2]
-        copies = np.repeat(Xs[None], d, axis=0)  # (d, rows, d)
-        shift = rng.standard_normal((d, len(rows))) * sigma * scale[:, None]
-        copies[np.arange(d), :, np.arange(d)] += shift
-        lp = query(copies.reshape(-1, d)).reshape(d, len(rows), -1)
-        moved = np.abs(lp[:, np.arange(len(rows)), ys] - base)
-        self.importances_ = moved.mean(axis=1)
+        self.importances_ = np.empty(d)
+        for j in range(d):  # one feature at a time: memory O(rows * d)
+            moved = Xs.copy()
+            moved[:, j] += rng.standard_normal(len(rows)) * sigma * scale[j]
+            self.importances_[j] = np.abs(query(moved)[index, ys] - base).mean()
         self.features_ = np.sort(
             np.argsort(-self.importances_, kind="stable")[: self.top_k]
         )

@@ -255,3 +255,16 @@ def test_gap_signal_on_names_and_string_classes():
     ).fit(X, labels)
     correct = target.predict(X) == labels
     np.testing.assert_array_equal(auditor.score_samples(X, labels), correct)
+
+
+def test_release_labels_restricts_a_probabilistic_target_to_label_only_attacks():
+    X, y = make_classification(300, 4, random_state=0)
+    target = FrozenEstimator(LogisticRegression().fit(X[:150], y[:150]))
+    with pytest.raises(ValueError, match="releases labels only"):
+        MembershipInferenceAuditor(
+            target, attack="loss", release="labels", n_references=1
+        ).fit(X, y)
+    auditor = MembershipInferenceAuditor(
+        target, attack="label_gap", release="labels", n_references=1, random_state=0
+    ).fit(X, y)
+    np.testing.assert_array_equal(auditor.score_samples(X, y), target.predict(X) == y)

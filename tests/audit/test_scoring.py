@@ -219,3 +219,29 @@ def test_scorer_with_references(data):
     scorer = make_privacy_scorer(attack="rmia", n_references=2, random_state=0)
     scores = scorer(recorder, X[600:], y[600:])
     assert np.isfinite(list(scores.values())).all()
+
+
+def test_adult_duplicates_are_not_taken_for_training_rows():
+    # Adult's test split repeats 23 (row, label) pairs of its training split:
+    # they are found, left out of the non-members, and the audit runs.
+    from sklearn.pipeline import make_pipeline
+
+    from skprivacy.datasets import load_adult, make_preprocessor
+
+    adult = load_adult(as_frame=True)
+    train = adult.split == "train"
+    recorder = AuditRecorder(
+        make_pipeline(make_preprocessor(adult), LogisticRegression(max_iter=300)),
+        n_members=2000,
+        random_state=0,
+    ).fit(adult.data[train], adult.target[train])
+    X_test, y_test = adult.data[~train], adult.target[~train]
+    assert recorder.overlap(X_test, y_test).sum() == 23
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        scores = make_privacy_scorer(random_state=0)(recorder, X_test, y_test)
+    assert np.isfinite(list(scores.values())).all()
+    with pytest.warns(UserWarning, match="100% of the rows offered"):
+        make_privacy_scorer()(
+            recorder, adult.data[train][:500], adult.target[train][:500]
+        )

@@ -378,8 +378,6 @@ class _PrivacyScorer:
         }
 
     def __call__(self, estimator, X, y):
-        scores = self._utility(estimator, X, y)
-        leakage = dict.fromkeys(map(_leakage_key, self.leakage), np.nan)
         if not isinstance(estimator, AuditRecorder):
             raise TypeError(
                 "The privacy scorer audits an AuditRecorder, which remembers the "
@@ -392,6 +390,8 @@ class _PrivacyScorer:
                 "This AuditRecorder has forgotten its training rows (forget() was "
                 "called); the privacy scorer cannot audit it."
             )
+        scores = self._utility(estimator, X, y)
+        leakage = dict.fromkeys(map(_leakage_key, self.leakage), np.nan)
         y = np.asarray(y)
         found = estimator.overlap(X, y)
         share = found.mean() if len(found) else 0.0
@@ -466,7 +466,8 @@ def make_privacy_scorer(
     :class:`MembershipInferenceAuditor`. The default attack needs no reference
     models, so every grid point costs one pass over these rows; with
     ``n_references > 0``, reference models are trained with the grid point's
-    own hyper-parameters on halves of the audited rows.
+    own hyper-parameters on halves of the audited rows; they see fewer rows
+    than the fold's model, so set ``n_members`` of the recorder large.
 
     When at least ``max_overlap`` of the rows offered as non-members are
     training rows of the model, as in ``GridSearchCV(return_train_score=True)``,

@@ -61,7 +61,8 @@ def test_recorder_keeps_dataframes(data):
     recorder = AuditRecorder(n_members=30, random_state=0).fit(X, y)
     assert isinstance(recorder.audit_X_, pd.DataFrame)
     assert list(recorder.feature_names_in_) == list(X.columns)
-    scores = make_privacy_scorer(random_state=0)(recorder, X.iloc[:5], y[:5])
+    with pytest.warns(UserWarning, match="training rows of the model"):
+        scores = make_privacy_scorer(random_state=0)(recorder, X.iloc[:5], y[:5])
     assert all(np.isnan(scores[k]) for k in scores if k.startswith("neg_mia"))
 
 

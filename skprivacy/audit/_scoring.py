@@ -382,8 +382,8 @@ class _PrivacyScorer:
             raise TypeError(
                 "The privacy scorer audits an AuditRecorder, which remembers the "
                 f"training rows of each fold; got {type(estimator).__name__}. Search "
-                "over AuditRecorder(your_estimator) and prefix its parameters with "
-                "'estimator__'."
+                "over AuditRecorder(your_estimator), with any pipeline inside it, and "
+                "prefix the parameters with 'estimator__'."
             )
         if not hasattr(estimator, "audit_X_"):
             raise AttributeError(

@@ -553,19 +553,18 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
 
     def _signal(self, query, Xn, y_idx):
         """The attack's signals, in chunks of rows so perturbed copies fit in
-        memory; chunk ``c`` draws from its own seed, the same for every model."""
-        n_chunks = max(1, math.ceil(len(y_idx) / _QUERY_CHUNK))
-        seeds = spawn_seeds(self.seeds_["queries"], n_chunks)
+        memory (the built-in attacks key each record's noise on the record, so
+        chunks do not change the result)."""
         return np.concatenate(
             [
                 self.attack_.query_signal(
                     query,
-                    Xn[c * _QUERY_CHUNK : (c + 1) * _QUERY_CHUNK],
-                    y_idx[c * _QUERY_CHUNK : (c + 1) * _QUERY_CHUNK],
+                    Xn[start : start + _QUERY_CHUNK],
+                    y_idx[start : start + _QUERY_CHUNK],
                     scale=self.feature_scale_,
-                    random_state=seed,
+                    random_state=self.seeds_["queries"],
                 )
-                for c, seed in enumerate(seeds)
+                for start in range(0, max(len(y_idx), 1), _QUERY_CHUNK)
             ]
         )
 

@@ -117,11 +117,13 @@ def test_boundary_distance_matches_the_analytic_distance():
 
 def test_label_noise_matches_the_gaussian_probability():
     sigma, k, n = 0.5, 16, 2000
-    X = np.full((n, 1), 0.4)
+    # Distinct records (their noise streams are keyed on them) at x0 = 0.4; the
+    # model ignores the second feature.
+    X = np.column_stack([np.full(n, 0.4), np.arange(n)])
     s = (
         LabelNoiseAttack(n_samples=k, sigma=sigma)
         .query_signal(
-            _threshold_query, X, np.ones(n, int), scale=np.ones(1), random_state=0
+            _threshold_query, X, np.ones(n, int), scale=np.ones(2), random_state=0
         )
         .ravel()
     )
@@ -268,3 +270,21 @@ def test_release_labels_restricts_a_probabilistic_target_to_label_only_attacks()
         target, attack="label_gap", release="labels", n_references=1, random_state=0
     ).fit(X, y)
     np.testing.assert_array_equal(auditor.score_samples(X, y), target.predict(X) == y)
+
+
+@pytest.mark.parametrize("attack", ["label_noise", "label_boundary", "perturbation"])
+def test_a_record_signal_does_not_depend_on_the_other_records(attack):
+    X, y = make_classification(600, 5, random_state=0)
+    target = FrozenEstimator(LogisticRegression().fit(X[:300], y[:300]))
+    auditor = MembershipInferenceAuditor(
+        target, attack=attack, n_references=2, random_state=0
+    ).fit(X[:400], y[:400])
+    order = np.random.default_rng(0).permutation(600)
+    everything = auditor.score_samples(X, y)
+    np.testing.assert_array_equal(
+        auditor.score_samples(X[order], y[order]), everything[order]
+    )
+    np.testing.assert_array_equal(auditor.score_samples(X[:7], y[:7]), everything[:7])
+    np.testing.assert_array_equal(
+        auditor.score_samples(X[450:460], y[450:460]), everything[450:460]
+    )

@@ -11,12 +11,32 @@ model's outputs on perturbed copies of each record.
 
 from __future__ import annotations
 
+import hashlib
 from numbers import Integral, Real
 
 import numpy as np
 
 from skprivacy.audit._attacks._base import BaseMembershipAttack
-from skprivacy.utils import spawn_generators
+from skprivacy.utils import spawn_seeds
+
+
+def row_normals(X, random_state, shape) -> np.ndarray:
+    """Standard normals of shape ``(n, *shape)``, each row's from its own stream.
+
+    The stream of a row is keyed on ``random_state`` and the row's values, so
+    a record gets the same perturbations whatever the other records, their
+    order or the model queried (common random numbers for the target and its
+    references), and duplicated records get identical ones.
+    """
+    (seed,) = spawn_seeds(random_state, 1)
+    key = int(seed).to_bytes(16, "little")
+    rows = np.ascontiguousarray(X, dtype=np.float64)
+    out = np.empty((len(rows), *shape))
+    for i, row in enumerate(rows):
+        digest = hashlib.blake2b(row.tobytes(), digest_size=16, key=key).digest()
+        generator = np.random.default_rng(int.from_bytes(digest, "little"))
+        out[i] = generator.standard_normal(shape)
+    return out
 
 
 class BaseQueryAttack(BaseMembershipAttack):
@@ -118,7 +138,10 @@ class BaseQueryAttack(BaseMembershipAttack):
             Unit of each feature, for perturbations.
         random_state : int
             Seed of the perturbations. The auditor passes the same seed for the
-            target and every reference, so they are queried at the same points.
+            target and every reference, so they are queried at the same points;
+            the built-in attacks draw each record's perturbations from a stream
+            keyed on the seed and the record (see ``row_normals``), so a record's
+            signal does not depend on the other records.
 
         Returns
         -------
@@ -223,9 +246,9 @@ class LabelNoiseAttack(_LabelOnly):
         """Fraction of the record and its noisy copies labelled with its class."""
         self._validate()
         X = np.asarray(X, dtype=np.float64)
-        (rng,) = spawn_generators(random_state, 1)
         n, d = X.shape
-        noise = rng.standard_normal((self.n_samples, n, d)) * (self.sigma * scale)
+        noise = row_normals(X, random_state, (self.n_samples, d)).transpose(1, 0, 2)
+        noise *= self.sigma * scale
         copies = np.concatenate([X[None], X[None] + noise]).reshape(-1, d)
         answers = np.asarray(query(copies)).reshape(self.n_samples + 1, n)
         return (answers == y).mean(axis=0)[:, None]
@@ -267,7 +290,7 @@ class BoundaryDistanceAttack(_LabelOnly):
     >>> X, y = np.array([[2.0, 0.0], [0.2, 0.0], [-1.0, 0.0]]), np.array([1, 1, 1])
     >>> BoundaryDistanceAttack().query_signal(
     ...     query, X, y, scale=np.ones(2), random_state=0).round(1).ravel()
-    array([2.6, 0.3, 0. ])
+    array([2. , 0.4, 0. ])
     """
 
     def __init__(self, n_directions=6, n_bisections=6, min_radius=0.05, max_radius=8.0):
@@ -295,10 +318,9 @@ class BoundaryDistanceAttack(_LabelOnly):
         """Smallest radius at which the released label changes (0 if wrong)."""
         self._validate()
         X = np.asarray(X, dtype=np.float64)
-        (rng,) = spawn_generators(random_state, 1)
         n, d = X.shape
         correct = np.asarray(query(X)) == y
-        u = rng.standard_normal((n, self.n_directions, d))
+        u = row_normals(X, random_state, (self.n_directions, d))
         u /= np.linalg.norm(u, axis=2, keepdims=True)
         u *= scale  # a unit step is one standard deviation of each feature
 

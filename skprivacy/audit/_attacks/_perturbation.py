@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from skprivacy.audit._attacks._label_only import BaseQueryAttack, _check_number
+from skprivacy.audit._attacks._label_only import (
+    BaseQueryAttack,
+    _check_number,
+    row_normals,
+)
 from skprivacy.utils import spawn_generators
 
 # Pool records used to estimate feature importances (queries: n * n_features).
@@ -144,12 +148,12 @@ class PerturbationAttack(BaseQueryAttack):
         X = np.asarray(X, dtype=np.float64)
         n, d = X.shape
         features = getattr(self, "features_", np.arange(d))
-        (rng,) = spawn_generators(random_state, 1)
         rows = np.arange(n)
         base = query(X)[rows, y]
         T, L = self.n_samples, len(levels)
-        noise = rng.standard_normal((L, T, n, len(features)))
-        noise *= levels[:, None, None, None] * scale[features]
+        noise = row_normals(X, random_state, (L, T, len(features)))
+        noise = noise.transpose(1, 2, 0, 3) * levels[:, None, None, None]
+        noise *= scale[features]
         copies = np.broadcast_to(X, (L, T, n, d)).copy()
         copies[..., features] += noise
         lp = query(copies.reshape(-1, d)).reshape(L, T, n, -1)[:, :, rows, y]

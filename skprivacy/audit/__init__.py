@@ -10,9 +10,14 @@ inference against released predictions.
 from skprivacy.audit._attacks import (
     RMIA,
     BaseMembershipAttack,
+    BaseQueryAttack,
+    BoundaryDistanceAttack,
     EntropyAttack,
+    GapAttack,
+    LabelNoiseAttack,
     LiRA,
     LossAttack,
+    PerturbationAttack,
     PopulationAttack,
     ReferenceAttack,
     ReferenceSignals,
@@ -35,18 +40,25 @@ from skprivacy.audit._metrics import (
     tpr_at_fpr,
 )
 from skprivacy.audit._report import AuditReport
+from skprivacy.audit._scoring import AuditRecorder, make_privacy_scorer, privacy_refit
 from skprivacy.audit._signals import compute_signal
 
 __all__ = [
     "RMIA",
     "AttributeInferenceAttack",
+    "AuditRecorder",
     "AuditReport",
     "BaseMembershipAttack",
+    "BaseQueryAttack",
+    "BoundaryDistanceAttack",
     "EntropyAttack",
+    "GapAttack",
+    "LabelNoiseAttack",
     "LiRA",
     "LossAttack",
     "MembershipInferenceAuditor",
     "MembershipInferenceDisplay",
+    "PerturbationAttack",
     "PopulationAttack",
     "ReferenceAttack",
     "ReferenceSignals",
@@ -55,12 +67,14 @@ __all__ = [
     "clopper_pearson",
     "compute_signal",
     "empirical_epsilon",
+    "make_privacy_scorer",
     "membership_advantage",
     "membership_auc",
     "membership_balanced_accuracy",
     "membership_p_values",
     "membership_roc_curve",
     "ppv_at_fpr",
+    "privacy_refit",
     "slice_metrics",
     "tpr_at_fpr",
 ]

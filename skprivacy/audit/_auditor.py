@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 import warnings
+from contextlib import nullcontext
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -16,15 +18,18 @@ from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples, check_is_fitted, check_memory
 
-from skprivacy.audit._attacks import ATTACKS, ReferenceSignals
+from skprivacy.audit._attacks import ATTACKS, LABEL_ONLY_ATTACKS, ReferenceSignals
 from skprivacy.audit._metrics import membership_p_values, tpr_at_fpr
 from skprivacy.audit._references import (
     aligned_log_proba,
     balanced_keep_matrix,
+    fit_reference,
     train_references,
 )
 from skprivacy.audit._signals import class_indices, has_probabilities, log_proba
@@ -39,6 +44,8 @@ from skprivacy.utils._sklearn_compat import (
 
 # Fewest records of each class a reference's training half must hold.
 _MIN_PER_CLASS = 2
+# Records per call of a query attack (its perturbed copies are made at once).
+_QUERY_CHUNK = 1024
 
 
 def _resolve_attack(attack):
@@ -50,6 +57,34 @@ def _resolve_attack(attack):
 def _attack_is_likelihood_ratio(auditor):
     attack = getattr(auditor, "attack_", None) or _resolve_attack(auditor.attack)
     return bool(attack.is_likelihood_ratio)
+
+
+def _needs_queries(attack):
+    return bool(getattr(attack, "needs_queries", False))
+
+
+def _needs_probabilities(attack):
+    return not _needs_queries(attack) or attack.query_output != "labels"
+
+
+def _final_estimator(estimator):
+    """The model behind frozen wrappers and pipelines, for its release contract."""
+    while isinstance(estimator, (FrozenEstimator, Pipeline)):
+        estimator = (
+            estimator.estimator
+            if isinstance(estimator, FrozenEstimator)
+            else estimator[-1]
+        )
+    return estimator
+
+
+def _torch_rng_guard():
+    # torch's DataLoader draws from the global generator even at inference.
+    if "torch" in sys.modules:
+        import torch
+
+        return torch.random.fork_rng(devices=[])
+    return nullcontext()
 
 
 def _check_X_y(X, y):
@@ -122,6 +157,21 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         (:class:`ShadowModelAttack`), ``"lira"`` / ``"lira_offline"``
         (:class:`LiRA`), ``"rmia"`` / ``"rmia_online"`` (:class:`RMIA`), or an
         attack object (see :class:`BaseMembershipAttack` to write your own).
+        Query attacks query the target on inputs of their choosing (see
+        :class:`BaseQueryAttack`): ``"perturbation"`` /
+        ``"perturbation_lrt"`` (:class:`PerturbationAttack`) and the
+        label-only attacks, which need only the target's ``predict``:
+        ``"label_gap"`` (:class:`GapAttack`), ``"label_noise"``
+        (:class:`LabelNoiseAttack`) and ``"label_boundary"``
+        (:class:`BoundaryDistanceAttack`). Query attacks need numeric records.
+    release : {"auto", "proba", "labels"}, default="auto"
+        What the deployed target releases. ``"labels"``: only its ``predict``
+        (any output that is not a class, such as an abstention, is a distinct
+        answer, never correct), so only label-only attacks apply.
+        ``"proba"``: its probabilities too. ``"auto"`` means ``"labels"`` for
+        targets without ``predict_proba`` and for abstaining models (a
+        :class:`~skprivacy.certify.SmoothedClassifier` with ``abstain=True``),
+        ``"proba"`` otherwise.
     estimator : estimator, default=None
         Unfitted training recipe of the reference models. ``None`` uses the
         target's: an unfitted clone of the model a ``FrozenEstimator`` wraps, or
@@ -171,7 +221,14 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         Decision threshold for records of the pool.
     seeds_ : dict
         The seeds drawn from ``random_state`` (pool split, attack, each
-        reference), recorded so that an audit can be reproduced.
+        reference, and the perturbations of query attacks), recorded so that
+        an audit can be reproduced.
+    reference_signals_ : ndarray of shape (n_references, n_pool, n_signals)
+        Query attacks only: the attack's signals under each reference, in
+        place of ``reference_log_proba_``.
+    feature_scale_ : ndarray of shape (n_features,)
+        Query attacks only: the standard deviation of each feature on the
+        pool (1 for constant features), the unit of perturbations.
 
     Examples
     --------
@@ -196,6 +253,7 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
             StrOptions(set(ATTACKS)),
             HasMethods(["fit", "score_samples", "null_scores"]),
         ],
+        "release": [StrOptions({"auto", "proba", "labels"})],
         "estimator": [HasMethods(["fit", "predict"]), None],
         "n_references": [Interval(Integral, 0, None, closed="left")],
         "target_fpr": [Interval(Real, 0, 1, closed="neither")],
@@ -211,6 +269,7 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         target,
         *,
         attack="rmia",
+        release="auto",
         estimator=None,
         n_references=4,
         target_fpr=0.01,
@@ -222,6 +281,7 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
     ):
         self.target = target
         self.attack = attack
+        self.release = release
         self.estimator = estimator
         self.n_references = n_references
         self.target_fpr = target_fpr
@@ -292,13 +352,7 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         y = _check_X_y(X, y)
         y_idx = class_indices(self.classes_, y)
         attack = _resolve_attack(self.attack)
-        if not has_probabilities(self.target):
-            raise ValueError(
-                f"The attack {type(attack).__name__} needs predicted probabilities "
-                f"but the target {type(self.target).__name__} has no predict_proba "
-                "(a label-only model). Audit a model that exposes predict_proba, or "
-                "use a label-only attack."
-            )
+        self._check_release(attack)
         M = self.n_references
         if M < attack.min_references:
             raise ValueError(
@@ -324,7 +378,11 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         keep = balanced_keep_matrix(M, n_pool, rng)
         self._check_pool(keep, y_idx)
 
-        if M > 0:
+        if _needs_queries(attack):
+            signals = self._fit_queries(
+                attack, X, y, y_idx, keep, ref_seeds, X_population, y_population
+            )
+        elif M > 0:
             self.estimators_, lp, self.reference_accuracy_ = train_references(
                 self._get_recipe(),
                 X,
@@ -341,17 +399,18 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
             lp = np.zeros((0, n_pool, len(self.classes_)))
             self.reference_accuracy_ = np.zeros((0, 2))
         self.reference_membership_ = keep
-        self.reference_log_proba_ = lp
         self._pool_index = {key: i for i, key in enumerate(_row_keys(X, y))}
 
-        signals = ReferenceSignals(lp, keep, y_idx, random_state=attack_seed)
-        if X_population is not None:
-            y_pop = _check_X_y(X_population, y_population)
-            signals.population_y = class_indices(self.classes_, y_pop)
-            signals.population_log_proba = log_proba(self.target, X_population)
-            signals.population_reference_log_proba = self._reference_log_proba(
-                X_population
-            )
+        if not _needs_queries(attack):
+            self.reference_log_proba_ = lp
+            signals = ReferenceSignals(lp, keep, y_idx, random_state=attack_seed)
+            if X_population is not None:
+                y_pop = _check_X_y(X_population, y_population)
+                signals.population_y = class_indices(self.classes_, y_pop)
+                signals.population_log_proba = log_proba(self.target, X_population)
+                signals.population_reference_log_proba = self._reference_log_proba(
+                    X_population
+                )
         self.attack_ = attack.fit(signals)
 
         if X_population is not None and not attack.needs_in_references:
@@ -372,6 +431,158 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         self.offset_ = self._order_statistic(self.null_scores_)
         self.pool_offset_ = self._order_statistic(self.pool_null_scores_)
         return self
+
+    def _release_kind(self):
+        if self.release != "auto":
+            return self.release
+        final = _final_estimator(self.target)
+        abstains = getattr(final, "abstain", False) is True and hasattr(
+            final, "abstain_label_"
+        )
+        if not has_probabilities(self.target) or abstains:
+            return "labels"
+        return "proba"
+
+    def _check_release(self, attack):
+        name = type(attack).__name__
+        if self.release == "proba" and not has_probabilities(self.target):
+            raise ValueError(
+                f"release='proba' but the target {type(self.target).__name__} has no "
+                "predict_proba. Use release='labels' (or 'auto') with a label-only "
+                f"attack: {', '.join(map(repr, LABEL_ONLY_ATTACKS))}."
+            )
+        if _needs_probabilities(attack) and self._release_kind() == "labels":
+            raise ValueError(
+                f"The attack {name} needs predicted probabilities, but the target "
+                f"{type(self.target).__name__} releases labels only (it has no "
+                "predict_proba, it abstains, or release='labels'). Use a label-only "
+                f"attack: attack={' | '.join(map(repr, LABEL_ONLY_ATTACKS))} "
+                "(GapAttack, LabelNoiseAttack, BoundaryDistanceAttack); pass "
+                "release='proba' if its probabilities are released too."
+            )
+
+    # ------------------------------------------------------------ query attacks
+    def _numeric(self, X):
+        """Records as a float64 matrix, for attacks that perturb them."""
+        try:
+            array = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                "Query attacks perturb records, so the records must be numeric; "
+                "encode categorical columns first (audit the model that follows "
+                "the encoder)."
+            ) from exc
+        if array.ndim != 2:
+            raise ValueError(f"X must be 2-dimensional; got shape {array.shape}.")
+        return array
+
+    def _query(self, estimator, output, reference=False):
+        """The query function of ``estimator`` (see :class:`BaseQueryAttack`)."""
+        classes = self.classes_
+        names = getattr(self, "_feature_names", None)
+
+        def as_input(rows):
+            if names is None:
+                return rows
+            import pandas as pd
+
+            return pd.DataFrame(rows, columns=names)
+
+        if output == "log_proba":
+
+            def query(rows):
+                if reference:
+                    return aligned_log_proba(estimator, as_input(rows), classes)
+                return log_proba(estimator, as_input(rows))
+
+            return query
+
+        def query(rows):
+            with _torch_rng_guard():
+                labels = np.asarray(estimator.predict(as_input(rows)))
+            idx = np.clip(np.searchsorted(classes, labels), 0, len(classes) - 1)
+            known = classes[idx] == labels
+            # Any other answer (an abstention) is a distinct output, never correct.
+            return np.where(known, idx, -1)
+
+        return query
+
+    def _fit_queries(self, attack, X, y, y_idx, keep, ref_seeds, X_pop, y_pop):
+        """Reference models and the attack's signals for a query attack."""
+        self._feature_names = list(X.columns) if hasattr(X, "columns") else None
+        self.attack_ = attack
+        Xn = self._numeric(X)
+        scale = Xn.std(axis=0)
+        self.feature_scale_ = np.where(scale > 0, scale, 1.0)
+        (self.seeds_["queries"],) = spawn_seeds(self.seeds_["attack"], 1)
+        attack.prepare(
+            self._query(self.target, attack.query_output),
+            Xn,
+            y_idx,
+            scale=self.feature_scale_,
+            random_state=self.seeds_["queries"],
+        )
+        fit = fit_reference
+        if self.memory is not None:
+            fit = check_memory(self.memory).cache(fit_reference)
+        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(
+            delayed(fit)(self._get_recipe(), X, y, np.flatnonzero(row), seed)
+            for row, seed in zip(keep, ref_seeds, strict=True)
+        )
+        if self.verbose:
+            from tqdm.auto import tqdm
+
+            results = tqdm(results, total=len(ref_seeds), desc="reference models")
+        self.estimators_ = list(results)
+        accuracy = []
+        for est, row in zip(self.estimators_, keep, strict=True):
+            correct = self._query(est, "labels")(Xn) == y_idx
+            accuracy.append([correct[row].mean(), correct[~row].mean()])
+        self.reference_accuracy_ = np.array(accuracy).reshape(len(keep), 2)
+        self.reference_signals_ = self._reference_signals(Xn, y_idx)
+        signals = ReferenceSignals(
+            self.reference_signals_, keep, y_idx, random_state=self.seeds_["attack"]
+        )
+        if X_pop is not None:
+            z = class_indices(self.classes_, _check_X_y(X_pop, y_pop))
+            Zn = self._numeric(X_pop)
+            signals.population_y = z
+            signals.population_log_proba = self._target_signal(Zn, z)
+            signals.population_reference_log_proba = self._reference_signals(Zn, z)
+        return signals
+
+    def _signal(self, query, Xn, y_idx):
+        """The attack's signals, in chunks of rows so perturbed copies fit in
+        memory (the built-in attacks key each record's noise on the record, so
+        chunks do not change the result)."""
+        return np.concatenate(
+            [
+                self.attack_.query_signal(
+                    query,
+                    Xn[start : start + _QUERY_CHUNK],
+                    y_idx[start : start + _QUERY_CHUNK],
+                    scale=self.feature_scale_,
+                    random_state=self.seeds_["queries"],
+                )
+                for start in range(0, max(len(y_idx), 1), _QUERY_CHUNK)
+            ]
+        )
+
+    def _target_signal(self, Xn, y_idx):
+        return self._signal(
+            self._query(self.target, self.attack_.query_output), Xn, y_idx
+        )
+
+    def _reference_signals(self, Xn, y_idx):
+        output = self.attack_.query_output
+        signals = [
+            self._signal(self._query(est, output, reference=True), Xn, y_idx)
+            for est in self.estimators_
+        ]
+        if not signals:
+            width = self._target_signal(Xn[:1], y_idx[:1]).shape[1]
+            return np.zeros((0, len(y_idx), width))
+        return np.stack(signals)
 
     def _population_null(self, signals, rng):
         """Attack scores of the population, scored as fresh and as pool records.
@@ -451,31 +662,40 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
             [aligned_log_proba(est, X, self.classes_) for est in self.estimators_]
         )
 
-    def _reference_view(self, X, y):
-        """References' log-probabilities on X, which of them trained on it, and
-        which records are in the pool."""
+    def _reference_view(self, X, y, y_idx, Xn=None):
+        """References' outputs on X (log-probabilities, or the signals of a query
+        attack), which of them trained on it, and which records are in the pool."""
         M, n = len(self.estimators_), _num_samples(X)
         membership = np.zeros((M, n), dtype=bool)
         index = np.array([self._pool_index.get(k, -1) for k in _row_keys(X, y)])
         found = index >= 0
+        queries = Xn is not None
+        table = self.reference_signals_ if queries else self.reference_log_proba_
         if M == 0:
-            return np.zeros((0, n, len(self.classes_))), membership, found
-        lp = np.empty((M, n, len(self.classes_)))
-        lp[:, found] = self.reference_log_proba_[:, index[found]]
+            return np.zeros((0, n, table.shape[2])), membership, found
+        out = np.empty((M, n, table.shape[2]))
+        out[:, found] = table[:, index[found]]
         membership[:, found] = self.reference_membership_[:, index[found]]
         if not found.all():
-            lp[:, ~found] = self._reference_log_proba(
-                _safe_indexing(X, np.flatnonzero(~found))
+            rest = np.flatnonzero(~found)
+            out[:, ~found] = (
+                self._reference_signals(Xn[rest], y_idx[rest])
+                if queries
+                else self._reference_log_proba(_safe_indexing(X, rest))
             )
-        return lp, membership, found
+        return out, membership, found
 
     def _scores(self, X, y):
         check_is_fitted(self)
         y_idx = class_indices(self.classes_, _check_X_y(X, y))
-        ref_lp, membership, in_pool = self._reference_view(X, y)
-        scores = self.attack_.score_samples(
-            log_proba(self.target, X), y_idx, ref_lp, membership
-        )
+        if _needs_queries(self.attack_):
+            Xn = self._numeric(X)
+            refs, membership, in_pool = self._reference_view(X, y, y_idx, Xn)
+            target = self._target_signal(Xn, y_idx)
+        else:
+            refs, membership, in_pool = self._reference_view(X, y, y_idx)
+            target = log_proba(self.target, X)
+        scores = self.attack_.score_samples(target, y_idx, refs, membership)
         return scores, in_pool
 
     def score_samples(self, X, y):

@@ -16,6 +16,8 @@ from sklearn.base import clone
 
 # Class name -> list of fast, converging constructor parameters (one instance each).
 INIT_PARAMS: dict[str, list[dict]] = {
+    # Delegates to LogisticRegression; a small sample keeps the row copies cheap.
+    "AuditRecorder": [{"n_members": 20, "random_state": 0}],
     # Tiny nets with a large learning rate so the many fits of the checks stay fast;
     # one with the CRL loss, one with its center part off and dropout on.
     "CRLClassifier": [
@@ -82,9 +84,14 @@ EXEMPT_FROM_COMMON_CHECKS: dict[str, str] = {
     **dict.fromkeys(
         (
             "BaseMembershipAttack",
+            "BaseQueryAttack",
+            "BoundaryDistanceAttack",
             "EntropyAttack",
+            "GapAttack",
+            "LabelNoiseAttack",
             "LiRA",
             "LossAttack",
+            "PerturbationAttack",
             "PopulationAttack",
             "RMIA",
             "ReferenceAttack",

@@ -4,6 +4,13 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from skprivacy.audit._attacks._base import BaseMembershipAttack, ReferenceSignals
+from skprivacy.audit._attacks._label_only import (
+    BaseQueryAttack,
+    BoundaryDistanceAttack,
+    GapAttack,
+    LabelNoiseAttack,
+)
+from skprivacy.audit._attacks._perturbation import PerturbationAttack
 from skprivacy.audit._attacks._reference import LiRA, ReferenceAttack
 from skprivacy.audit._attacks._rmia import RMIA
 from skprivacy.audit._attacks._shadow import ShadowModelAttack
@@ -24,15 +31,31 @@ ATTACKS = {
     "lira_offline": lambda: LiRA(online=False),
     "rmia": RMIA,
     "rmia_online": lambda: RMIA(online=True),
+    "perturbation": PerturbationAttack,
+    "perturbation_lrt": lambda: PerturbationAttack(scoring="lrt"),
+    # Label-only attacks: they query the target's predict, so they also audit
+    # models that release labels only.
+    "label_gap": GapAttack,
+    "label_noise": LabelNoiseAttack,
+    "label_boundary": BoundaryDistanceAttack,
 }
+
+# Attacks that need only the released labels.
+LABEL_ONLY_ATTACKS = ("label_gap", "label_noise", "label_boundary")
 
 __all__ = [
     "ATTACKS",
+    "LABEL_ONLY_ATTACKS",
     "RMIA",
     "BaseMembershipAttack",
+    "BaseQueryAttack",
+    "BoundaryDistanceAttack",
     "EntropyAttack",
+    "GapAttack",
+    "LabelNoiseAttack",
     "LiRA",
     "LossAttack",
+    "PerturbationAttack",
     "PopulationAttack",
     "ReferenceAttack",
     "ReferenceSignals",

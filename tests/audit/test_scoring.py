@@ -1,0 +1,248 @@
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import math
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.tree import DecisionTreeClassifier
+
+from skprivacy.audit import AuditRecorder, make_privacy_scorer, privacy_refit
+from skprivacy.certify import SmoothedClassifier
+
+
+@pytest.fixture(scope="module")
+def data():
+    return make_classification(
+        900, 10, n_informative=6, n_classes=2, flip_y=0.15, random_state=0
+    )
+
+
+def test_recorder_delegates_and_remembers(data):
+    X, y = data
+    recorder = AuditRecorder(LogisticRegression(), n_members=100, random_state=0)
+    recorder.fit(X, y)
+    plain = LogisticRegression().fit(X, y)
+    np.testing.assert_array_equal(recorder.predict_proba(X), plain.predict_proba(X))
+    np.testing.assert_array_equal(recorder.classes_, plain.classes_)
+    assert recorder.n_features_in_ == 10
+    assert recorder.audit_X_.shape == (100, 10)
+    # The remembered rows are training rows, with their labels.
+    assert recorder.overlap(recorder.audit_X_, recorder.audit_y_).all()
+    assert len(recorder.train_fingerprints_) == len(np.unique(X, axis=0))
+    # Every training row is found, no fresh one is.
+    fresh, y_fresh = make_classification(50, 10, random_state=99)
+    assert recorder.overlap(X, y).all() and not recorder.overlap(fresh, y_fresh).any()
+    # Seeded: the same sample; pickling keeps it; forget drops it.
+    again = clone(recorder).fit(X, y)
+    np.testing.assert_array_equal(again.audit_X_, recorder.audit_X_)
+    restored = pickle.loads(pickle.dumps(recorder))
+    np.testing.assert_array_equal(restored.audit_X_, recorder.audit_X_)
+    recorder.forget()
+    assert not hasattr(recorder, "audit_X_") and not hasattr(
+        recorder, "train_fingerprints_"
+    )
+    np.testing.assert_array_equal(recorder.predict(X), plain.predict(X))
+    with pytest.raises(AttributeError, match="forgotten"):
+        make_privacy_scorer()(recorder, X, y)
+
+
+def test_recorder_keeps_dataframes(data):
+    X, y = data
+    X = pd.DataFrame(X, columns=[f"f{i}" for i in range(10)])
+    recorder = AuditRecorder(n_members=30, random_state=0).fit(X, y)
+    assert isinstance(recorder.audit_X_, pd.DataFrame)
+    assert list(recorder.feature_names_in_) == list(X.columns)
+    with pytest.warns(UserWarning, match="training rows of the model"):
+        scores = make_privacy_scorer(random_state=0)(recorder, X.iloc[:5], y[:5])
+    assert all(np.isnan(scores[k]) for k in scores if k.startswith("neg_mia"))
+
+
+def test_training_rows_offered_as_non_members_give_nan(data):
+    X, y = data
+    recorder = AuditRecorder(
+        DecisionTreeClassifier(random_state=0), n_members=200, random_state=0
+    ).fit(X[:600], y[:600])
+    scorer = make_privacy_scorer(random_state=0)
+    with pytest.warns(UserWarning, match="100% of the rows offered"):
+        scores = scorer(recorder, X[:600], y[:600])
+    assert scores["accuracy"] == 1.0
+    assert np.isnan(scores["neg_mia_auc"]) and np.isnan(scores["neg_mia_advantage"])
+    # A few duplicates of training rows among held-out rows (real data has
+    # them) are not taken for a training set: they are left out of the
+    # non-members and the audit runs.
+    held_out = np.r_[X[600:], X[:3]], np.r_[y[600:], y[:3]]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        scores = scorer(recorder, *held_out)
+    # A fully grown tree memorises: members all have loss 0.
+    assert -scores["neg_mia_auc"] > 0.6
+    assert set(scores) == {
+        "accuracy",
+        "neg_mia_auc",
+        "neg_mia_advantage",
+        "neg_mia_tpr_at_1pct_fpr",
+    }
+
+
+def test_scorer_is_reproducible_and_at_chance_without_leakage():
+    # Members and held-out rows drawn from one distribution; the model ignores
+    # them (fit on other rows), so the audit sees exchangeable records.
+    X, y = make_classification(4000, 10, n_informative=6, random_state=5)
+    recorder = AuditRecorder(LogisticRegression(), n_members=1000, random_state=0).fit(
+        X[:1000], y[:1000]
+    )
+    recorder.estimator_ = LogisticRegression().fit(X[2000:], y[2000:])
+    scorer = make_privacy_scorer(random_state=0)
+    scores = scorer(recorder, X[1000:2000], y[1000:2000])
+    assert scores == scorer(recorder, X[1000:2000], y[1000:2000])
+    # AUC of 1,000 vs 1,000 exchangeable records: sd <= sqrt(2001 / 12e6);
+    # P(|AUC - 0.5| > 3.89 sd) <= 1e-4.
+    sd = math.sqrt(2001 / 12e6)
+    assert abs(-scores["neg_mia_auc"] - 0.5) < 3.89 * sd
+
+
+def test_scorer_errors(data):
+    X, y = data
+    with pytest.raises(TypeError, match="audits an AuditRecorder"):
+        make_privacy_scorer()(LogisticRegression().fit(X, y), X, y)
+    with pytest.raises(ValueError, match="Unknown leakage metric 'tpr'"):
+        make_privacy_scorer(leakage=("tpr",))
+    with pytest.raises(ValueError, match="max_overlap must be in"):
+        make_privacy_scorer(max_overlap=0)
+    with pytest.raises(ValueError, match="n_references must be"):
+        make_privacy_scorer(n_references=-1)
+
+
+def _results(utility, auc):
+    return {
+        "mean_test_accuracy": np.asarray(utility, dtype=float),
+        "mean_test_neg_mia_auc": -np.asarray(auc, dtype=float),
+    }
+
+
+def test_privacy_refit_picks_the_best_utility_under_the_cap():
+    refit = privacy_refit(utility="accuracy", leakage="auc", max_leakage=0.6)
+    # The most accurate setting leaks too much; NaN never wins.
+    results = _results([0.95, 0.90, 0.91, np.nan, 0.80], [0.8, 0.55, 0.6, 0.5, 0.5])
+    assert refit(results) == 2
+    # Ties in utility go to the lower leakage.
+    assert refit(_results([0.9, 0.9, 0.8], [0.59, 0.52, 0.5])) == 1
+    # No setting under the cap: warn and take the least leaky finite one.
+    with pytest.warns(UserWarning, match="No candidate keeps auc <= 0.6"):
+        assert refit(_results([0.9, 0.8, 0.7], [0.9, 0.7, np.nan])) == 1
+    with pytest.raises(KeyError, match="mean_test_balanced_accuracy"):
+        privacy_refit(utility="balanced_accuracy")(results)
+    tpr = {
+        "mean_test_accuracy": [0.9, 0.8],
+        "mean_test_neg_mia_tpr_at_1pct_fpr": [-0.05, -0.01],
+    }
+    assert privacy_refit(leakage="tpr@1%", max_leakage=0.02)(tpr) == 1
+    with pytest.raises(ValueError, match="Unknown leakage metric"):
+        privacy_refit(leakage="precision")
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_grid_search_end_to_end(data, n_jobs):
+    X, y = data
+    scorer = make_privacy_scorer(
+        utility=("accuracy", "roc_auc"),
+        leakage=("auc", "advantage", "tpr@1%", "epsilon"),
+        random_state=0,
+    )
+    search = GridSearchCV(
+        AuditRecorder(RandomForestClassifier(20, random_state=0), n_members=200),
+        {"estimator__min_samples_leaf": [1, 20], "random_state": [0]},
+        scoring=scorer,
+        refit=privacy_refit(leakage="auc", max_leakage=0.65),
+        cv=3,
+        return_train_score=True,
+        n_jobs=n_jobs,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        search.fit(X, y)
+    if n_jobs == 1:  # warnings of worker processes do not reach this one
+        assert any("rows offered as non-members" in str(w.message) for w in caught)
+    results = search.cv_results_
+    for key in (
+        "accuracy",
+        "roc_auc",
+        "neg_mia_auc",
+        "neg_mia_advantage",
+        "neg_mia_tpr_at_1pct_fpr",
+        "neg_mia_epsilon",
+    ):
+        assert f"mean_test_{key}" in results and f"rank_test_{key}" in results
+        assert np.isfinite(results[f"mean_test_{key}"]).all()
+    # Scored on training rows, the leakage is NaN, the utility is not.
+    assert np.isnan(results["mean_train_neg_mia_auc"]).all()
+    assert np.isfinite(results["mean_train_accuracy"]).all()
+    # Fully grown trees leak more than leaves of 20.
+    auc = -results["mean_test_neg_mia_auc"]
+    assert auc[0] > auc[1]
+    expected = privacy_refit(leakage="auc", max_leakage=0.65)(results)
+    assert search.best_index_ == expected
+    assert isinstance(search.best_estimator_, AuditRecorder)
+    assert hasattr(search.best_estimator_.forget(), "estimator_")
+
+
+def test_cross_validate_with_a_label_only_scorer(data):
+    X, y = data
+    scorer = make_privacy_scorer(attack="label_gap", leakage=("auc",), random_state=0)
+    smoothed = SmoothedClassifier(
+        sigma=0.5, n_predict=50, abstain=True, alpha=0.05, random_state=0
+    )
+    results = cross_validate(
+        AuditRecorder(smoothed, n_members=150, random_state=0),
+        X[:450],
+        y[:450],
+        scoring=scorer,
+        cv=3,
+    )
+    assert np.isfinite(results["test_neg_mia_auc"]).all()
+    assert np.all(results["test_accuracy"] > 0.6)
+
+
+def test_scorer_with_references(data):
+    X, y = data
+    recorder = AuditRecorder(LogisticRegression(), n_members=200, random_state=0).fit(
+        X[:600], y[:600]
+    )
+    scorer = make_privacy_scorer(attack="rmia", n_references=2, random_state=0)
+    scores = scorer(recorder, X[600:], y[600:])
+    assert np.isfinite(list(scores.values())).all()
+
+
+def test_adult_duplicates_are_not_taken_for_training_rows():
+    # Adult's test split repeats 23 (row, label) pairs of its training split:
+    # they are found, left out of the non-members, and the audit runs.
+    from sklearn.pipeline import make_pipeline
+
+    from skprivacy.datasets import load_adult, make_preprocessor
+
+    adult = load_adult(as_frame=True)
+    train = adult.split == "train"
+    recorder = AuditRecorder(
+        make_pipeline(make_preprocessor(adult), LogisticRegression(max_iter=300)),
+        n_members=2000,
+        random_state=0,
+    ).fit(adult.data[train], adult.target[train])
+    X_test, y_test = adult.data[~train], adult.target[~train]
+    assert recorder.overlap(X_test, y_test).sum() == 23
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        scores = make_privacy_scorer(random_state=0)(recorder, X_test, y_test)
+    assert np.isfinite(list(scores.values())).all()
+    with pytest.warns(UserWarning, match="100% of the rows offered"):
+        make_privacy_scorer()(
+            recorder, adult.data[train][:500], adult.target[train][:500]
+        )

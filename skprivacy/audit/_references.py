@@ -66,6 +66,19 @@ def _set_random_states(estimator, seed: int):
     return estimator
 
 
+def _uses_torch(estimator) -> bool:
+    """Whether ``estimator`` or one of its parameters is a torch/skorch object.
+
+    Only those draw from torch's global generator; forking it for the others
+    would race between threads of a threading (or in-process Dask) backend.
+    """
+    for obj in (estimator, *estimator.get_params(deep=True).values()):
+        kind = obj if isinstance(obj, type) else type(obj)
+        if any(k.__module__.split(".")[0] in ("torch", "skorch") for k in kind.__mro__):
+            return True
+    return False
+
+
 def fit_reference(recipe, X, y, train_idx, seed):
     """Fit one reference: a fresh clone of ``recipe`` on ``train_idx``.
 
@@ -75,7 +88,7 @@ def fit_reference(recipe, X, y, train_idx, seed):
     """
     estimator = _set_random_states(clone(recipe), seed)
     X_train, y_train = _safe_indexing(X, train_idx), _safe_indexing(y, train_idx)
-    if "torch" in sys.modules:
+    if "torch" in sys.modules and _uses_torch(estimator):
         with torch_seed(seed):
             return estimator.fit(X_train, y_train)
     return estimator.fit(X_train, y_train)

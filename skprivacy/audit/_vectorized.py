@@ -277,11 +277,13 @@ def crl_loss(logits, features, centers, target, weight, epoch, params):
 class StackedOptimizer:
     """Adam, AdamW or SGD over stacked parameters, one state per model.
 
-    Each update is element-wise, so over tensors of shape ``(M, ...)`` it is
-    ``M`` independent optimizers, except for the step count, which is kept per
-    model: a model without records in a step (its epoch has fewer batches)
-    is left untouched, parameters and state, as if that step did not exist.
-    The arithmetic follows torch's single-tensor implementations.
+    Model ``j``'s parameters are the views ``p[j]`` of the stacked leaves;
+    each view has its own optimizer state (moments or momentum buffer, step
+    count), and a step runs torch's own functional optimizer
+    (``torch.optim.adam.adam``, ``torch.optim.sgd.sgd``; fused kernels on CPU
+    and CUDA) on the views of the models that had records in the batch. A
+    model without records in a step (its epoch has fewer batches) is left
+    untouched, parameters and state, as if that step did not exist.
 
     Parameters
     ----------
@@ -297,74 +299,90 @@ class StackedOptimizer:
         import torch
 
         self.name = name
-        self.params = params
-        self.lr = float(lr)
-        self.weight_decay = float(
-            kwargs.get("weight_decay", 0.01 if name == "AdamW" else 0)
-        )
-        n_models = params[0].shape[0]
-        self.steps = torch.zeros(n_models, dtype=torch.float64, device=params[0].device)
+        self.views = [[p[j] for p in params] for j in range(params[0].shape[0])]
+        device = params[0].device
+        self.fused = device.type in ("cpu", "cuda")
+        default_decay = 0.01 if name == "AdamW" else 0.0
+        common = {
+            "lr": float(lr),
+            "weight_decay": float(kwargs.get("weight_decay", default_decay)),
+            "maximize": False,
+        }
         if name == "SGD":
-            self.momentum = float(kwargs.get("momentum", 0))
-            self.dampening = float(kwargs.get("dampening", 0))
-            self.nesterov = bool(kwargs.get("nesterov", False))
-            self.buffers = [torch.zeros_like(p) for p in params]
+            self.options = {
+                **common,
+                "momentum": float(kwargs.get("momentum", 0.0)),
+                "dampening": float(kwargs.get("dampening", 0.0)),
+                "nesterov": bool(kwargs.get("nesterov", False)),
+            }
+            self.buffers = [[None] * len(params) for _ in self.views]
         else:
-            self.betas = tuple(float(b) for b in kwargs.get("betas", (0.9, 0.999)))
-            self.eps = float(kwargs.get("eps", 1e-8))
-            self.exp_avg = [torch.zeros_like(p) for p in params]
-            self.exp_avg_sq = [torch.zeros_like(p) for p in params]
-
-    @staticmethod
-    def _where(active, new, old):
-        return new.where(active.view(-1, *([1] * (old.ndim - 1))), old)
+            beta1, beta2 = kwargs.get("betas", (0.9, 0.999))
+            self.options = {
+                **common,
+                "amsgrad": False,
+                "beta1": float(beta1),
+                "beta2": float(beta2),
+                "eps": float(kwargs.get("eps", 1e-8)),
+                "decoupled_weight_decay": name == "AdamW",
+            }
+            self.exp_avg = [[torch.zeros_like(v) for v in row] for row in self.views]
+            self.exp_avg_sq = [[torch.zeros_like(v) for v in row] for row in self.views]
+            # One step count per tensor, as torch keeps it (float32 scalars).
+            self.steps = [
+                [torch.zeros((), dtype=torch.float32, device=device) for _ in row]
+                for row in self.views
+            ]
 
     def step(self, grads, active):
-        """Update the models marked ``active`` (bool tensor of shape (M,))."""
+        """Update the models marked ``active`` (bool array of shape (M,)).
+
+        Parameters
+        ----------
+        grads : list of torch.Tensor
+            Stacked gradients, shaped like the stacked leaves.
+        active : array-like of shape (M,), bool
+            Models that had records in this batch.
+        """
         import torch
+        from torch.optim.adam import adam
+        from torch.optim.sgd import sgd
 
+        rows = np.flatnonzero(np.asarray(active, dtype=bool))
+        params = [v for j in rows for v in self.views[j]]
+        grads = [g[j] for j in rows for g in grads]
+        flags = {"fused": True} if self.fused else {"foreach": False}
         with torch.no_grad():
-            first = self.steps == 0
-            self.steps += active
-            if self.name == "SGD":
-                self._sgd(grads, active, first)
-            else:
-                self._adam(grads, active)
-
-    def _sgd(self, grads, active, first):
-        lr, wd, momentum = self.lr, self.weight_decay, self.momentum
-        for p, g, buf in zip(self.params, grads, self.buffers, strict=True):
-            if wd:
-                g = g + wd * p
-            if momentum:
-                # torch's first step stores the gradient itself as the buffer.
-                running = buf * momentum + (1 - self.dampening) * g
-                new_buf = self._where(first, g, running)
-                buf.copy_(self._where(active, new_buf, buf))
-                g = g + momentum * new_buf if self.nesterov else new_buf
-            p.copy_(self._where(active, p - lr * g, p))
-
-    def _adam(self, grads, active):
-        beta1, beta2 = self.betas
-        steps = self.steps.clamp_min(1)
-        # Per-model bias corrections, computed in float64 like torch's Python floats.
-        step_size = (self.lr / (1 - beta1**steps)).to(self.params[0].dtype)
-        bc2_sqrt = (1 - beta2**steps).sqrt().to(self.params[0].dtype)
-        for p, g, m, v in zip(
-            self.params, grads, self.exp_avg, self.exp_avg_sq, strict=True
-        ):
-            view = (-1,) + (1,) * (p.ndim - 1)
-            if self.weight_decay:
-                if self.name == "AdamW":
-                    decayed = p * (1 - self.lr * self.weight_decay)
-                    p.copy_(self._where(active, decayed, p))
-                else:
-                    g = g + self.weight_decay * p
-            m.copy_(self._where(active, m.lerp(g, 1 - beta1), m))
-            v.copy_(self._where(active, v * beta2 + (1 - beta2) * g * g, v))
-            denom = v.sqrt() / bc2_sqrt.view(view) + self.eps
-            update = p - step_size.view(view) * (m / denom)
-            p.copy_(self._where(active, update, p))
+            if self.name != "SGD":
+                adam(
+                    params,
+                    grads,
+                    [m for j in rows for m in self.exp_avg[j]],
+                    [v for j in rows for v in self.exp_avg_sq[j]],
+                    [],
+                    [t for j in rows for t in self.steps[j]],
+                    **flags,
+                    **self.options,
+                )
+                return
+            slots = [(j, i) for j in rows for i in range(len(self.views[j]))]
+            # torch starts a momentum buffer at a tensor's first step; models
+            # reach theirs at different times, so first steps run on their own.
+            first = [self.buffers[j][i] is None for j, i in slots]
+            for group in (True, False):
+                chosen = [k for k, f in enumerate(first) if f is group]
+                if not chosen:
+                    continue
+                buffers = [self.buffers[slots[k][0]][slots[k][1]] for k in chosen]
+                sgd(
+                    [params[k] for k in chosen],
+                    [grads[k] for k in chosen],
+                    buffers,
+                    **flags,
+                    **self.options,
+                )
+                for k, buffer in zip(chosen, buffers, strict=True):
+                    self.buffers[slots[k][0]][slots[k][1]] = buffer
 
 
 # ------------------------------------------------------------------- batching
@@ -590,9 +608,11 @@ def train_vectorized(recipe, X, y, keep, seeds, *, verbose=0):
                 g_leaves, g_centers = step_grad(
                     leaves, centers, X_t[index[s]], y_t[index[s]], w.to(X_t.dtype)
                 )
-                active = w.any(dim=1)
+                active = w.any(dim=1).cpu().numpy()
                 optimizer.step(list(g_leaves), active)
-                if use_crl:
+                # Without a center term the centers get no gradient, and torch
+                # optimizers skip them (no weight decay either).
+                if use_crl and crl_params["center_weight"]:
                     center_opt.step([g_centers], active)
 
     with torch.no_grad():

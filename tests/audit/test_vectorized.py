@@ -319,8 +319,20 @@ def _sequential_loop(recipe, X, y, keep, seeds):
         _net(optimizer=torch.optim.Adam, lr=0.01),
         _net(optimizer=torch.optim.SGD, lr=0.05, optimizer__momentum=0.9),
         CRLClassifier(hidden_units=(16,), max_epochs=4, batch_size=32, lr=0.01),
+        CRLClassifier(
+            hidden_units=(16,), max_epochs=3, batch_size=32, center_weight=0.0
+        ),
+        CRLClassifier(
+            hidden_units=(16,),
+            max_epochs=3,
+            batch_size=32,
+            alpha=2.0,
+            center_alpha=1.5,
+            optimizer=torch.optim.SGD,
+            lr=0.05,
+        ),
     ],
-    ids=["skorch-adam", "skorch-sgd", "crl"],
+    ids=["skorch-adam", "skorch-sgd", "crl", "crl-relax-only", "crl-flatten-sgd"],
 )
 def test_vectorized_equals_sequential_functional_loop(data, uneven_keep, recipe):
     X, y = data[0][:300], data[1][:300]

@@ -3,9 +3,12 @@
 References are unfitted :func:`sklearn.base.clone` copies of a training recipe,
 fit on random halves of a pool with a balanced keep matrix (each record is in
 the training set of half the references, Carlini et al. 2022, Sec. 4), in
-parallel through joblib, optionally cached with :class:`joblib.Memory`. The
-engine keeps the references' log-probabilities on the pool and verifies that
-each reference trained.
+parallel through joblib (on a Dask or Ray cluster through
+:func:`joblib.parallel_config`), optionally cached with :class:`joblib.Memory`.
+Torch recipes that qualify (see :mod:`skprivacy.audit._vectorized`) are
+trained all at once with :mod:`torch.func` instead. The engine keeps the
+references' log-probabilities on the pool and verifies that each reference
+trained.
 """
 
 # Authors: The skprivacy developers
@@ -21,6 +24,7 @@ from sklearn.base import clone
 from sklearn.utils.parallel import Parallel, delayed
 
 from skprivacy.audit._signals import _LOG_FLOOR, log_proba
+from skprivacy.audit._vectorized import check_vectorizable, train_vectorized
 from skprivacy.utils import torch_seed
 from skprivacy.utils._sklearn_compat import _safe_indexing
 
@@ -62,6 +66,19 @@ def _set_random_states(estimator, seed: int):
     return estimator
 
 
+def _uses_torch(estimator) -> bool:
+    """Whether ``estimator`` or one of its parameters is a torch/skorch object.
+
+    Only those draw from torch's global generator; forking it for the others
+    would race between threads of a threading (or in-process Dask) backend.
+    """
+    for obj in (estimator, *estimator.get_params(deep=True).values()):
+        kind = obj if isinstance(obj, type) else type(obj)
+        if any(k.__module__.split(".")[0] in ("torch", "skorch") for k in kind.__mro__):
+            return True
+    return False
+
+
 def fit_reference(recipe, X, y, train_idx, seed):
     """Fit one reference: a fresh clone of ``recipe`` on ``train_idx``.
 
@@ -71,7 +88,7 @@ def fit_reference(recipe, X, y, train_idx, seed):
     """
     estimator = _set_random_states(clone(recipe), seed)
     X_train, y_train = _safe_indexing(X, train_idx), _safe_indexing(y, train_idx)
-    if "torch" in sys.modules:
+    if "torch" in sys.modules and _uses_torch(estimator):
         with torch_seed(seed):
             return estimator.fit(X_train, y_train)
     return estimator.fit(X_train, y_train)
@@ -83,13 +100,31 @@ def aligned_log_proba(estimator, X, classes) -> np.ndarray:
     A reference fit on a subset may have missed a class; its column gets the
     floor log-probability, as a class it never predicts.
     """
-    lp = log_proba(estimator, X)
-    est_classes = getattr(estimator, "classes_", classes)
+    return _align_columns(
+        log_proba(estimator, X), getattr(estimator, "classes_", classes), classes
+    )
+
+
+def _align_columns(lp, est_classes, classes):
     if len(est_classes) == len(classes) and np.array_equal(est_classes, classes):
         return lp
     out = np.full((lp.shape[0], len(classes)), _LOG_FLOOR, dtype=np.float64)
     out[:, np.searchsorted(classes, est_classes)] = lp
     return out
+
+
+def _fit_clones(recipe, X, y, keep, seeds, n_jobs, memory, verbose):
+    fit = fit_reference if memory is None else memory.cache(fit_reference)
+    jobs = (
+        delayed(fit)(recipe, X, y, np.flatnonzero(row), seed)
+        for row, seed in zip(keep, seeds, strict=True)
+    )
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    if verbose:
+        from tqdm.auto import tqdm
+
+        results = tqdm(results, total=len(seeds), desc="reference models")
+    return list(results)
 
 
 def train_references(
@@ -103,6 +138,7 @@ def train_references(
     n_jobs=None,
     memory=None,
     verbose=0,
+    vectorize="auto",
 ):
     """Train one reference per row of ``keep`` and score the whole pool.
 
@@ -123,7 +159,12 @@ def train_references(
     memory : joblib.Memory, default=None
         Cache of fitted references.
     verbose : int, default=0
-        Shows a progress bar when positive.
+        Shows a progress bar when positive, and says whether the references
+        were trained vectorized and, if not, why.
+    vectorize : {"auto", True, False}, default="auto"
+        ``"auto"`` trains qualifying torch recipes all at once with
+        :mod:`torch.func` and fits clones otherwise; ``True`` raises when the
+        recipe does not qualify; ``False`` always fits clones.
 
     Returns
     -------
@@ -133,18 +174,38 @@ def train_references(
     accuracy : ndarray of shape (M, 2)
         Accuracy of each reference on its training half and on the other half.
     """
-    fit = fit_reference if memory is None else memory.cache(fit_reference)
-    jobs = (
-        delayed(fit)(recipe, X, y, np.flatnonzero(row), seed)
-        for row, seed in zip(keep, seeds, strict=True)
-    )
-    results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
-    if verbose:
-        from tqdm.auto import tqdm
-
-        results = tqdm(results, total=len(seeds), desc="reference models")
-    estimators = list(results)
-    lp = np.stack([aligned_log_proba(est, X, classes) for est in estimators])
+    estimators = None
+    if vectorize:
+        reason = check_vectorizable(recipe, X)
+        if reason is None:
+            train = (
+                train_vectorized if memory is None else memory.cache(train_vectorized)
+            )
+            estimators, lp = train(recipe, X, y, keep, seeds, verbose=verbose)
+            if estimators is None:
+                reason = lp
+        if reason is None:
+            lp = np.stack(
+                [
+                    _align_columns(lp_j, est.classes_, classes)
+                    for lp_j, est in zip(lp, estimators, strict=True)
+                ]
+            )
+            if verbose:
+                print(
+                    f"Trained {len(seeds)} {type(recipe).__name__} reference models "
+                    "together (vectorized with torch.func)."
+                )
+        elif vectorize is True:
+            raise ValueError(f"Cannot vectorize the reference models: {reason}.")
+        elif verbose:
+            print(
+                f"Fitting {len(seeds)} reference models as separate clones "
+                f"through joblib; not vectorized because {reason}."
+            )
+    if estimators is None:
+        estimators = _fit_clones(recipe, X, y, keep, seeds, n_jobs, memory, verbose)
+        lp = np.stack([aligned_log_proba(est, X, classes) for est in estimators])
     y_idx = np.searchsorted(classes, np.asarray(y))
     correct = lp.argmax(axis=2) == y_idx
     accuracy = np.array(

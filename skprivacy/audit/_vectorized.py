@@ -1,0 +1,661 @@
+"""Vectorized training of torch reference models with :mod:`torch.func`.
+
+Reference models of a skorch recipe (:class:`~skorch.NeuralNetClassifier`
+with cross-entropy or NLL, or :class:`~skprivacy.defense.CRLClassifier`) are
+trained together: their parameters are stacked along a leading model axis and
+one :func:`torch.func.vmap` of :func:`torch.func.functional_call` runs every
+model's forward and backward pass at once (the "model ensembling" recipe of
+torch.func). Each model keeps what makes it a separate fit: its own
+initialisation (the recipe's own, seeded as a separate fit would be), its own
+minibatches drawn from its own member set only, its own dropout masks
+(``randomness="different"``), its own optimizer state and step count, and, for
+CRL, its own epoch-alternating branch choice and learned centers with their
+own SGD-momentum optimizer. The models are therefore distributed as separate
+fits, not identical to them: batch order and dropout come from other streams.
+
+Anything this module cannot reproduce faithfully (callbacks, validation
+splits, batch normalisation, custom samplers or losses, ...) is detected by
+:func:`check_vectorizable`, and the caller falls back to fitting clones.
+"""
+
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from skprivacy.audit._signals import _LOG_FLOOR, _log_softmax
+from skprivacy.utils import spawn_generators, spawn_seeds, torch_seed
+
+# Optimizer keyword arguments that do not change the arithmetic of a step.
+_IMPLEMENTATION_KWARGS = frozenset({"foreach", "fused", "capturable", "differentiable"})
+_OPTIMIZER_KWARGS = {
+    "Adam": {"betas", "eps", "weight_decay", "amsgrad", "maximize"},
+    "AdamW": {"betas", "eps", "weight_decay", "amsgrad", "maximize"},
+    "SGD": {"momentum", "dampening", "weight_decay", "nesterov", "maximize"},
+}
+# DataLoader arguments that only change how batches are produced, not which.
+_LOADER_KWARGS = frozenset(
+    {
+        "shuffle",
+        "batch_size",
+        "drop_last",
+        "num_workers",
+        "pin_memory",
+        "persistent_workers",
+    }
+)
+# Records scored per vmapped forward pass.
+_SCORE_CHUNK = 4096
+
+
+def check_vectorizable(recipe, X) -> str | None:
+    """Why ``recipe`` cannot be trained by the vectorized path, or ``None``.
+
+    Only the recipe and the data type are checked here; the module itself is
+    checked by :func:`check_module` once built.
+
+    Parameters
+    ----------
+    recipe : estimator
+        The reference models' training recipe.
+    X : array-like
+        The pool.
+
+    Returns
+    -------
+    reason : str or None
+        A sentence for the user, ``None`` when the recipe qualifies.
+    """
+    try:
+        import torch
+        from skorch import NeuralNetClassifier
+    except ImportError:  # pragma: no cover - skorch and torch are dependencies
+        return "skorch is not installed"
+    from skprivacy.defense import CRLClassifier, CRLLoss
+
+    kind = type(recipe)
+    if kind not in (NeuralNetClassifier, CRLClassifier):
+        return (
+            f"the recipe is a {kind.__name__}, not a skorch NeuralNetClassifier "
+            "or CRLClassifier"
+        )
+    if hasattr(X, "toarray") or (hasattr(X, "iloc") and kind is NeuralNetClassifier):
+        return "X is sparse or a DataFrame"
+    params = recipe.get_params(deep=False)
+    if params.get("callbacks") not in (None, [], ()):
+        return "the recipe has callbacks, which may change training"
+    if params.get("train_split") is not None:
+        return (
+            "train_split is set: each fit would hold out part of its training "
+            "set (pass train_split=None)"
+        )
+    if params.get("compile"):
+        return "the recipe uses torch.compile"
+    if params.get("iterator_train") is not torch.utils.data.DataLoader:
+        return "the recipe uses a custom training iterator"
+    extra = set(recipe.get_params_for("iterator_train")) - _LOADER_KWARGS
+    if extra:
+        return f"the training DataLoader has arguments {sorted(extra)}"
+    if recipe.predict_nonlinearity != "auto":
+        return "predict_nonlinearity is not 'auto'"
+    if kind is CRLClassifier:
+        if recipe.criterion is not CRLLoss:
+            return "the CRL criterion is not CRLLoss"
+        if recipe.feature_layer is not None:
+            return "feature_layer is set (features captured by a hook)"
+    else:
+        criterion = recipe.criterion
+        if criterion not in (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss):
+            return (
+                f"the criterion {getattr(criterion, '__name__', criterion)!r} is "
+                "not CrossEntropyLoss or NLLLoss"
+            )
+        allowed = (
+            {"label_smoothing"} if criterion is torch.nn.CrossEntropyLoss else set()
+        )
+        criterion_kwargs = recipe.get_params_for("criterion")
+        if criterion_kwargs.get("reduction", "mean") != "mean" or set(
+            criterion_kwargs
+        ) - allowed - {"reduction"}:
+            return f"the criterion has arguments {sorted(criterion_kwargs)}"
+    name = getattr(recipe.optimizer, "__name__", None)
+    if recipe.optimizer not in (
+        torch.optim.Adam,
+        torch.optim.AdamW,
+        torch.optim.SGD,
+    ):
+        return f"the optimizer {name or recipe.optimizer!r} is not Adam, AdamW or SGD"
+    kwargs = recipe.get_params_for("optimizer")
+    unknown = set(kwargs) - _OPTIMIZER_KWARGS[name] - _IMPLEMENTATION_KWARGS
+    if unknown:
+        return f"the optimizer has arguments {sorted(unknown)}"
+    if kwargs.get("amsgrad") or kwargs.get("maximize"):
+        return "amsgrad or maximize is set"
+    return None
+
+
+def check_module(module, x, n_classes) -> str | None:
+    """Why a built ``module`` cannot be vmapped, or ``None``.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        A module built by the recipe.
+    x : torch.Tensor of shape (n, n_features)
+        A few input rows.
+    n_classes : int
+        Expected number of logits.
+
+    Returns
+    -------
+    reason : str or None
+    """
+    import torch
+    from torch.func import functional_call, stack_module_state, vmap
+
+    if any(True for _ in module.buffers()):
+        names = sorted({type(m).__name__ for m in module.modules() if m._buffers})
+        return (
+            f"the module has buffers updated in place during training ({names}, "
+            "e.g. batch-norm running statistics)"
+        )
+    params, _ = stack_module_state([module, module])
+    try:
+        # Dropout in the trial pass must not move the caller's random state.
+        with torch.no_grad(), torch_seed(0):
+            out = vmap(
+                lambda p, xb: functional_call(module, p, (xb,)),
+                randomness="different",
+            )(params, x.expand(2, *x.shape))
+    except Exception as exc:  # any failure means "fall back"
+        return f"the module cannot be vmapped ({type(exc).__name__}: {exc})"
+    logits = out[0] if isinstance(out, (tuple, list)) else out
+    if not isinstance(logits, torch.Tensor) or tuple(logits.shape[1:]) != (
+        len(x),
+        n_classes,
+    ):
+        return "the module's output is not one row of class scores per record"
+    return None
+
+
+# --------------------------------------------------------------------- losses
+
+
+def _masked_mean(values, weight):
+    return (values * weight).sum() / weight.sum().clamp_min(1.0)
+
+
+def cross_entropy_loss(output, target, weight, *, nll=False, label_smoothing=0.0):
+    """Masked batch loss of a plain skorch classifier, for one model.
+
+    ``nll=True`` follows skorch's NLLLoss path (the module outputs
+    probabilities; ``log(p + eps)`` is taken); otherwise the module outputs
+    logits for :class:`torch.nn.CrossEntropyLoss`.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    if nll:
+        eps = torch.finfo(output.dtype).eps
+        per_sample = F.nll_loss(torch.log(output + eps), target, reduction="none")
+    else:
+        per_sample = F.cross_entropy(
+            output, target, reduction="none", label_smoothing=label_smoothing
+        )
+    return _masked_mean(per_sample, weight)
+
+
+def crl_loss(logits, features, centers, target, weight, epoch, params):
+    """Masked :class:`~skprivacy.defense.CRLLoss` of one model's batch.
+
+    The branch of each part is chosen from this model's own batch statistics
+    with :func:`torch.where` (no Python branching on data, so the function can
+    be vmapped over models). ``weight`` is 1 for the batch's records and 0 for
+    padding; with all ones this equals ``CRLLoss.forward`` (Fang & Kim, 2024;
+    see :mod:`skprivacy.defense._losses` for the formulas).
+
+    Parameters
+    ----------
+    logits, features : torch.Tensor of shape (B, C) and (B, F)
+    centers : torch.Tensor of shape (C, F)
+    target : torch.Tensor of shape (B,)
+    weight : torch.Tensor of shape (B,)
+    epoch : int
+        The 1-based epoch (the same for every model).
+    params : dict
+        ``alpha, upper, tau, center_alpha, center_upper, center_tau,
+        center_weight`` as in :class:`~skprivacy.defense.CRLLoss`.
+
+    Returns
+    -------
+    loss : torch.Tensor (scalar)
+    """
+    import torch
+    import torch.nn.functional as F
+
+    from skprivacy.defense._losses import tau_normalize
+
+    n_classes = logits.shape[-1]
+    proba = torch.softmax(logits, dim=-1).gather(1, target.unsqueeze(1)).squeeze(1)
+    log_probs = F.log_softmax(tau_normalize(logits, params["tau"]), dim=-1)
+    nll = -log_probs.gather(1, target.unsqueeze(1)).squeeze(1)
+    ce = _masked_mean(nll, weight)
+    alpha = params["alpha"]
+    if epoch % 2 == 0:
+        loss = (ce - alpha).abs()
+    else:
+        p = proba.clamp(0.0, params["upper"]).unsqueeze(1)
+        # one_hot validates its input with .item(), which vmap cannot batch.
+        classes = torch.arange(n_classes, device=target.device)
+        is_true = classes == target.unsqueeze(1)
+        soft = torch.where(is_true, p, (1.0 - p) / (n_classes - 1))
+        flatten = _masked_mean(-(soft * log_probs).sum(dim=1), weight)
+        loss = torch.where(ce > alpha, ce, flatten)
+    if not params["center_weight"]:
+        return loss
+    ctau, calpha = params["center_tau"], params["center_alpha"]
+    h = tau_normalize(features, ctau)
+    c = tau_normalize(centers, ctau)
+    d = (h - c.index_select(0, target)).pow(2).sum(dim=1)
+    dist = 0.5 * _masked_mean(d, weight)
+    if epoch % 2 == 0:
+        center_loss = (dist - calpha).abs()
+    else:
+        q = proba.clamp(0.0, params["center_upper"])
+        flatten = 0.5 * _masked_mean(q * d + (1.0 - q) * h.pow(2).sum(dim=1), weight)
+        center_loss = torch.where(dist > calpha, dist, flatten)
+    return loss + params["center_weight"] * center_loss
+
+
+# ----------------------------------------------------------------- optimizers
+
+
+class StackedOptimizer:
+    """Adam, AdamW or SGD over stacked parameters, one state per model.
+
+    Model ``j``'s parameters are the views ``p[j]`` of the stacked leaves;
+    each view has its own optimizer state (moments or momentum buffer, step
+    count), and a step runs torch's own functional optimizer
+    (``torch.optim.adam.adam``, ``torch.optim.sgd.sgd``; fused kernels on CPU
+    and CUDA) on the views of the models that had records in the batch. A
+    model without records in a step (its epoch has fewer batches) is left
+    untouched, parameters and state, as if that step did not exist.
+
+    Parameters
+    ----------
+    name : {"Adam", "AdamW", "SGD"}
+    params : list of torch.Tensor
+        Stacked leaves, each of shape ``(M, ...)``; updated in place.
+    lr : float
+    **kwargs : dict
+        The optimizer's own keyword arguments.
+    """
+
+    def __init__(self, name, params, lr, **kwargs):
+        import torch
+
+        self.name = name
+        self.views = [[p[j] for p in params] for j in range(params[0].shape[0])]
+        device = params[0].device
+        self.fused = device.type in ("cpu", "cuda")
+        default_decay = 0.01 if name == "AdamW" else 0.0
+        common = {
+            "lr": float(lr),
+            "weight_decay": float(kwargs.get("weight_decay", default_decay)),
+            "maximize": False,
+        }
+        if name == "SGD":
+            self.options = {
+                **common,
+                "momentum": float(kwargs.get("momentum", 0.0)),
+                "dampening": float(kwargs.get("dampening", 0.0)),
+                "nesterov": bool(kwargs.get("nesterov", False)),
+            }
+            self.buffers = [[None] * len(params) for _ in self.views]
+        else:
+            beta1, beta2 = kwargs.get("betas", (0.9, 0.999))
+            self.options = {
+                **common,
+                "amsgrad": False,
+                "beta1": float(beta1),
+                "beta2": float(beta2),
+                "eps": float(kwargs.get("eps", 1e-8)),
+                "decoupled_weight_decay": name == "AdamW",
+            }
+            self.exp_avg = [[torch.zeros_like(v) for v in row] for row in self.views]
+            self.exp_avg_sq = [[torch.zeros_like(v) for v in row] for row in self.views]
+            # One step count per tensor, as torch keeps it (float32 scalars).
+            self.steps = [
+                [torch.zeros((), dtype=torch.float32, device=device) for _ in row]
+                for row in self.views
+            ]
+
+    def step(self, grads, active):
+        """Update the models marked ``active`` (bool array of shape (M,)).
+
+        Parameters
+        ----------
+        grads : list of torch.Tensor
+            Stacked gradients, shaped like the stacked leaves.
+        active : array-like of shape (M,), bool
+            Models that had records in this batch.
+        """
+        import torch
+        from torch.optim.adam import adam
+        from torch.optim.sgd import sgd
+
+        rows = np.flatnonzero(np.asarray(active, dtype=bool))
+        params = [v for j in rows for v in self.views[j]]
+        grads = [g[j] for j in rows for g in grads]
+        flags = {"fused": True} if self.fused else {"foreach": False}
+        with torch.no_grad():
+            if self.name != "SGD":
+                adam(
+                    params,
+                    grads,
+                    [m for j in rows for m in self.exp_avg[j]],
+                    [v for j in rows for v in self.exp_avg_sq[j]],
+                    [],
+                    [t for j in rows for t in self.steps[j]],
+                    **flags,
+                    **self.options,
+                )
+                return
+            slots = [(j, i) for j in rows for i in range(len(self.views[j]))]
+            # torch starts a momentum buffer at a tensor's first step; models
+            # reach theirs at different times, so first steps run on their own.
+            first = [self.buffers[j][i] is None for j, i in slots]
+            for group in (True, False):
+                chosen = [k for k, f in enumerate(first) if f is group]
+                if not chosen:
+                    continue
+                buffers = [self.buffers[slots[k][0]][slots[k][1]] for k in chosen]
+                sgd(
+                    [params[k] for k in chosen],
+                    [grads[k] for k in chosen],
+                    buffers,
+                    **flags,
+                    **self.options,
+                )
+                for k, buffer in zip(chosen, buffers, strict=True):
+                    self.buffers[slots[k][0]][slots[k][1]] = buffer
+
+
+# ------------------------------------------------------------------- batching
+
+
+def batch_plan(keep, batch_size, *, shuffle, drop_last, generators):
+    """Per-model minibatches of one epoch, padded to a common shape.
+
+    Parameters
+    ----------
+    keep : ndarray of shape (M, n), bool
+        Each model's member set.
+    batch_size : int
+        Records per batch (``-1``: the whole member set).
+    shuffle : bool
+        Draw each model's order from its own generator (as a shuffling
+        DataLoader does); otherwise members are taken in pool order.
+    drop_last : bool
+        Drop each model's last incomplete batch.
+    generators : list of numpy.random.Generator
+        One per model.
+
+    Returns
+    -------
+    index : ndarray of shape (n_steps, M, B), int64
+        Pool rows of each model's batch at each step (0 where padded).
+    weight : ndarray of shape (n_steps, M, B), bool
+        Which entries are real records. A model's batches only ever hold its
+        own members.
+    """
+    members = [np.flatnonzero(row) for row in keep]
+    sizes = [len(m) for m in members]
+    B = max(sizes) if batch_size == -1 else int(batch_size)
+    counts = [
+        (s // B if drop_last else math.ceil(s / B)) if batch_size != -1 else 1
+        for s in sizes
+    ]
+    n_steps = max(counts)
+    index = np.zeros((n_steps, len(keep), B), dtype=np.int64)
+    weight = np.zeros((n_steps, len(keep), B), dtype=bool)
+    for j, (rows, rng) in enumerate(zip(members, generators, strict=True)):
+        order = rows[rng.permutation(len(rows))] if shuffle else rows
+        for s in range(counts[j]):
+            chunk = order[s * B : (s + 1) * B]
+            index[s, j, : len(chunk)] = chunk
+            weight[s, j, : len(chunk)] = True
+    return index, weight
+
+
+# ------------------------------------------------------------------- training
+
+
+def _training_settings(recipe):
+    """Batch size, shuffling and dropping of the recipe's training DataLoader."""
+    from skprivacy.defense import CRLClassifier
+
+    loader = recipe.get_params_for("iterator_train")
+    batch_size = loader.get("batch_size", recipe.batch_size)
+    # skorch's DataLoader does not shuffle by default; CRLClassifier does.
+    shuffle = loader.get("shuffle", isinstance(recipe, CRLClassifier))
+    return batch_size, bool(shuffle), bool(loader.get("drop_last", False))
+
+
+def _initialized_estimators(recipe, X, y, keep, seeds):
+    """Fresh clones, initialised exactly as separate fits would be (0 epochs)."""
+    from sklearn.base import clone
+
+    from skprivacy.audit._references import _set_random_states
+    from skprivacy.utils._sklearn_compat import _safe_indexing
+
+    estimators = []
+    for row, seed in zip(keep, seeds, strict=True):
+        est = _set_random_states(clone(recipe), seed)
+        idx = np.flatnonzero(row)
+        with torch_seed(seed):
+            est.fit(_safe_indexing(X, idx), _safe_indexing(y, idx), epochs=0)
+        estimators.append(est)
+    return estimators
+
+
+def train_vectorized(recipe, X, y, keep, seeds, *, verbose=0):
+    """Train one model of ``recipe`` per row of ``keep``, all at once.
+
+    Parameters
+    ----------
+    recipe : NeuralNetClassifier or CRLClassifier
+        A recipe accepted by :func:`check_vectorizable`.
+    X, y : array-like
+        The pool.
+    keep : ndarray of shape (M, n), bool
+        Training membership of each model.
+    seeds : list of int
+        One seed per model: its initialisation (as for a separate fit), its
+        batch order, and together the dropout stream.
+    verbose : int, default=0
+        Shows a progress bar over epochs when positive.
+
+    Returns
+    -------
+    estimators : list of fitted estimators, or None
+        Clones of ``recipe`` holding the trained parameters (their
+        ``history_`` has no epochs: training happened here). ``None`` when the
+        built module cannot be vectorized (then ``log_proba`` is the reason).
+    log_proba : ndarray of shape (M, n, n_classes) or str
+        Log-probabilities of every model on every pool record, computed as
+        :func:`~skprivacy.audit._signals.log_proba` does for the estimator.
+    """
+    import torch
+    from torch.func import functional_call, grad, stack_module_state, vmap
+
+    from skprivacy.defense import CRLClassifier
+
+    estimators = _initialized_estimators(recipe, X, y, keep, seeds)
+    first = estimators[0]
+    is_crl = isinstance(first, CRLClassifier)
+    device = torch.device(first.device)
+    if is_crl:
+        X_np = np.asarray(X, dtype=np.float32)
+        targets = np.searchsorted(first.classes_, np.asarray(y))
+    else:
+        X_np = np.asarray(X)
+        targets = np.asarray(y)
+    X_t = torch.as_tensor(X_np, device=device)
+    y_t = torch.as_tensor(targets, dtype=torch.int64, device=device)
+    n_classes = len(first.classes_)
+    module = first.module_
+    reason = check_module(module, X_t[:2], n_classes)
+    if reason is not None:
+        return None, reason
+
+    params, _ = stack_module_state([est.module_ for est in estimators])
+    names = list(params)
+    leaves = [params[k].detach().clone() for k in names]
+    use_crl = is_crl and first.crl
+    if use_crl:
+        crl_params = {
+            key: float(getattr(first, key))
+            for key in (
+                "alpha",
+                "upper",
+                "tau",
+                "center_alpha",
+                "center_upper",
+                "center_tau",
+                "center_weight",
+            )
+        }
+        centers = torch.stack(
+            [est.criterion_.center.centers.detach() for est in estimators]
+        ).clone()
+        center_opt = StackedOptimizer(
+            "SGD",
+            [centers],
+            first.center_lr,
+            momentum=first.center_momentum,
+            weight_decay=first.center_weight_decay,
+        )
+    else:
+        # A placeholder so that every model function has the same signature.
+        centers = torch.zeros(len(estimators), 1, device=device)
+    nll = first.criterion is torch.nn.NLLLoss
+    label_smoothing = float(
+        first.get_params_for("criterion").get("label_smoothing", 0.0)
+    )
+
+    def loss_of_model(leaves_j, centers_j, xb, yb, wb, epoch):
+        out = functional_call(module, dict(zip(names, leaves_j, strict=True)), (xb,))
+        if is_crl:
+            logits, features = out if isinstance(out, (tuple, list)) else (out, None)
+            if use_crl:
+                return crl_loss(
+                    logits, features.flatten(1), centers_j, yb, wb, epoch, crl_params
+                )
+            return cross_entropy_loss(logits, yb, wb)
+        return cross_entropy_loss(
+            out,
+            yb,
+            wb,
+            nll=nll,
+            label_smoothing=label_smoothing,
+        )
+
+    opt_kwargs = {
+        k: v
+        for k, v in first.get_params_for("optimizer").items()
+        if k not in _IMPLEMENTATION_KWARGS
+    }
+    optimizer = StackedOptimizer(
+        recipe.optimizer.__name__, leaves, opt_kwargs.pop("lr", first.lr), **opt_kwargs
+    )
+    batch_size, shuffle, drop_last = _training_settings(first)
+    generators = [spawn_generators(seed, 1)[0] for seed in seeds]
+    (dropout_seed,) = spawn_seeds(np.random.SeedSequence(list(seeds)), 1)
+
+    epochs = range(1, first.max_epochs + 1)
+    if verbose:
+        from tqdm.auto import tqdm
+
+        epochs = tqdm(epochs, desc="vectorized reference models")
+    module.train()
+    with torch_seed(dropout_seed):
+        for epoch in epochs:
+            step_grad = vmap(
+                grad(
+                    lambda lv, c, xb, yb, wb, e=epoch: loss_of_model(
+                        lv, c, xb, yb, wb, e
+                    ),
+                    argnums=(0, 1),
+                ),
+                randomness="different",
+            )
+            index, weight = batch_plan(
+                keep,
+                batch_size,
+                shuffle=shuffle,
+                drop_last=drop_last,
+                generators=generators,
+            )
+            index = torch.as_tensor(index, device=device)
+            weight = torch.as_tensor(weight, device=device)
+            for s in range(len(index)):
+                w = weight[s]
+                g_leaves, g_centers = step_grad(
+                    leaves, centers, X_t[index[s]], y_t[index[s]], w.to(X_t.dtype)
+                )
+                active = w.any(dim=1).cpu().numpy()
+                optimizer.step(list(g_leaves), active)
+                # Without a center term the centers get no gradient, and torch
+                # optimizers skip them (no weight decay either).
+                if use_crl and crl_params["center_weight"]:
+                    center_opt.step([g_centers], active)
+
+    with torch.no_grad():
+        for j, est in enumerate(estimators):
+            for name, leaf in zip(names, leaves, strict=True):
+                est.module_.get_parameter(name).copy_(leaf[j])
+            if use_crl:
+                est.criterion_.center.centers.copy_(centers[j])
+    return estimators, score_vectorized(estimators, module, names, leaves, X_t)
+
+
+def score_vectorized(estimators, module, names, leaves, X_t):
+    """Log-probabilities of every model on every record in one vmapped pass.
+
+    Follows :func:`~skprivacy.audit._signals.log_proba`: logits of nets trained
+    with cross-entropy go to a float64 log-softmax; other nets' probabilities
+    (softmax for CRL, the module's output for NLL) are logged in float64.
+    """
+    import torch
+    from torch.func import functional_call, vmap
+
+    first = estimators[0]
+    from_logits = isinstance(first.criterion_, torch.nn.CrossEntropyLoss)
+    softmax = not from_logits and not isinstance(first.criterion_, torch.nn.NLLLoss)
+
+    def forward(leaves_j, xb):
+        out = functional_call(module, dict(zip(names, leaves_j, strict=True)), (xb,))
+        out = out[0] if isinstance(out, (tuple, list)) else out
+        return torch.softmax(out, dim=-1) if softmax else out
+
+    module.eval()
+    with torch.no_grad():
+        outputs = torch.cat(
+            [
+                vmap(forward, in_dims=(0, None))(
+                    leaves, X_t[start : start + _SCORE_CHUNK]
+                )
+                for start in range(0, len(X_t), _SCORE_CHUNK)
+            ],
+            dim=1,
+        )
+    outputs = outputs.to("cpu").numpy().astype(np.float64)
+    if not from_logits:
+        with np.errstate(divide="ignore"):
+            outputs = np.maximum(np.log(outputs), _LOG_FLOOR)
+    return np.stack([np.maximum(_log_softmax(z), _LOG_FLOOR) for z in outputs])

@@ -77,6 +77,11 @@ for ax, crl in zip(axes, (False, True), strict=True):
             f"TPR@1%FPR {report.metrics['tpr_at_0.01_fpr']:.3f}, "
             f"epsilon >= {report.metrics['epsilon_lower_bound']:.2f}"
         )
+    # Both attacks share the axes: span every resolvable FPR, one chance line.
+    ax.set(xlim=(1 / n, 1), ylim=(1 / n, 1.05))
+    handles, labels = ax.get_legend_handles_labels()
+    unique = dict(zip(labels, handles, strict=True))
+    ax.legend(unique.values(), unique.keys(), loc="lower right", fontsize=8)
     ax.set_title(f"{name} (test accuracy {accuracy:.3f})")
 fig.tight_layout()
 plt.show()

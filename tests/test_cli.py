@@ -186,6 +186,11 @@ def test_bad_arguments(args, message, capsys, tmp_path):
         (b"label,x\n1,1\n0,2\n", ["--sensitive", "x"], "at least 200"),
         (b"label,x,c\n" + b"1,1,a\n0,2,b\n" * 150, ["--sensitive", "c"], "numeric"),
         (b"label\n" + b"1\n0\n" * 150, [], "no feature columns"),
+        (
+            b"label,x\n" + b"".join(b"%d,1\n" % i for i in range(300)),
+            ["--sensitive", "x"],
+            "regression target",
+        ),
         (b"label,x\n" + b"1,1\n0,2\n" * 150, [], "--sensitive is required"),
     ],
 )

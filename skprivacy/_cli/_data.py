@@ -14,6 +14,7 @@ from skprivacy.datasets import load_adult, load_german_credit
 # Columns the demo's models must not see (a census sampling weight).
 _DROP = {"adult": ["fnlwgt"], "german-credit": []}
 _MIN_ROWS = 200
+_MAX_CLASSES = 20
 
 
 class CLIError(Exception):
@@ -91,6 +92,12 @@ def _load_csv(path, target) -> Bunch:
     codes, names = pd.factorize(labels, sort=True)
     if len(names) < 2:
         raise CLIError(f"--target column {target!r} has a single class.")
+    if len(names) > _MAX_CLASSES:
+        raise CLIError(
+            f"--target column {target!r} has {len(names)} distinct values; the demo "
+            f"trains classifiers (at most {_MAX_CLASSES} classes). Is it a "
+            "regression target?"
+        )
     if frame.shape[1] == 0:
         raise CLIError(f"{path.name} has no feature columns besides the target.")
     numerical = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]

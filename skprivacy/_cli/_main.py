@@ -128,8 +128,7 @@ def _parse(argv):
 
 def _prepare_output(args):
     if args.output is None:
-        stem = Path(args.dataset).stem if args.dataset.endswith(".csv") else None
-        args.output = Path(f"skprivacy-report-{stem or args.dataset}")
+        args.output = Path(f"skprivacy-report-{Path(args.dataset).stem}")
     if args.output.exists() and not args.output.is_dir():
         raise NotADirectoryError(f"--output {str(args.output)!r} is a file.")
     args.output.mkdir(parents=True, exist_ok=True)

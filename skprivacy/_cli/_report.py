@@ -178,10 +178,23 @@ def _plot_membership(results, artifacts, path):
             ax=ax,
             histogram=False,
         )
+    # Each display sets the limits from its own curve and adds a chance line;
+    # with several curves on one axes, span the resolvable range and keep one.
+    n = len(records)
+    ax.set(xlim=(1 / n, 1), ylim=(1 / n, 1.05))
+    _one_chance_label(ax)
     ax.set_title("Strongest membership attack per release")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def _one_chance_label(ax):
+    handles, labels = ax.get_legend_handles_labels()
+    seen = {}
+    for handle, label in zip(handles, labels, strict=True):
+        seen.setdefault(label, handle)
+    ax.legend(list(seen.values()), list(seen), loc="lower right", fontsize=8)
 
 
 def _plot_certified(results, artifacts, path):
@@ -227,9 +240,10 @@ def _plot_attribute(results, path):
         label="prior-only guess",
     )
     ax.set_xticks(x, names)
+    ax.set_ylim(0, min(1.0, 1.3 * ci[:, 1].max()))
     ax.set_ylabel(f"success rate (within {rows[0]['tolerance']})")
     ax.set_title(f"Inferring {rows[0]['attribute']} from the released label")
-    ax.legend()
+    ax.legend(loc="upper right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -160,6 +160,7 @@ def _run_main(args, capsys):
     [
         (["--dataset", "nope"], "needs --target"),
         (["--dataset", "missing.csv", "--target", "y"], "no such file"),
+        (["--dataset", ".", "--target", "y"], "not a file"),
         (["--sigma", "-1"], "must be a positive number"),
         (["--sigma", "abc"], "not a number"),
         (["--seed", "x"], "not an integer"),
@@ -181,6 +182,7 @@ def test_bad_arguments(args, message, capsys, tmp_path):
     ("content", "extra", "message"),
     [
         (b"", [], "is empty"),
+        (b"a,b\n\xd0\xff\xfe,1\n", [], "as CSV"),
         (b"a,b\n1,2\n", [], "--target 'label' is not a column"),
         (b"label,x\n" + b"1,1\n" * 300, ["--sensitive", "x"], "single class"),
         (b"label,x\n1,1\n0,2\n", ["--sensitive", "x"], "at least 200"),

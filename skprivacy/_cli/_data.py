@@ -71,8 +71,9 @@ def _load_csv(path, target) -> Bunch:
             "COLUMN (and --sensitive COLUMN)."
         )
     if not path.is_file():
+        problem = "not a file" if path.exists() else "no such file"
         raise CLIError(
-            f"Cannot read {str(path)!r}: no such file. --dataset takes adult, "
+            f"Cannot read {str(path)!r}: {problem}. --dataset takes adult, "
             "german-credit or the path of a CSV file."
         )
     try:

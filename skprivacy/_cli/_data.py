@@ -1,0 +1,118 @@
+"""Datasets of the command-line demo: the bundled ones or a user's CSV file."""
+
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import Bunch
+
+from skprivacy.datasets import load_adult, load_german_credit
+
+# Columns the demo's models must not see (a census sampling weight).
+_DROP = {"adult": ["fnlwgt"], "german-credit": []}
+_MIN_ROWS = 200
+_MAX_CLASSES = 20
+
+
+class CLIError(Exception):
+    """A problem with the user's input, reported without a traceback."""
+
+
+def load_dataset(name: str, *, target=None, sensitive=None) -> Bunch:
+    """Load ``name`` ("adult", "german-credit" or a CSV path) as a frame Bunch.
+
+    The Bunch has ``data`` (DataFrame), ``target`` (int codes), ``target_names``,
+    ``numerical_features``, ``categorical_features``, ``feature_names``,
+    ``sensitive`` (the attribute to attack), ``drop`` and ``title``.
+    """
+    if name in _DROP:
+        if target is not None:
+            raise CLIError(f"--target applies to a CSV file, not to --dataset {name}.")
+        loader = load_adult if name == "adult" else load_german_credit
+        bunch = loader(as_frame=True)
+        bunch.drop = _DROP[name]
+        bunch.title = "UCI Adult" if name == "adult" else "German Credit"
+        bunch.target = np.asarray(bunch.target, dtype=int)
+    else:
+        bunch = _load_csv(name, target)
+    sensitive = "age" if sensitive is None and name in _DROP else sensitive
+    if sensitive is None:
+        raise CLIError(
+            "--sensitive is required with a CSV file: name the numeric column "
+            "(e.g. age) that the attribute-inference attack tries to recover."
+        )
+    if sensitive not in bunch.numerical_features:
+        numeric = [c for c in bunch.numerical_features if c not in bunch.drop]
+        raise CLIError(
+            f"--sensitive {sensitive!r} is not a numeric feature of the data. The "
+            f"attribute attack and certified intervals need a continuous attribute; "
+            f"numeric features: {numeric}."
+        )
+    if sensitive in bunch.drop:
+        raise CLIError(f"--sensitive {sensitive!r} is not used by the models.")
+    bunch.sensitive = sensitive
+    if len(bunch.data) < _MIN_ROWS:
+        raise CLIError(
+            f"The data has {len(bunch.data)} rows; the demo needs at least "
+            f"{_MIN_ROWS} (members, non-members and a population to calibrate on)."
+        )
+    return bunch
+
+
+def _load_csv(path, target) -> Bunch:
+    path = Path(path)
+    if target is None:
+        raise CLIError(
+            f"--dataset {str(path)!r} is not a bundled dataset (adult, "
+            "german-credit), so it is read as a CSV file, which needs --target "
+            "COLUMN (and --sensitive COLUMN)."
+        )
+    if not path.is_file():
+        problem = "not a file" if path.exists() else "no such file"
+        raise CLIError(
+            f"Cannot read {str(path)!r}: {problem}. --dataset takes adult, "
+            "german-credit or the path of a CSV file."
+        )
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise CLIError(f"Cannot read {str(path)!r} as CSV: {exc}") from exc
+    except pd.errors.EmptyDataError as exc:
+        raise CLIError(f"{str(path)!r} is empty.") from exc
+    if target not in frame.columns:
+        raise CLIError(
+            f"--target {target!r} is not a column of {path.name}; its columns are "
+            f"{list(frame.columns)}."
+        )
+    labels = frame.pop(target)
+    if labels.isna().any():
+        raise CLIError(f"--target column {target!r} has missing values.")
+    codes, names = pd.factorize(labels, sort=True)
+    if len(names) < 2:
+        raise CLIError(f"--target column {target!r} has a single class.")
+    if len(names) > _MAX_CLASSES:
+        raise CLIError(
+            f"--target column {target!r} has {len(names)} distinct values; the demo "
+            f"trains classifiers (at most {_MAX_CLASSES} classes). Is it a "
+            "regression target?"
+        )
+    if frame.shape[1] == 0:
+        raise CLIError(f"{path.name} has no feature columns besides the target.")
+    numerical = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
+    numerical = [c for c in numerical if not pd.api.types.is_bool_dtype(frame[c])]
+    categorical = [c for c in frame.columns if c not in numerical]
+    for column in categorical:
+        frame[column] = frame[column].astype("category")
+    return Bunch(
+        data=frame,
+        target=codes.astype(int),
+        target_names=[str(n) for n in names],
+        feature_names=list(frame.columns),
+        numerical_features=numerical,
+        categorical_features=categorical,
+        drop=[],
+        title=path.name,
+    )

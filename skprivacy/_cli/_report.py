@@ -1,0 +1,331 @@
+"""Tables, plots and the self-contained HTML report of the demo."""
+
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import base64
+import html
+import json
+import platform
+from pathlib import Path
+
+import numpy as np
+
+import skprivacy
+
+_RELEASE_NAMES = {
+    "plain": "plain network",
+    "CRL": "CRL network",
+    "smoothed": "smoothed {base}",
+}
+
+
+def _release_name(name, results):
+    base = results.get("smoothed", {}).get("base", "")
+    return _RELEASE_NAMES[name].format(base=base)
+
+
+def _fmt(value, spec=".3f"):
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "-"
+    return format(value, spec)
+
+
+def _render(header, rows):
+    """A plain-text table with right-aligned columns after the first."""
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for k, row in enumerate([header, *rows]):
+        cells = [str(row[0]).ljust(widths[0])]
+        cells += [str(c).rjust(w) for c, w in zip(row[1:], widths[1:], strict=True)]
+        lines.append("  ".join(cells))
+        if k == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def summary_rows(results):
+    """One row per release: utility, membership leakage, certificates, attribute."""
+    radii = list(results.get("smoothed", {}).get("certified_accuracy", {}))
+    attribute = {r["release"]: r for r in results.get("attribute", [])}
+    header = ["release", "test acc", "worst AUC", "TPR@1%FPR", "eps >="]
+    header += [f"cert acc r={r}" for r in radii]
+    if attribute:
+        first = next(iter(attribute.values()))
+        header += [f"{first['attribute']} attack", "prior only"]
+    rows = []
+    for name, model in results["models"].items():
+        audits = [r for r in results["membership"] if r["model"] == name]
+        row = [
+            _release_name(name, results),
+            _fmt(model["test_accuracy"]),
+            _fmt(max(r["auc"] for r in audits)),
+            _fmt(max(r["tpr_at_1pct_fpr"] for r in audits), ".1%"),
+            _fmt(max(r["epsilon_lower_bound"] for r in audits), ".2f"),
+        ]
+        certified = results["smoothed"]["certified_accuracy"] if radii else {}
+        row += [_fmt(certified.get(r)) if name == "smoothed" else "-" for r in radii]
+        if attribute:
+            row += [
+                _fmt(attribute[name]["success_rate"]),
+                _fmt(attribute[name]["prior_success_rate"]),
+            ]
+        rows.append(row)
+    return header, rows
+
+
+def membership_rows(results):
+    header = ["release", "attack", "AUC", "AUC 95% CI", "TPR@1%FPR", "eps >="]
+    header += ["FPR of predict"]
+    rows = [
+        [
+            _release_name(r["model"], results),
+            r["attack"],
+            _fmt(r["auc"]),
+            "[{:.3f}, {:.3f}]".format(*r["auc_interval"]),
+            _fmt(r["tpr_at_1pct_fpr"], ".1%")
+            + ("" if r["tpr_at_1pct_fpr_resolved"] else "*"),
+            _fmt(r["epsilon_lower_bound"], ".2f"),
+            _fmt(r["predict_fpr"], ".1%"),
+        ]
+        for r in results["membership"]
+    ]
+    return header, rows
+
+
+def attribute_rows(results):
+    header = ["release", "success", "95% CI", "prior only", "advantage"]
+    rows = [
+        [
+            _release_name(r["release"], results),
+            _fmt(r["success_rate"]),
+            "[{:.3f}, {:.3f}]".format(*r["success_rate_ci"]),
+            _fmt(r["prior_success_rate"]),
+            _fmt(r["advantage"], "+.3f"),
+        ]
+        for r in results.get("attribute", [])
+    ]
+    return header, rows
+
+
+def _notes(results):
+    data = results["data"]
+    notes = [
+        f"{data['members']} members (training rows) and {data['non_members']} "
+        f"non-members are audited; {data['population']} population records set "
+        "the attack thresholds without membership labels.",
+        "worst AUC, TPR@1%FPR and eps >= are the strongest of the attacks below; "
+        "eps >= is a 95% lower bound on the privacy loss epsilon.",
+    ]
+    if any(not r["tpr_at_1pct_fpr_resolved"] for r in results["membership"]):
+        notes.append(
+            "* fewer than 1,000 non-members: the TPR at 1% FPR is not resolved."
+        )
+    chosen = results.get("chosen")
+    if chosen and "smoothed" in results:
+        s = results["smoothed"]
+        notes.append(
+            f"Smoothed model: {chosen['model']} ({chosen['rule']}), sigma={s['sigma']} "
+            f"on the {s['noised_columns']} standardized numerical columns; "
+            f"certified radii are l2 in their standard deviations, n={s['n']}, "
+            f"alpha={s['alpha']}, on {s['certified_rows']} test rows "
+            f"(abstains on {s['abstain_rate']:.1%}); the smoothed release is "
+            f"audited on its vote frequencies ({s['n_predict']} votes)."
+        )
+    for r in results.get("attribute", [])[:1]:
+        notes.append(
+            f"Attribute attack: label-only MAP guess of {r['attribute']} "
+            f"(success = within {r['tolerance']}) on {r['n_targets']} members, "
+            "against the best guess from the population's distribution alone."
+        )
+    return notes
+
+
+def format_text(results):
+    """What the demo prints: the comparison table, then the details."""
+    data = results["data"]
+    parts = [
+        f"skprivacy demo on {data['dataset']} ({data['n_rows']} rows, "
+        f"{data['n_features']} features after preprocessing; sensitive attribute: "
+        f"{data['sensitive']})",
+        "",
+        _render(*summary_rows(results)),
+        "",
+        "Membership inference",
+        _render(*membership_rows(results)),
+    ]
+    if results.get("attribute"):
+        parts += ["", "Attribute inference", _render(*attribute_rows(results))]
+    parts += ["", *(f"- {note}" for note in _notes(results))]
+    return "\n".join(parts)
+
+
+# -- plots --------------------------------------------------------------------
+def _plot_membership(results, artifacts, path):
+    import matplotlib.pyplot as plt
+
+    from skprivacy.audit import MembershipInferenceDisplay
+
+    fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    for name in results["models"]:
+        audits = [r for r in results["membership"] if r["model"] == name]
+        strongest = max(audits, key=lambda r: r["auc"])
+        records = artifacts["reports"][(name, strongest["attack"])].records
+        MembershipInferenceDisplay.from_predictions(
+            records["membership"],
+            records["score"],
+            name=f"{_release_name(name, results)}, {strongest['attack']}",
+            ax=ax,
+            histogram=False,
+        )
+    # Each display sets the limits from its own curve and adds a chance line;
+    # with several curves on one axes, span the resolvable range and keep one.
+    n = len(records)
+    ax.set(xlim=(1 / n, 1), ylim=(1 / n, 1.05))
+    _one_chance_label(ax)
+    ax.set_title("Strongest membership attack per release")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _one_chance_label(ax):
+    handles, labels = ax.get_legend_handles_labels()
+    seen = {}
+    for handle, label in zip(handles, labels, strict=True):
+        seen.setdefault(label, handle)
+    ax.legend(list(seen.values()), list(seen), loc="lower right", fontsize=8)
+
+
+def _plot_certified(results, artifacts, path):
+    import matplotlib.pyplot as plt
+
+    from skprivacy.certify import CertifiedAccuracyDisplay
+
+    y, labels, radii = artifacts["certified"]
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    CertifiedAccuracyDisplay.from_predictions(
+        y, labels, radii, name=_release_name("smoothed", results), ax=ax
+    )
+    ax.set_title(f"Certified accuracy, sigma={results['smoothed']['sigma']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _plot_attribute(results, path):
+    import matplotlib.pyplot as plt
+
+    rows = results["attribute"]
+    names = [_release_name(r["release"], results) for r in rows]
+    success = np.array([r["success_rate"] for r in rows])
+    ci = np.array([r["success_rate_ci"] for r in rows])
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    x = np.arange(len(rows))
+    ax.bar(
+        x,
+        success,
+        yerr=[success - ci[:, 0], ci[:, 1] - success],
+        capsize=4,
+        color="tab:red",
+        label="attack (95% CI)",
+    )
+    ax.scatter(
+        x,
+        [r["prior_success_rate"] for r in rows],
+        marker="_",
+        s=900,
+        color="black",
+        zorder=3,
+        label="prior-only guess",
+    )
+    ax.set_xticks(x, names)
+    ax.set_ylim(0, min(1.0, 1.3 * ci[:, 1].max()))
+    ax.set_ylabel(f"success rate (within {rows[0]['tolerance']})")
+    ax.set_title(f"Inferring {rows[0]['attribute']} from the released label")
+    ax.legend(loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def _html_table(header, rows):
+    head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em;
+       color: #222; }
+table { border-collapse: collapse; margin: 1em 0; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+th { background: #f0f0f0; }
+img { max-width: 100%; }
+.figures { display: flex; flex-wrap: wrap; gap: 1em; }
+code, pre { background: #f6f6f6; }
+"""
+
+
+def _html(results, images, meta):
+    figures = "".join(
+        f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,'
+        f'{base64.b64encode(Path(path).read_bytes()).decode()}"></figure>'
+        for name, path in images
+    )
+    sections = [
+        "<h2>Summary</h2>",
+        _html_table(*summary_rows(results)),
+        "<h2>Membership inference</h2>",
+        _html_table(*membership_rows(results)),
+    ]
+    if results.get("attribute"):
+        sections += [
+            "<h2>Attribute inference</h2>",
+            _html_table(*attribute_rows(results)),
+        ]
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in _notes(results))
+    data = results["data"]
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>skprivacy privacy report: {html.escape(data["dataset"])}</title>
+<style>{_STYLE}</style></head><body>
+<h1>Privacy report: {html.escape(data["dataset"])}</h1>
+<p>Computed by <code>{html.escape(meta["command"])}</code> on {meta["created"]}
+in {meta["wall_seconds"]:.0f} s (skprivacy {skprivacy.__version__},
+Python {platform.python_version()}, seed {meta["seed"]}).</p>
+{"".join(sections)}
+<ul>{notes}</ul>
+<h2>Figures</h2><div class="figures">{figures}</div>
+</body></html>
+"""
+
+
+def write_report(results, artifacts, folder, meta):
+    """Write the PNG plots, ``results.json`` and ``report.html`` into ``folder``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    images = [("membership ROC", folder / "membership_roc.png")]
+    _plot_membership(results, artifacts, images[0][1])
+    if "certified" in artifacts:
+        images.append(("certified accuracy", folder / "certified_accuracy.png"))
+        _plot_certified(results, artifacts, images[-1][1])
+    if results.get("attribute"):
+        images.append(("attribute inference", folder / "attribute_inference.png"))
+        _plot_attribute(results, images[-1][1])
+    payload = {"meta": meta, **results}
+    (folder / "results.json").write_text(json.dumps(payload, indent=2), "utf-8")
+    (folder / "report.txt").write_text(format_text(results) + "\n", "utf-8")
+    (folder / "report.html").write_text(_html(results, images, meta), "utf-8")
+    return [path for _, path in images] + [
+        folder / "results.json",
+        folder / "report.txt",
+        folder / "report.html",
+    ]

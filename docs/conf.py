@@ -66,6 +66,7 @@ sphinx_gallery_conf = {
 
 _API_PACKAGES = ["skprivacy", "skprivacy.defense", "skprivacy.certify"]
 _API_PACKAGES += ["skprivacy.audit", "skprivacy.datasets", "skprivacy.utils"]
+_API_PACKAGES += ["skprivacy.exceptions"]
 
 
 def _write_api_page(srcdir):

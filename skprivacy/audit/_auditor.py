@@ -33,6 +33,7 @@ from skprivacy.audit._references import (
     train_references,
 )
 from skprivacy.audit._signals import class_indices, has_probabilities, log_proba
+from skprivacy.exceptions import SmallSampleWarning
 from skprivacy.utils import spawn_generators, spawn_seeds
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
@@ -649,7 +650,7 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
                 f"{self.target_fpr:g} (need at least "
                 f"{math.ceil(1 / self.target_fpr) - 1}); predict will flag no "
                 "record. Pass more population records or references.",
-                UserWarning,
+                SmallSampleWarning,
                 stacklevel=3,
             )
             return np.inf

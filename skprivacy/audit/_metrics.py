@@ -19,6 +19,7 @@ from scipy import stats
 from sklearn.metrics import roc_auc_score, roc_curve
 from sklearn.utils import check_consistent_length, column_or_1d
 
+from skprivacy.exceptions import UnresolvedMetricWarning
 from skprivacy.utils import spawn_generators
 
 
@@ -149,7 +150,7 @@ def tpr_at_fpr(membership, scores, fpr: float = 0.01) -> float:
             f"{n_out} non-members cannot resolve a false-positive rate of {fpr:g}: "
             f"the rate moves in steps of {1 / n_out:.2g}; use at least "
             f"{int(np.ceil(10 / fpr))} non-members for a reliable TPR at this FPR.",
-            UserWarning,
+            UnresolvedMetricWarning,
             stacklevel=2,
         )
     tp, fp, _ = _counts(membership, scores)
@@ -416,7 +417,7 @@ def bootstrap_ci(
     members, others = np.flatnonzero(membership), np.flatnonzero(~membership)
     values = np.empty(n_resamples)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", UnresolvedMetricWarning)
         for b in range(n_resamples):
             idx = np.r_[
                 rng.choice(members, len(members)), rng.choice(others, len(others))
@@ -518,7 +519,7 @@ def slice_metrics(
             row.update(auc=np.nan, tpr_at_fpr=np.nan, advantage=np.nan, p_value=np.nan)
         else:
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
+                warnings.simplefilter("ignore", UnresolvedMetricWarning)
                 row.update(
                     auc=membership_auc(m, s),
                     tpr_at_fpr=tpr_at_fpr(m, s, fpr),

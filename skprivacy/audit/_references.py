@@ -25,6 +25,7 @@ from sklearn.utils.parallel import Parallel, delayed
 
 from skprivacy.audit._signals import _LOG_FLOOR, log_proba
 from skprivacy.audit._vectorized import check_vectorizable, train_vectorized
+from skprivacy.exceptions import UntrainedReferenceWarning
 from skprivacy.utils import torch_seed
 from skprivacy.utils._sklearn_compat import _safe_indexing
 
@@ -223,7 +224,7 @@ def train_references(
                 f"majority class ({majority:.3f}). Check the training recipe "
                 "(estimator=...) and that the pool is large enough; attacks built on "
                 "untrained references understate the leakage.",
-                UserWarning,
+                UntrainedReferenceWarning,
                 stacklevel=3,
             )
     return estimators, lp, accuracy

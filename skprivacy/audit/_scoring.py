@@ -38,6 +38,7 @@ from skprivacy.audit._metrics import (
     membership_balanced_accuracy,
     tpr_at_fpr,
 )
+from skprivacy.exceptions import DataOverlapWarning
 from skprivacy.utils import spawn_generators, spawn_seeds
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
@@ -400,7 +401,7 @@ class _PrivacyScorer:
                 f"{share:.0%} of the rows offered as non-members are training rows "
                 f"of the model (at least max_overlap={self.max_overlap:g}), as with "
                 "GridSearchCV(return_train_score=True): the leakage metrics are NaN.",
-                UserWarning,
+                DataOverlapWarning,
                 stacklevel=2,
             )
             return {**scores, **leakage}

@@ -44,6 +44,7 @@ from skprivacy.certify._bounds import (
 from skprivacy.certify._sampling import NumpyVoter, TorchVoter, count_votes
 from skprivacy.certify._sampling import noisy_copies as _noisy_copies
 from skprivacy.defense import CRLClassifier
+from skprivacy.exceptions import SmallSampleWarning
 from skprivacy.utils import as_seed_sequence
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
@@ -661,7 +662,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 f"n_predict={self.n_predict} is too small to ever avoid abstaining "
                 f"at alpha={self.alpha}: at least "
                 f"{min_samples_to_predict(self.alpha)} samples are needed.",
-                UserWarning,
+                SmallSampleWarning,
                 stacklevel=2,
             )
         counts, alpha = self._predict_votes(X)
@@ -743,7 +744,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 f"n={self.n} is too small to ever certify at alpha={self.alpha}: "
                 f"at least {min_samples_to_certify(self.alpha)} estimation samples "
                 "are needed, so certify always abstains.",
-                UserWarning,
+                SmallSampleWarning,
                 stacklevel=2,
             )
         index, radius, p_lower = self._certify(X, self.n0, self.n, self.alpha)
@@ -859,7 +860,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 f"{self.alpha / n_anchors:g}: at least "
                 f"{min_samples_to_certify(self.alpha / n_anchors)} estimation "
                 "samples are needed, so every row abstains.",
-                UserWarning,
+                SmallSampleWarning,
                 stacklevel=2,
             )
 

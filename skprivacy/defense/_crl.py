@@ -19,6 +19,7 @@ from skorch.utils import TeeGenerator, is_dataset, to_tensor
 
 from skprivacy.defense._losses import CRLLoss, normalized_ce_floor
 from skprivacy.defense._modules import TabularMLP
+from skprivacy.exceptions import DefenseConfigurationWarning
 from skprivacy.utils import spawn_seeds, torch_seed
 from skprivacy.utils._sklearn_compat import (
     Interval,
@@ -470,7 +471,7 @@ class CRLClassifier(NeuralNetClassifier):
                 f"{floor:.4g} of tau-normalised logits (tau={self.tau}, "
                 f"{len(self.classes_)} classes): the relaxed loss reduces to plain "
                 "descent. Raise alpha or lower tau.",
-                UserWarning,
+                DefenseConfigurationWarning,
                 stacklevel=3,
             )
         ceiling = 2.0 / self.center_tau**2
@@ -479,7 +480,7 @@ class CRLClassifier(NeuralNetClassifier):
                 f"center_alpha={self.center_alpha} is at or above the largest "
                 f"reachable center distance 2 / center_tau**2 = {ceiling:.4g}: the "
                 "center loss never descends. Lower center_alpha.",
-                UserWarning,
+                DefenseConfigurationWarning,
                 stacklevel=3,
             )
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import stats
+from scipy import special
 from scipy.optimize import brentq
 
 from skprivacy.audit._metrics import _counts, _epsilon_bounds, empirical_epsilon
@@ -58,13 +58,14 @@ def _one_run_p_value(epsilon, n_correct, n_guesses, n_canaries, delta):
     where ``f(v) = P[Binomial(r, e^eps / (1 + e^eps)) >= v]``. For ``i >= v``
     the numerator is ``1 - f(v)``, so the maximum is reached at ``i <= v``.
     """
-    q = stats.logistic.cdf(epsilon)
+    # The ufuncs, not scipy.stats: the root finding calls this thousands of times.
+    q = special.expit(epsilon)
     v = int(n_correct)
-    f_v = stats.binom.sf(v - 1, n_guesses, q)
+    f_v = special.bdtrc(v - 1, n_guesses, q)
     if delta == 0 or v == 0:
         return min(1.0, f_v)
     i = np.arange(1, v + 1)
-    f_below = stats.binom.sf(v - i - 1, n_guesses, q)
+    f_below = special.bdtrc(v - i - 1, n_guesses, q)
     return min(1.0, f_v + 2 * n_canaries * delta * np.max((f_below - f_v) / i))
 
 

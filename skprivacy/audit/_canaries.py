@@ -228,7 +228,8 @@ def make_canaries(
     y : array-like of shape (n_pool,)
         Their labels; at least two classes.
     n_canaries : int
-        Number of canaries (at most ``n_pool`` for the kinds that copy records).
+        Number of canaries (at most the number of distinct pool records for
+        the kinds that copy records).
     kind : {"mislabeled", "out_of_distribution", "crafted"}, default="mislabeled"
         How to make them, see above.
     scale : float, default=3.0
@@ -262,27 +263,34 @@ def make_canaries(
         raise ValueError("Canaries need labels of at least two classes in y.")
     rng_rows, rng_labels, rng_features = spawn_generators(random_state, 3)
     if kind == "out_of_distribution":
-        X_num = _numeric(X, kind)
+        X_num, dtype = _numeric(X, kind)
         # A uniform direction at ``scale`` times the typical radius sqrt(d) of
         # a standardized record.
         z = rng_features.standard_normal((n_canaries, X_num.shape[1]))
         z *= scale * np.sqrt(X_num.shape[1]) / np.linalg.norm(z, axis=1)[:, None]
         X_canary = X_num.mean(axis=0) + X_num.std(axis=0) * z
         y_canary = rng_labels.choice(classes, n_canaries)
-        return CanarySet(X_canary, y_canary, kind, np.full(n_canaries, -1))
-    if n_canaries > n_pool:
-        raise ValueError(
-            f"Cannot make {n_canaries} {kind} canaries from {n_pool} pool records: "
-            "pass a larger pool or ask for fewer canaries."
+        return CanarySet(
+            X_canary.astype(dtype), y_canary, kind, np.full(n_canaries, -1)
         )
-    source = rng_rows.choice(n_pool, n_canaries, replace=False)
+    # Distinct records only: two canaries made from copies of one record
+    # would not be independent.
+    _, distinct = np.unique(
+        np.asarray(_row_keys(X, np.zeros(n_pool)), dtype=object), return_index=True
+    )
+    if n_canaries > len(distinct):
+        raise ValueError(
+            f"Cannot make {n_canaries} {kind} canaries from {len(distinct)} distinct "
+            "pool records: pass a larger pool or ask for fewer canaries."
+        )
+    source = rng_rows.choice(np.sort(distinct), n_canaries, replace=False)
     # Another class, uniformly: shift the class index by 1..n_classes-1.
     y_idx = np.searchsorted(classes, y[source])
     shift = rng_labels.integers(1, len(classes), n_canaries)
     y_canary = classes[(y_idx + shift) % len(classes)]
     if kind == "mislabeled":
         return CanarySet(_safe_indexing(X, source), y_canary, kind, source)
-    X_num = _numeric(X, kind)
+    X_num, dtype = _numeric(X, kind)
     X_canary = X_num[source].copy()
     feature = rng_features.integers(0, X_num.shape[1], n_canaries)
     high = rng_features.random(n_canaries) < 0.5
@@ -292,10 +300,13 @@ def make_canaries(
         X_num.max(axis=0)[feature] + scale * std,
         X_num.min(axis=0)[feature] - scale * std,
     )
-    return CanarySet(X_canary, y_canary, kind, source)
+    return CanarySet(X_canary.astype(dtype), y_canary, kind, source)
 
 
 def _numeric(X, kind):
+    """X as a float64 array, with the float dtype the canaries should get."""
+    dtype = getattr(X, "dtype", None)
+    dtype = dtype if dtype is not None and np.dtype(dtype).kind == "f" else np.float64
     try:
         X = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float64)
     except (TypeError, ValueError) as error:
@@ -306,4 +317,4 @@ def _numeric(X, kind):
         ) from error
     if X.ndim != 2:
         raise ValueError(f"X must be 2-d; got shape {X.shape}.")
-    return X
+    return X, dtype

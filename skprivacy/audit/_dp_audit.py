@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from skprivacy.audit._attacks import ReferenceSignals
 from skprivacy.audit._auditor import (
     _check_X_y,
+    _row_keys,
     _final_estimator,
     _needs_queries,
     _resolve_attack,
@@ -29,6 +30,7 @@ from skprivacy.utils._sklearn_compat import (
     Interval,
     StrOptions,
     _fit_context,
+    _safe_indexing,
 )
 
 
@@ -214,7 +216,8 @@ class DPAuditor(MetaEstimatorMixin, BaseEstimator):
             Its labels.
         X_canary : array-like of shape (n_pool, n_features), default=None
             Records held out of training to make canaries from (required
-            unless ``canaries`` is a :class:`CanarySet`).
+            unless ``canaries`` is a :class:`CanarySet`); copies of training
+            records among them are left out.
         y_canary : array-like of shape (n_pool,), default=None
             Their labels.
 
@@ -236,9 +239,17 @@ class DPAuditor(MetaEstimatorMixin, BaseEstimator):
                     "Pass records held out of training, fit(X, y, X_canary=..., "
                     "y_canary=...), to make canaries from, or canaries=CanarySet."
                 )
+            # Pool records seen in training, whatever their label, would make
+            # canaries that duplicate a training record.
+            seen = set(_row_keys(X, np.zeros(len(y))))
+            fresh = [
+                i
+                for i, key in enumerate(_row_keys(X_canary, np.zeros(len(y_canary))))
+                if key not in seen
+            ]
             canaries = make_canaries(
-                X_canary,
-                y_canary,
+                _safe_indexing(X_canary, fresh),
+                np.asarray(y_canary)[fresh],
                 self.n_canaries,
                 kind=self.canaries,
                 random_state=canary_seed,

@@ -54,6 +54,12 @@ def test_make_canaries_is_reproducible_and_works_on_frames(data):
     first = make_canaries(X_pool, y_pool, 20, kind="crafted", random_state=3)
     second = make_canaries(X_pool, y_pool, 20, kind="crafted", random_state=3)
     np.testing.assert_array_equal(first.X, second.X)
+    # Float32 data (torch nets) gets float32 canaries.
+    for kind in ("crafted", "out_of_distribution"):
+        assert (
+            make_canaries(X_pool.astype(np.float32), y_pool, 5, kind=kind).X.dtype
+            == np.float32
+        )
     frame = pd.DataFrame(X_pool).assign(city="x")
     canaries = make_canaries(frame, y_pool, 20, random_state=0)
     assert isinstance(canaries.X, pd.DataFrame) and canaries.X.shape == (20, 7)
@@ -63,8 +69,10 @@ def test_make_canaries_is_reproducible_and_works_on_frames(data):
 
 def test_make_canaries_errors(data):
     _, _, X_pool, y_pool = data
-    with pytest.raises(ValueError, match="from 300 pool records"):
+    with pytest.raises(ValueError, match="from 300 distinct pool records"):
         make_canaries(X_pool, y_pool, 301)
+    with pytest.raises(ValueError, match="from 1 distinct"):
+        make_canaries(np.zeros((300, 2)), y_pool, 2)
     with pytest.raises(ValueError, match="two classes"):
         make_canaries(X_pool, np.zeros(300), 10)
     with pytest.raises(ValueError, match="kind"):

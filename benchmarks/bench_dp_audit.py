@@ -63,7 +63,7 @@ def setting(quick):
 
 
 def recipe(epsilon, max_epochs, seed):
-    """The DP-SGD network at ``epsilon``; ``None``: the same one, no noise or clipping."""
+    """DP-SGD at ``epsilon``; ``None``: the same network, no noise or clipping."""
     private = epsilon is not None
     return DPSGDClassifier(
         hidden_units=(128, 64),

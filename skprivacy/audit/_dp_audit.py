@@ -15,10 +15,10 @@ from sklearn.utils.validation import check_is_fitted
 from skprivacy.audit._attacks import ReferenceSignals
 from skprivacy.audit._auditor import (
     _check_X_y,
-    _row_keys,
     _final_estimator,
     _needs_queries,
     _resolve_attack,
+    _row_keys,
 )
 from skprivacy.audit._canaries import CANARY_KINDS, CanarySet, _concat, make_canaries
 from skprivacy.audit._dp_bounds import multi_run_audit, one_run_audit

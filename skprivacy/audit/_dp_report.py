@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from skprivacy.audit._dp_bounds import bound_curve, multi_run_audit, one_run_audit
-from skprivacy.audit._report import _jsonable, _versions
+from skprivacy.audit._report import AuditReport, _jsonable, _versions
 
 
 @dataclass
@@ -259,25 +259,8 @@ class DPAuditReport:
             }
         )
 
-    def to_json(self, path=None, **kwargs) -> str:
-        """The report as JSON.
-
-        Parameters
-        ----------
-        path : str or path-like, default=None
-            Also write it there.
-        **kwargs : dict
-            Passed to :func:`json.dumps` (e.g. ``indent=2``).
-
-        Returns
-        -------
-        text : str
-        """
-        text = json.dumps(self.to_dict(), **kwargs)
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(text)
-        return text
+    # Writes ``to_dict()`` as JSON, exactly as the membership report does.
+    to_json = AuditReport.to_json
 
     def plot(self, unit="canaries", ax=None, **kwargs):
         """The bound against the number of canaries (first run) or of runs.

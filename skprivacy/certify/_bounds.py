@@ -248,9 +248,7 @@ def sequential_checkpoints(n_max: int, alpha: float) -> tuple[list[int], float]:
     return best, alpha / len(best)
 
 
-def certify_spending_schedule(
-    n_max: int, alpha: float
-) -> tuple[list[int], np.ndarray]:
+def certify_spending_schedule(n_max: int, alpha: float) -> tuple[list[int], np.ndarray]:
     """Looks of sequential CERTIFY and the error level spent at each.
 
     The looks halve from ``n_max`` down, as in :func:`sequential_checkpoints`.

@@ -13,7 +13,7 @@ probability at most 1e-4 (computed next to it).
 
 import numpy as np
 import pytest
-from scipy.stats import binom, norm
+from scipy.stats import binom
 
 from skprivacy.certify import (
     certify_spending_schedule,
@@ -41,7 +41,9 @@ def exact_target_violation(p_a, n0, n_max, alpha, p_star, alphas=None):
     total = 0.0
     for q, weight, bad_above in ((p_a, select_1, p_a), (1 - p_a, 1 - select_1, None)):
         alive, drawn, violated = np.array([1.0]), 0, 0.0
-        for look, (checkpoint, level) in enumerate(zip(checkpoints, alphas)):
+        for look, (checkpoint, level) in enumerate(
+            zip(checkpoints, alphas, strict=True)
+        ):
             step = binom.pmf(np.arange(checkpoint - drawn + 1), checkpoint - drawn, q)
             alive, drawn = np.convolve(alive, step), checkpoint
             count = np.arange(alive.size)
@@ -147,7 +149,7 @@ def test_contract_and_reproducibility():
     assert set(np.unique(labels)) <= {-1, 0, 1}
     assert np.all(radii[labels == -1] == 0)
     again = clf.certify_sequential(X, return_n_samples=True)
-    for a, b in zip((labels, radii, used), again):
+    for a, b in zip((labels, radii, used), again, strict=True):
         np.testing.assert_array_equal(a, b)
     # Rows on the boundary (pA = 1/2) abstain.
     assert np.mean(labels[20:40] == -1) > 0.9
@@ -188,4 +190,3 @@ def test_schedule_levels_sum_to_alpha():
         assert checkpoints[-1] == n_max
         assert np.all(np.diff(checkpoints) > 0)
         assert np.isclose(alphas.sum(), alpha)
-        assert norm.ppf(1) == np.inf  # sanity of the radius scale used above

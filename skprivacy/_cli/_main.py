@@ -71,24 +71,19 @@ def _positive_float(text):
     return value
 
 
-def _seed(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text!r}")
-    return value
+def _int_at_least(minimum):
+    """An argparse type: an integer no smaller than ``minimum``."""
 
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {text!r}")
+        return value
 
-def _threads(text):
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {text!r}")
-    return value
+    return parse
 
 
 def _n_jobs(text):
@@ -140,7 +135,7 @@ def _add_options(sub, command):
         type=Path,
         help="report folder (default: ./skprivacy-report-<dataset>)",
     )
-    sub.add_argument("--seed", type=_seed, default=0, help="random seed (0)")
+    sub.add_argument("--seed", type=_int_at_least(0), default=0, help="random seed (0)")
     sub.add_argument(
         "--n-jobs",
         type=_n_jobs,
@@ -149,7 +144,7 @@ def _add_options(sub, command):
     )
     sub.add_argument(
         "--threads",
-        type=_threads,
+        type=_int_at_least(1),
         default=_DEFAULT_THREADS,
         metavar="N",
         help=f"threads of torch and of the BLAS/OpenMP libraries during the run "

@@ -298,6 +298,11 @@ def _load_model(args):
         check_is_fitted(model)
     except NotFittedError as exc:
         raise CLIError(f"--model {str(model_path)!r} is not fitted.") from exc
+    if not hasattr(model, "classes_"):
+        raise CLIError(
+            f"--model {str(model_path)!r} holds a {type(model).__name__} without "
+            "classes_: the audit needs a fitted classifier."
+        )
     return model
 
 

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import joblib
@@ -389,9 +390,12 @@ def test_refuses_a_sensitive_column_that_preprocessing_drops(tmp_path, capsys):
 
 
 # -- auditing the user's own model ----------------------------------------------
-@pytest.fixture
-def user_model(tmp_path):
-    """A LogisticRegression pickled with joblib, and its CSV with a member column."""
+@pytest.fixture(params=["frame", "array"])
+def user_model(tmp_path, request):
+    """A LogisticRegression pickled with joblib, and its CSV with a member column.
+
+    Fitted on a DataFrame (it knows the column names) or on an array.
+    """
     rng = np.random.default_rng(1)
     n = 500
     frame = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"])
@@ -399,7 +403,9 @@ def user_model(tmp_path):
     frame["trained"] = (np.arange(n) < 150).astype(int)
     frame.to_csv(tmp_path / "records.csv", index=False)
     members = frame[frame["trained"] == 1]
-    model = LogisticRegression().fit(members[["a", "b", "c"]], members["label"])
+    X = members[["a", "b", "c"]]
+    X = X if request.param == "frame" else X.to_numpy()
+    model = LogisticRegression().fit(X, members["label"])
     joblib.dump(model, tmp_path / "model.joblib")
     return tmp_path / "model.joblib", tmp_path / "records.csv"
 
@@ -424,7 +430,10 @@ def _audit_args(model, data, *extra):
 def test_audit_of_a_pickled_user_model(user_model, tmp_path, capsys):
     model, data = user_model
     output = tmp_path / "report"
-    code = main(_audit_args(model, data, "--output", str(output)))
+    with warnings.catch_warnings():
+        # Records go to the model as it was fitted: no feature-name warnings.
+        warnings.filterwarnings("error", ".*feature names", UserWarning)
+        code = main(_audit_args(model, data, "--output", str(output)))
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "can execute arbitrary code" in captured.err
@@ -470,6 +479,7 @@ def test_which_attacks_apply_to_a_user_model(tmp_path):
         ({"model": "csv"}, "Cannot load --model"),
         ({"object": [1, 2]}, "not a classifier"),
         ({"object": "unfitted"}, "is not fitted"),
+        ({"object": "two columns"}, "expects 2 feature columns"),
         ({"dataset": "adult"}, "--member-column applies to a CSV file"),
     ],
 )
@@ -477,7 +487,11 @@ def test_bad_audit_arguments(change, message, user_model, tmp_path, capsys):
     model, data = user_model
     if "object" in change:
         value = change["object"]
-        joblib.dump(LogisticRegression() if value == "unfitted" else value, model)
+        if value == "unfitted":
+            value = LogisticRegression()
+        elif value == "two columns":
+            value = LogisticRegression().fit([[0, 0], [1, 1]], [0, 1])
+        joblib.dump(value, model)
     if change.get("model") == "csv":
         model = data
     elif "model" in change:

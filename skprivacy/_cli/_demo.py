@@ -199,6 +199,8 @@ class Demo:
                 bunch.membership, s, split_seed
             )
             X, y = bunch.raw_data, bunch.raw_target
+            if not hasattr(self.model, "feature_names_in_"):
+                X = X.to_numpy()  # it was fitted on an array, without names
         self.X_in, self.y_in = _rows(X, members), y[members]
         self.X_out, self.y_out = _rows(X, non_members), y[non_members]
         self.X_pop, self.y_pop = _rows(X, population), y[population]

@@ -307,14 +307,21 @@ def _load_model(args):
 
 
 def _check_model_data(model, bunch, target):
+    """Select the model's columns from the CSV; refuse labels it does not know."""
+    columns = list(bunch.raw_data.columns)
     expected = getattr(model, "feature_names_in_", None)
     if expected is not None:
-        missing = [c for c in expected if c not in bunch.raw_data.columns]
+        missing = [c for c in expected if c not in columns]
         if missing:
             raise CLIError(
                 f"The model was fitted on columns that the CSV lacks: {missing}."
             )
         bunch.raw_data = bunch.raw_data[list(expected)]
+    elif getattr(model, "n_features_in_", len(columns)) != len(columns):
+        raise CLIError(
+            f"The model expects {model.n_features_in_} feature columns; the CSV has "
+            f"{len(columns)} besides --target and --member-column: {columns}."
+        )
     classes = set(np.asarray(model.classes_).tolist())
     unknown = sorted(set(np.unique(bunch.raw_target).tolist()) - classes, key=str)
     if unknown:

@@ -141,6 +141,10 @@ def test_every_release_faces_the_same_attacks(quick_demo):
     assert sets["plain"] == sets["CRL"] == sets["smoothed"]
     attacks = dict(sets["smoothed"])
     assert {"RMIA", "LiRA"} <= set(attacks)
+    # Adaptive: the smoothed release's references are smoothed models too.
+    for r in results["membership"]:
+        if r["model"] == "smoothed" and r["attack"] in ("RMIA", "LiRA"):
+            assert r["references"] == ["SmoothedClassifier"] * 4
     assert "labels" in attacks.values() and "proba" in attacks.values()
     assert "Every release faced the same 6 attacks" in out
 

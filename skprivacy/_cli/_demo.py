@@ -378,6 +378,9 @@ class Demo:
                 ),
                 "epsilon_lower_bound": _number(m["epsilon_lower_bound"]),
                 "predict_fpr": float(m["predict_fpr"]),
+                # What the references were, so that a reader can check that
+                # they share the release's recipe (a smoothed one included).
+                "references": [type(r).__name__ for r in auditor.estimators_],
             }
         )
 

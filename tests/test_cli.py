@@ -467,6 +467,18 @@ def test_which_attacks_apply_to_a_user_model(tmp_path):
     assert skipped["RMIA"] == "the model has no predict_proba"
     assert "not numeric" in skipped["label gap"]
     bunch.raw_data = frame[["a"]]
+
+    class NotClonable:  # no get_params: references cannot be trained
+        def predict(self, X):
+            return np.zeros(len(X))
+
+        def predict_proba(self, X):
+            return np.full((len(X), 2), 0.5)
+
+    demo = Demo(bunch, quick=True, seed=0, n_jobs=None, model=NotClonable())
+    attacks, skipped = demo.applicable_attacks("model")
+    assert [a[0] for a in attacks] == ["loss", "label gap", "label noise"]
+    assert "cannot be cloned" in skipped["RMIA"]
     demo = Demo(bunch, quick=True, seed=0, n_jobs=None, model=LogisticRegression())
     assert [a[0] for a in demo.applicable_attacks("model")[0]] == [
         a[0] for a in MEMBERSHIP_ATTACKS

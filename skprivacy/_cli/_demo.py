@@ -265,14 +265,14 @@ class Demo:
         return Z
 
     def _register_model(self):
-        model = self.model
         self.results["data"]["model"] = self.model_name
-        self.artifacts["models"] = {"model": model}
-        self.results["models"] = {
-            "model": {
-                "train_accuracy": float(model.score(self.X_in, self.y_in)),
-                "test_accuracy": float(model.score(self.X_out, self.y_out)),
-            }
+        self._register("model", self.model)
+
+    def _register(self, name, model):
+        self.artifacts.setdefault("models", {})[name] = model
+        self.results.setdefault("models", {})[name] = {
+            "train_accuracy": float(model.score(self.X_in, self.y_in)),
+            "test_accuracy": float(model.score(self.X_out, self.y_out)),
         }
 
     def _recipe(self, crl):
@@ -281,12 +281,7 @@ class Demo:
         )
 
     def train(self, name, crl):
-        model = self._recipe(crl).fit(self.X_in, self.y_in)
-        self.artifacts.setdefault("models", {})[name] = model
-        self.results.setdefault("models", {})[name] = {
-            "train_accuracy": float(model.score(self.X_in, self.y_in)),
-            "test_accuracy": float(model.score(self.X_out, self.y_out)),
-        }
+        self._register(name, self._recipe(crl).fit(self.X_in, self.y_in))
 
     def _release(self, name):
         if name == "smoothed":
@@ -303,37 +298,27 @@ class Demo:
         """
         if name != "model":
             return list(MEMBERSHIP_ATTACKS), {}
-        model = self.model
         skipped = {}
+
+        def skip(reason, applies):
+            skipped.update(
+                {label: reason for label, *how in MEMBERSHIP_ATTACKS if applies(*how)}
+            )
+
         try:
-            clone(model)
+            clone(self.model)
         except Exception as exc:  # any failure means no references
-            reason = f"the model cannot be cloned to train references ({exc})"
-            skipped.update(
-                {
-                    label: reason
-                    for label, a, _ in MEMBERSHIP_ATTACKS
-                    if a in USES_REFERENCES
-                }
+            skip(
+                f"the model cannot be cloned to train references ({exc})",
+                lambda attack, _: attack in USES_REFERENCES,
             )
-        if not hasattr(model, "predict_proba"):
-            reason = "the model has no predict_proba"
-            skipped.update(
-                {
-                    label: reason
-                    for label, _, reads in MEMBERSHIP_ATTACKS
-                    if reads == "proba"
-                }
-            )
+        if not hasattr(self.model, "predict_proba"):
+            skip("the model has no predict_proba", lambda _, reads: reads == "proba")
         features = self.bunch.raw_data
         if features.select_dtypes("number").shape[1] < features.shape[1]:
-            reason = "label-only attacks perturb records: some columns are not numeric"
-            skipped.update(
-                {
-                    label: reason
-                    for label, _, reads in MEMBERSHIP_ATTACKS
-                    if reads == "labels"
-                }
+            skip(
+                "label-only attacks perturb records: some columns are not numeric",
+                lambda _, reads: reads == "labels",
             )
         attacks = [a for a in MEMBERSHIP_ATTACKS if a[0] not in skipped]
         return attacks, skipped

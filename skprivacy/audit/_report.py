@@ -297,6 +297,9 @@ class AuditReport:
                 ("balanced_accuracy", {"metric": "balanced_accuracy"}),
                 *((_fpr_key(f), {"metric": "tpr_at_fpr", "fpr": f}) for f in fprs),
             ):
+                if min(m.sum(), n_out) < 2:  # no half holds both kinds of record
+                    intervals[name] = (float("nan"), float("nan"))
+                    continue
                 intervals[name] = held_out_ci(
                     m,
                     scores,

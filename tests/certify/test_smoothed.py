@@ -559,7 +559,20 @@ def test_pipeline_with_string_columns_noises_the_numeric_ones():
         make_column_transformer((OneHotEncoder(), ["colour"]), remainder="passthrough"),
         LogisticRegression(),
     )
-    assert fast(estimator=real, noise_features=["a", "b"]).fit(X, y).score(X, y) > 0.9
+    named = fast(estimator=real, noise_features=["a", "b"]).fit(X, y)
+    assert named.score(X, y) > 0.9
+    # A numpy object array works alike (columns by position): same rows, same
+    # noise, same votes.
+    by_index = make_pipeline(
+        make_column_transformer((OneHotEncoder(), [1]), remainder="passthrough"),
+        LogisticRegression(),
+    )
+    plain = fast(estimator=by_index, noise_features=[0, 2])
+    plain.fit(X.to_numpy(dtype=object), y)
+    np.testing.assert_array_equal(
+        plain.predict_counts(X.to_numpy(dtype=object)[:30]),
+        named.predict_counts(X[:30]),
+    )
     # Noise on a string column is refused with the columns to pass instead.
     with pytest.raises(ValueError, match=r"\['colour'\] hold categories.*\['a', 'b'\]"):
         fast(estimator=real).fit(X, y)

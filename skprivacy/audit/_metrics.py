@@ -557,10 +557,10 @@ def held_out_ci(
       the threshold, the interval contains ``TPR(q)``, the true TPR at FPR
       ``fpr``, with probability at least ``confidence`` (continuous scores).
 
-    The guarantees hold when the members are independent draws from one
-    distribution and the non-members from another (they do not need to hold
-    for the records of one training run taken together with the model's
-    randomness: the interval is over the draw of the records).
+    The guarantees assume the members' scores are independent draws from one
+    distribution and the non-members' from another. For the members of one
+    training run that holds only approximately (the model depends on all of
+    them), as for any interval computed from one run's records.
 
     Parameters
     ----------

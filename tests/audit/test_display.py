@@ -15,15 +15,7 @@ from skprivacy.exceptions import UnresolvedMetricWarning
 pytest.importorskip("matplotlib")
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def _scores(n=2000, seed=0):

@@ -140,15 +140,15 @@ def _number(value):
     return None if np.isnan(value) else value
 
 
-def tpr_at_resolved_fprs(membership, scores):
-    """``{fpr: TPR or None}``: None where fewer than 10/FPR non-members."""
-    n_out = int(np.sum(np.asarray(membership) == 0))
-    return {
-        f"{fpr:g}": _number(tpr_at_fpr(membership, scores, fpr))
-        if n_out >= 10 / fpr
-        else None
-        for fpr in REPORTED_FPRS
-    }
+def tpr_at_reported_fprs(membership, scores):
+    """``{fpr: TPR or None}``: None where the non-members cannot resolve the FPR."""
+    with warnings.catch_warnings():
+        # tpr_at_fpr returns NaN for those, reported as n/a instead.
+        warnings.simplefilter("ignore", UnresolvedMetricWarning)
+        return {
+            f"{fpr:g}": _number(tpr_at_fpr(membership, scores, fpr))
+            for fpr in REPORTED_FPRS
+        }
 
 
 class Demo:
@@ -214,9 +214,6 @@ class Demo:
             "sensitive": bunch.sensitive,
             "target_names": [str(t) for t in bunch.target_names],
             "dropped_features": self.dropped_features,
-            "tpr_fpr": next(
-                (f for f in REPORTED_FPRS if len(non_members) >= 10 / f), None
-            ),
         }
         if self.model is not None:
             self._register_model()
@@ -358,7 +355,7 @@ class Demo:
                 "reads": reads,
                 "auc": float(m["auc"]),
                 "auc_interval": [float(v) for v in report.intervals["auc"]],
-                "tpr_at_fpr": tpr_at_resolved_fprs(
+                "tpr_at_fpr": tpr_at_reported_fprs(
                     records["membership"], records["score"]
                 ),
                 "epsilon_lower_bound": _number(m["epsilon_lower_bound"]),
@@ -538,4 +535,10 @@ class Demo:
                     bar.update()
         finally:
             cache.cleanup()
+        # The summary's TPR column: the smallest FPR the non-members resolve
+        # (they are the same for every audit).
+        first = self.results["membership"][0]["tpr_at_fpr"]
+        self.results["data"]["tpr_fpr"] = next(
+            (float(f) for f, tpr in first.items() if tpr is not None), None
+        )
         return self.results

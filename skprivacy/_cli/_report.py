@@ -7,11 +7,13 @@ import base64
 import html
 import json
 import platform
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 import skprivacy
+from skprivacy.exceptions import UnresolvedMetricWarning
 
 _RELEASE_NAMES = {
     "plain": "plain network",
@@ -253,17 +255,23 @@ def _plot_membership(results, artifacts, path):
     from skprivacy.audit import MembershipInferenceDisplay
 
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    # The legends give the TPR at the FPR of the summary, which the data
+    # resolves; when none is, they say n/a (and the warning is the table's note).
+    fpr = results["data"]["tpr_fpr"]
     for name in results["models"]:
         audits = [r for r in results["membership"] if r["model"] == name]
         strongest = max(audits, key=lambda r: r["auc"])
         records = artifacts["reports"][(name, strongest["attack"])].records
-        MembershipInferenceDisplay.from_predictions(
-            records["membership"],
-            records["score"],
-            name=f"{_release_name(name, results)}, {strongest['attack']}",
-            ax=ax,
-            histogram=False,
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnresolvedMetricWarning)
+            MembershipInferenceDisplay.from_predictions(
+                records["membership"],
+                records["score"],
+                name=f"{_release_name(name, results)}, {strongest['attack']}",
+                low_fpr=fpr or min(float(f) for f in strongest["tpr_at_fpr"]),
+                ax=ax,
+                histogram=False,
+            )
     # Each display sets the limits from its own curve and adds a chance line;
     # with several curves on one axes, span the resolvable range and keep one.
     n = len(records)

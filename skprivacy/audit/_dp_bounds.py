@@ -357,8 +357,14 @@ def multi_run_audit(inclusion, scores, *, delta, confidence, n_calibration=None)
     result.update(canary=canary, threshold=threshold, n_trials=len(m))
     if m.all() or not m.any():
         return result
+    # The trial runs are independent, one trial each: Clopper-Pearson applies.
     result["epsilon"] = empirical_epsilon(
-        m.astype(int), s, delta=delta, confidence=confidence, threshold=threshold
+        m.astype(int),
+        s,
+        delta=delta,
+        confidence=confidence,
+        threshold=threshold,
+        trials="independent",
     )
     flagged = s >= threshold
     result.update(

@@ -5,11 +5,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import sys
 import warnings
 from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 from scipy.stats import norm
 from sklearn.base import (
     BaseEstimator,
@@ -21,13 +25,14 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_consistent_length, column_or_1d
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
     process_routing,
 )
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from skprivacy.certify._attribute import (
     chained_intervals,
@@ -48,7 +53,7 @@ from skprivacy.certify._sampling import NumpyVoter, TorchVoter, count_votes
 from skprivacy.certify._sampling import noisy_copies as _noisy_copies
 from skprivacy.defense import CRLClassifier
 from skprivacy.exceptions import SmallSampleWarning
-from skprivacy.utils import as_seed_sequence
+from skprivacy.utils import as_seed_sequence, torch_seed
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -93,6 +98,77 @@ def _repeat_rows(value, n_rows, n_copies):
     if array.ndim == 0 or array.shape[0] != n_rows:
         return value
     return np.repeat(array, n_copies, axis=0)
+
+
+def _seeded_clone(estimator, seed_sequence):
+    """A clone whose unset ``random_state`` parameters get seeds of the sequence.
+
+    As scikit-learn's ensembles seed their members (``_set_random_states``), but
+    a ``random_state`` the user set is kept: only ``None`` ones, which would
+    draw from numpy's global generator, are replaced.
+    """
+    estimator = clone(estimator)
+    params = estimator.get_params(deep=True)
+    keys = sorted(
+        key
+        for key, value in params.items()
+        if value is None and (key == "random_state" or key.endswith("__random_state"))
+    )
+    if keys:
+        seeds = seed_sequence.spawn(1)[0].generate_state(len(keys))
+        estimator.set_params(**{k: int(v) for k, v in zip(keys, seeds, strict=True)})
+    return estimator
+
+
+@contextlib.contextmanager
+def _guard_torch_rng(seed):
+    """Seed torch's global generator for the block and restore it after.
+
+    torch draws initial weights, dropout masks and batch orders from its global
+    generator; fitting under this guard makes them a function of ``seed`` and
+    leaves the caller's generator as it was. Without torch loaded, nothing to do.
+    """
+    if "torch" not in sys.modules:
+        yield
+        return
+    with torch_seed(seed):
+        yield
+
+
+def _category_code(value) -> float:
+    """A float standing for a category: 48 bits of a hash of its type and value.
+
+    Exact in float64 and a function of the value alone, so the noise of a row
+    (keyed on its bytes) does not depend on the other rows of a call.
+    """
+    key = repr((type(value).__name__, value)).encode()
+    return float(int.from_bytes(hashlib.blake2b(key, digest_size=6).digest(), "little"))
+
+
+def _is_categorical_column(values) -> bool:
+    """Whether a column holds categories (strings), not numbers."""
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        return True
+    values = np.asarray(values)
+    if values.dtype.kind in "US":
+        return True
+    if values.dtype.kind != "O":
+        return False
+    try:
+        values.astype(np.float64)
+    except (TypeError, ValueError):
+        return any(isinstance(v, str) for v in values)
+    return False
+
+
+class _DecodedInput:
+    """The fitted base classifier, fed rows with their categories restored."""
+
+    def __init__(self, smoothed):
+        self.smoothed = smoothed
+
+    def predict(self, X):
+        return self.smoothed.estimator_.predict(self.smoothed._as_input(X))
 
 
 def _choose_abstain_label(classes: np.ndarray):
@@ -157,7 +233,9 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     noise_features : array-like of int, bool or str, default=None
         Columns that receive noise: indices, a boolean mask or names (with
         ``feature_names_in_``). ``None`` noises every column. The certificate
-        then covers changes of these columns only.
+        then covers changes of these columns only. Columns of strings
+        (categories) cannot receive noise: with them, list the numeric columns
+        here.
 
     feature_scale : "std" or array-like of shape (n_features,), default=None
         Unit of each column: the noise on column ``j`` has standard deviation
@@ -187,7 +265,14 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``n_predict``; :meth:`predict_counts` shows the samples used.
 
     random_state : int, RandomState instance or None, default=None
-        Fixes ``noise_seed_`` at fit, and with it every noise draw.
+        Fixes ``noise_seed_`` at fit, and with it every noise draw. It also
+        seeds the base estimator: every ``random_state`` parameter of the clone
+        (nested ones included) left at ``None`` gets a seed derived from it (as
+        scikit-learn's ensembles seed their members; a seed set by the user is
+        kept), and ``fit`` runs under a seeded fork of torch's global generator
+        (weights, dropout, batch order of a skorch net), restored afterwards. So
+        two fits with the same int give the same model, and neither numpy's nor
+        torch's global random state is used or changed.
 
     n_jobs : int, default=None
         Rows are split into this many chunks run through joblib (so
@@ -220,6 +305,12 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     feature_scale_ : ndarray of float
         Unit of each noised column (aligned with ``noise_features_``).
 
+    categorical_features_ : ndarray of int
+        Indices of the columns of categories (strings, or a pandas categorical
+        dtype) seen in fit; empty for numeric data. They receive no noise and
+        reach the base estimator as they are, so a pipeline that encodes them
+        (e.g. one-hot) can be smoothed over the numeric columns.
+
     n_features_in_ : int
         Number of features seen during fit.
 
@@ -239,7 +330,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     :meth:`score` counts abstentions as errors.
 
     **Noise.** A row's noise is a deterministic function of ``noise_seed_``, the
-    row's content (its bytes after validation) and the stage, drawn in fixed
+    row's content (its bytes after validation, a category counting by a hash of
+    its value) and the stage, drawn in fixed
     blocks: results do not depend on the other rows, their order or
     ``batch_size``, and repeating a query returns the same answer, so averaging
     repeated queries reveals nothing more. The guarantees hold over the draw of
@@ -345,7 +437,9 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data (finite numbers; encode categories beforehand).
+            Training data: finite numbers, and possibly columns of strings
+            (categories) that the base estimator encodes and ``noise_features``
+            leaves out.
         y : array-like of shape (n_samples,)
             Target labels.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -363,7 +457,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         estimator = self._get_estimator()
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        X, y = self._validate_X(X, y, reset=True)
         check_classification_targets(y)
         if _routing_enabled():
             routed = process_routing(
@@ -374,10 +468,13 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             routed = {}
             if sample_weight is not None:
                 routed["sample_weight"] = sample_weight
-        self.noise_seed_ = int.from_bytes(
-            as_seed_sequence(self.random_state).generate_state(8).tobytes(), "little"
-        )
+        root = as_seed_sequence(self.random_state)
+        self.noise_seed_ = int.from_bytes(root.generate_state(8).tobytes(), "little")
+        # The base model's own randomness (its random_state, torch's initial
+        # weights and batch order) comes from a separate child of the same root.
+        (base_seed,) = root.spawn(1)
         self.noise_features_ = self._resolve_noise_features(X.shape[1])
+        self._check_categorical_noise()
         self.feature_scale_ = self._resolve_feature_scale(X, sample_weight)
 
         if isinstance(estimator, FrozenEstimator):
@@ -389,8 +486,9 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         else:
             encoder = LabelEncoder().fit(y)
             self.classes_ = encoder.classes_
-            self.estimator_ = clone(estimator)
-            self._fit_base(X, encoder.transform(y), routed)
+            self.estimator_ = _seeded_clone(estimator, base_seed)
+            with _guard_torch_rng(int(base_seed.generate_state(1)[0])):
+                self._fit_base(X, encoder.transform(y), routed)
         self.abstain_label_ = _choose_abstain_label(self.classes_)
         return self
 
@@ -427,13 +525,100 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             y = np.repeat(y, self.n_augment)
         self.estimator_.fit(self._as_input(X), y, **fit_params)
 
-    def _as_input(self, X):
-        names = getattr(self, "feature_names_in_", None)
-        if names is None:
-            return X
-        import pandas as pd
+    def _validate_X(self, X, y="no_validation", *, reset):
+        """Numeric rows of ``X``: category columns hold :func:`_category_code`.
 
-        return pd.DataFrame(X, columns=names, copy=False)
+        Numeric input is validated as scikit-learn does. String (or pandas
+        categorical) columns are kept as categories: the noise never touches
+        them, and the base estimator gets them back as they were (a pipeline
+        that one-hot encodes them works).
+        """
+        if reset:
+            frame = X if hasattr(X, "iloc") else None
+            array = None if frame is not None else np.asarray(X)
+            if frame is not None:
+                categorical = [
+                    _is_categorical_column(X.iloc[:, j]) for j in range(X.shape[1])
+                ]
+            elif array.ndim == 2:
+                categorical = [
+                    _is_categorical_column(array[:, j]) for j in range(array.shape[1])
+                ]
+            else:
+                categorical = []
+            self.categorical_features_ = np.flatnonzero(categorical)
+            self._categories = {}
+        if self.categorical_features_.size == 0:
+            return validate_data(
+                self, X, y, dtype=[np.float64, np.float32], reset=reset
+            )
+        validate_data(self, X, y, skip_check_array=True, reset=reset)
+        values = (
+            X.to_numpy(dtype=object)
+            if hasattr(X, "iloc")
+            else np.asarray(X, dtype=object)
+        )
+        if values.ndim != 2 or values.shape[0] == 0:
+            raise ValueError(
+                f"X must be 2-d with at least one row; got shape {values.shape}."
+            )
+        numeric = np.setdiff1d(np.arange(values.shape[1]), self.categorical_features_)
+        encoded = np.empty(values.shape, dtype=np.float64)
+        try:
+            encoded[:, numeric] = check_array(values[:, numeric], dtype=np.float64)
+        except ValueError as exc:
+            raise ValueError(
+                f"The columns {numeric.tolist()} were numeric in fit and must stay "
+                f"numbers: {exc}"
+            ) from exc
+        for j in self.categorical_features_:
+            codes = np.empty(values.shape[0])
+            for i, value in enumerate(values[:, j]):
+                codes[i] = code = _category_code(value)
+                self._categories[code] = value
+            encoded[:, j] = codes
+        if isinstance(y, str) and y == "no_validation":
+            return encoded
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(encoded, y)
+        return encoded, y
+
+    def _check_categorical_noise(self):
+        noised = np.intersect1d(self.noise_features_, self.categorical_features_)
+        if noised.size == 0:
+            return
+        names = getattr(self, "feature_names_in_", None)
+        columns = np.arange(self.n_features_in_)
+        if names is not None:
+            columns = np.asarray([str(name) for name in names], dtype=object)
+        categorical = self.categorical_features_
+        numeric = np.setdiff1d(np.arange(self.n_features_in_), categorical)
+        raise ValueError(
+            f"Noise can only go on numeric columns, but {columns[noised].tolist()} "
+            "hold categories (strings). Pass the numeric columns to noise, e.g. "
+            f"noise_features={columns[numeric].tolist()}: the base estimator (a "
+            "pipeline that encodes the categories) gets the categories as they are, "
+            "and the certificate holds them fixed."
+        )
+
+    def _as_input(self, X):
+        """Rows as the base estimator takes them: named, with their categories."""
+        names = getattr(self, "feature_names_in_", None)
+        categorical = self.categorical_features_
+        if categorical.size == 0:
+            if names is None:
+                return X
+            return pd.DataFrame(X, columns=names, copy=False)
+        columns = {}
+        for j in range(X.shape[1]):
+            if j in categorical:
+                column = np.empty(X.shape[0], dtype=object)
+                column[:] = [self._categories[code] for code in X[:, j]]
+            else:
+                column = X[:, j]
+            columns[j if names is None else names[j]] = column
+        frame = pd.DataFrame(columns, copy=False)
+        return frame if names is not None else frame.to_numpy(dtype=object)
 
     def _resolve_noise_features(self, n_features):
         selection = self.noise_features
@@ -534,7 +719,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             self.get_params(deep=False),
             caller_name=type(self).__name__,
         )
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._validate_X(X, reset=False)
 
     def _voter(self):
         frozen = isinstance(self.estimator_, FrozenEstimator)
@@ -544,6 +729,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             # CRLClassifier encodes its labels: output index i is its classes_[i],
             # which are the smoothed model's classes, in that order.
             values = np.arange(self.classes_.size)
+        if self.categorical_features_.size:
+            return NumpyVoter(_DecodedInput(self), values)
         if _uses_torch_path(base):
             return TorchVoter(base, values)
         return NumpyVoter(

@@ -10,6 +10,7 @@ response, a local differential-privacy baseline.
 # SPDX-License-Identifier: BSD-3-Clause
 
 from skprivacy.defense._crl import CRLClassifier
+from skprivacy.defense._focus import SensitiveFocusPenalty
 from skprivacy.defense._losses import (
     CRLLoss,
     ImpRelaxLoss,
@@ -26,6 +27,7 @@ __all__ = [
     "ImpRelaxLoss",
     "RandomizedResponseClassifier",
     "RelaxedCenterLoss",
+    "SensitiveFocusPenalty",
     "TabularMLP",
     "normalized_ce_floor",
     "tau_normalize",

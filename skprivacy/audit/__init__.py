@@ -24,6 +24,7 @@ from skprivacy.audit._attacks import (
     ShadowModelAttack,
 )
 from skprivacy.audit._auditor import MembershipInferenceAuditor
+from skprivacy.audit._boundary_inversion import BoundaryRepulsionInversion
 from skprivacy.audit._display import MembershipInferenceDisplay
 from skprivacy.audit._inversion import AttributeInferenceAttack
 from skprivacy.audit._metrics import (
@@ -51,6 +52,7 @@ __all__ = [
     "BaseMembershipAttack",
     "BaseQueryAttack",
     "BoundaryDistanceAttack",
+    "BoundaryRepulsionInversion",
     "EntropyAttack",
     "GapAttack",
     "LabelNoiseAttack",

@@ -75,6 +75,12 @@ EXEMPT_FROM_COMMON_CHECKS: dict[str, str] = {
         "second argument instead of a target y. Its API (clone, get/set_params, "
         "pickling, reproducibility, errors) is tested in tests/audit/test_inversion.py."
     ),
+    "BoundaryRepulsionInversion": (
+        "An attack, not a learner: `estimator` and `evaluator` are fitted models "
+        "queried as black boxes and `fit` takes no data (it runs the attack). Its "
+        "API (clone, reproducibility, errors) is tested in "
+        "tests/audit/test_boundary_inversion.py."
+    ),
     "MembershipInferenceAuditor": (
         "its methods take records and their labels, (X, y): fit(X_pool, y_pool), "
         "predict(X, y), decision_function(X, y), score(X, y, membership); it is not "

@@ -32,7 +32,7 @@ def _first_linear(module: nn.Module, n_features: int | None) -> nn.Linear:
 
 
 class SensitiveFocusPenalty(Callback):
-    """l1 penalty on the first-layer weights of every input but the sensitive ones.
+    """An l1 penalty on the first-layer weights of all inputs but the sensitive ones.
 
     Training then minimises ``loss + l1_penalty * sum_{h, j not sensitive}
     |W1[h, j]|``, with ``W1`` the weight of the network's first
@@ -43,14 +43,14 @@ class SensitiveFocusPenalty(Callback):
     of all non-BMI inputs"); the biases and the sensitive columns are not
     penalised.
 
-    The penalty is applied as a proximal step: after each optimizer step the
-    penalised weights are soft-thresholded, ``w <- sign(w) max(|w| - lr *
-    l1_penalty, 0)``, with ``lr`` the learning rate of the weight's parameter
-    group. With SGD this is proximal gradient descent on the objective above,
-    which, unlike adding ``|w|`` to the loss, gives exact zeros; with Adam it is
-    the usual heuristic (the threshold is not preconditioned). Being a
-    function of the weights only, it is post-processing of any private
-    training step (DP-SGD keeps its guarantee).
+    The penalty's subgradient ``l1_penalty * sign(w)`` is added to the
+    gradient of those weights before every optimizer step, as if the penalty
+    were part of the loss, so any optimizer (Adam included) sees it at the
+    scale of the loss. To get exact zeros, which a subgradient alone never
+    reaches, the steps are orthant-wise (Andrew & Gao, 2007): a weight at zero
+    gets the minimum-norm subgradient (it moves only where the loss gradient
+    beats the penalty), and a weight whose step would cross zero, or leave
+    zero against that subgradient, is set to zero.
 
     Use it as a callback of any skorch net whose module reads the features
     with a first linear layer, e.g.
@@ -69,6 +69,11 @@ class SensitiveFocusPenalty(Callback):
     See Also
     --------
     skprivacy.defense.CRLClassifier : A skorch classifier this callback fits.
+
+    References
+    ----------
+    G. Andrew and J. Gao. Scalable training of L1-regularized log-linear
+    models. ICML 2007.
 
     Examples
     --------
@@ -127,34 +132,40 @@ class SensitiveFocusPenalty(Callback):
                 f"l1_penalty must be a non-negative number, got {self.l1_penalty!r}."
             )
         self.layer_ = None
+        self.orthant_ = None
         return self
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         self.layer_ = _first_linear(net.module_, getattr(net, "n_features_in_", None))
         self.columns_ = self._penalised_columns(net, self.layer_.in_features)
 
-    def _learning_rate(self, net) -> float:
-        weight = self.layer_.weight
-        for optimizer_name in net._optimizers:
-            optimizer = getattr(net, optimizer_name + "_")
-            for group in optimizer.param_groups:
-                if any(p is weight for p in group["params"]):
-                    return float(group["lr"])
-        raise ValueError(
-            "The first linear layer's weight is in no optimizer of the net, so it "
-            "is not trained and the penalty cannot act on it."
-        )
+    def on_grad_computed(
+        self, net, named_parameters, batch=None, training=None, **kwargs
+    ):
+        weight = self.layer_.weight if self.layer_ is not None else None
+        if not training or weight is None or weight.grad is None:
+            return
+        columns = torch.as_tensor(self.columns_, device=weight.device)
+        with torch.no_grad():
+            sign = weight[:, columns].sign()
+            grad = weight.grad[:, columns]
+            penalty = self.l1_penalty
+            at_zero = grad.sign() * (grad.abs() - penalty).clamp(min=0)
+            pseudo = torch.where(sign != 0, grad + penalty * sign, at_zero)
+            weight.grad[:, columns] = pseudo
+            # The orthant each weight may end the step in.
+            self.orthant_ = torch.where(sign != 0, sign, -pseudo.sign())
 
     def on_batch_end(self, net, batch=None, training=None, **kwargs):
-        if not training or self.layer_ is None:
+        if not training or getattr(self, "orthant_", None) is None:
             return
         weight = self.layer_.weight
         columns = torch.as_tensor(self.columns_, device=weight.device)
         with torch.no_grad():
-            penalised = weight[:, columns]
-            shrink = self._learning_rate(net) * self.l1_penalty
-            weight[:, columns] = penalised.sign() * (penalised.abs() - shrink).clamp(
-                min=0
+            stepped = weight[:, columns]
+            weight[:, columns] = torch.where(
+                stepped.sign() == self.orthant_, stepped, torch.zeros_like(stepped)
             )
             value = float(weight[:, columns].abs().sum()) * self.l1_penalty
+        self.orthant_ = None
         net.history.record_batch("focus_l1", value)

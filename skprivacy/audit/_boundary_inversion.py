@@ -142,8 +142,9 @@ class BoundaryRepulsionInversion(BaseEstimator):
     max_init_batches : int, default=100
         Batches the start search may use before it gives up.
     top_k : int, default=5
-        The top-k success counts a target when it is among the evaluator's
-        ``top_k`` most probable classes.
+        The top-k success counts a target when fewer than ``top_k`` other
+        classes get an evaluator score at least as high as its own (ties count
+        against the target).
     random_state : int, RandomState instance or None, default=None
         Seeds the start search and each target's sphere draws.
     verbose : int, default=0
@@ -478,7 +479,9 @@ class BoundaryRepulsionInversion(BaseEstimator):
         }
         column = np.array([position[t] for t in targets.tolist()])
         target_score = scores[np.arange(len(targets)), column]
-        rank = (scores > target_score[:, None]).sum(axis=1)
+        # Ties count against the target: a class scored like it outranks it, so a
+        # flat score vector (a 5-NN evaluator's zeros) is no top-k success.
+        rank = (scores >= target_score[:, None]).sum(axis=1) - 1
         return success, rank < self.top_k
 
     # -------------------------------------------------------------- results

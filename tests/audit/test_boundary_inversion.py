@@ -183,3 +183,22 @@ def test_bad_input(centroids):
         attack(model, model, n_targets=2, max_iter=2).fit().evaluate(
             confidence_level=1.5
         )
+
+
+class FlatJudge(Judge):
+    """Scores every class alike: no class is in a top-k by merit."""
+
+    classes_ = np.arange(10)
+
+    def predict_proba(self, X):
+        return np.full((len(X), 10), 0.1)
+
+
+def test_top_k_ties_count_against_the_target():
+    stub = Stub(10)
+    fitted = attack(stub, FlatJudge(), targets=[1], max_iter=2, top_k=5).fit()
+    assert not fitted.top_k_success_.any()
+    assert fitted.evaluate().top_k_asr == 0.0
+    # With every class allowed, the target is in the top 10 of 10.
+    fitted = attack(Stub(10), FlatJudge(), targets=[1], max_iter=2, top_k=10).fit()
+    assert fitted.top_k_success_.all()

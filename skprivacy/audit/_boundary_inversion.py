@@ -89,6 +89,7 @@ class BoundaryRepulsionInversion(BaseEstimator):
         z_new = clip(z + step g, clamp)
         if release(G(z_new)) == c: z <- z_new, else the step is rejected
 
+    The clamp applies to the codes ``z``, not to the sphere points around them.
     A rejected step does not count towards ``patience``; the search stops after
     ``patience`` accepted iterations without a radius increase, or after
     ``max_iter`` iterations in all. As in the reference implementation, the

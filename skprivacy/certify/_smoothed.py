@@ -858,6 +858,11 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         X : array-like of shape (n_samples, n_features)
             Inputs.
 
+        Where this label is returned with probability at least ``1 - alpha`` on
+        a ball around ``x`` (a :meth:`certify` radius supplies one for ``g``), it
+        gives any adversary at most ``alpha / 2`` advantage in telling ``x`` from
+        a point of the ball (see the class Notes).
+
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)

@@ -202,3 +202,11 @@ def test_top_k_ties_count_against_the_target():
     # With every class allowed, the target is in the top 10 of 10.
     fitted = attack(Stub(10), FlatJudge(), targets=[1], max_iter=2, top_k=10).fit()
     assert fitted.top_k_success_.all()
+
+
+def test_progress_bar(centroids, capsys):
+    model, _, _, _ = centroids
+    quiet = attack(model, model, n_targets=3, max_iter=5).fit()
+    shown = attack(model, model, n_targets=3, max_iter=5, verbose=1).fit()
+    np.testing.assert_array_equal(quiet.latents_, shown.latents_)
+    assert "BREP-MI targets" in capsys.readouterr().err

@@ -52,6 +52,9 @@ class SensitiveFocusPenalty(Callback):
     beats the penalty), and a weight whose step would cross zero, or leave
     zero against that subgradient, is set to zero.
 
+    It does not act under Opacus (:class:`~skprivacy.defense.DPSGDClassifier`),
+    whose optimizer rebuilds the gradient from per-sample gradients.
+
     Use it as a callback of any skorch net whose module reads the features
     with a first linear layer, e.g.
     ``CRLClassifier(crl=False, callbacks=[SensitiveFocusPenalty(1)])``. The

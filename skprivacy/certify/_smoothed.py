@@ -853,15 +853,15 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``alpha``; a class other than ``g(x)`` is returned with probability at
         most ``alpha``.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Inputs.
-
         Where this label is returned with probability at least ``1 - alpha`` on
         a ball around ``x`` (a :meth:`certify` radius supplies one for ``g``), it
         gives any adversary at most ``alpha / 2`` advantage in telling ``x`` from
         a point of the ball (see the class Notes).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
 
         Returns
         -------

@@ -25,6 +25,7 @@ from skprivacy.audit._attacks import (
     ShadowModelAttack,
 )
 from skprivacy.audit._auditor import MembershipInferenceAuditor
+from skprivacy.audit._boundary_inversion import BoundaryRepulsionInversion
 from skprivacy.audit._canaries import CanarySet, make_canaries
 from skprivacy.audit._display import MembershipInferenceDisplay
 from skprivacy.audit._dp_audit import DPAuditor
@@ -62,6 +63,7 @@ __all__ = [
     "BaseMembershipAttack",
     "BaseQueryAttack",
     "BoundaryDistanceAttack",
+    "BoundaryRepulsionInversion",
     "CanarySet",
     "DPAuditDisplay",
     "DPAuditReport",

@@ -25,6 +25,8 @@ from skprivacy.audit._attacks import (
 )
 from skprivacy.audit._auditor import MembershipInferenceAuditor
 from skprivacy.audit._display import MembershipInferenceDisplay
+from skprivacy.audit._frontier import DefenseEvaluation
+from skprivacy.audit._frontier_display import FrontierDisplay
 from skprivacy.audit._inversion import AttributeInferenceAttack
 from skprivacy.audit._metrics import (
     bootstrap_ci,
@@ -51,7 +53,9 @@ __all__ = [
     "BaseMembershipAttack",
     "BaseQueryAttack",
     "BoundaryDistanceAttack",
+    "DefenseEvaluation",
     "EntropyAttack",
+    "FrontierDisplay",
     "GapAttack",
     "LabelNoiseAttack",
     "LiRA",

@@ -207,12 +207,12 @@ def _concat_rows(X, X_extra):
 
 # ------------------------------------------------------------------- game
 def _model_dp(estimator):
-    """The accountant's ``(epsilon_, delta)`` a fitted model declares, if any."""
+    """The accountant's ``(epsilon_, delta_)`` a fitted model declares, if any."""
     final = _final_estimator(estimator)
     epsilon = getattr(final, "epsilon_", None)
     if epsilon is None:
         return np.nan, np.nan
-    delta = getattr(final, "delta_", getattr(final, "delta", None))
+    delta = getattr(final, "delta_", None)
     return float(epsilon), np.nan if delta is None else float(delta)
 
 
@@ -418,8 +418,9 @@ class DefenseEvaluation(BaseEstimator):
         its observed values) with a random label.
     delta : float, default=0.0
         The delta of the epsilon lower bound for recipes that declare none; a
-        model with an accountant (``epsilon_`` and ``delta`` attributes, as
-        DP-SGD classifiers have) is audited at its own delta.
+        model with an accountant (fitted ``epsilon_`` and ``delta_``, as
+        :class:`~skprivacy.defense.DPSGDClassifier` has) is audited at its own
+        delta.
     n_resamples : int, default=200
         Bootstrap resamples for the confidence intervals. Models, pool records
         (each record set on its own) and test records are resampled together,

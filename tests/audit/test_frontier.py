@@ -41,8 +41,8 @@ class NoiseClassifier(ClassifierMixin, BaseEstimator):
     """Probabilities drawn at random, independent of the training records.
 
     Releasing them is 0-DP with respect to membership (the output does not
-    depend on the training set), declared through ``epsilon_`` and ``delta``
-    as a DP-SGD classifier would.
+    depend on the training set), declared through ``epsilon_`` and ``delta_``
+    as DPSGDClassifier does.
     """
 
     def __init__(self, random_state=None):
@@ -50,7 +50,7 @@ class NoiseClassifier(ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         self.classes_ = np.unique(y)
-        self.epsilon_, self.delta = 0.0, 0.0
+        self.epsilon_, self.delta_ = 0.0, 0.0
         return self
 
     def predict_proba(self, X):
@@ -67,7 +67,7 @@ class FalselyPrivateForest(RandomForestClassifier):
 
     def fit(self, X, y, **kwargs):
         super().fit(X, y, **kwargs)
-        self.epsilon_, self.delta = 0.1, 0.0
+        self.epsilon_, self.delta_ = 0.1, 0.0
         return self
 
 
@@ -408,3 +408,26 @@ def test_frontier_display(data):
         FrontierDisplay.from_estimator(evaluation, attack="nope")
     with pytest.raises(ValueError, match="is not a column"):
         FrontierDisplay(evaluation.results_, metric="nope").plot()
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::skprivacy.exceptions.UntrainedReferenceWarning")
+def test_dp_sgd_at_epsilon_one_respects_its_bound(data):
+    # Any (1, delta)-DP training bounds every membership test by
+    # TPR <= e FPR + delta, so the audit may not find more: at each threshold
+    # the Clopper-Pearson bounds (confidence 1 - 1e-4 split over the
+    # thresholds) must be consistent with the accountant's epsilon, and the
+    # audited lower bound may not exceed it. A correct implementation fails
+    # with probability <= 1e-4 (independent trials).
+    from skprivacy.defense import DPSGDClassifier
+
+    X, y = data
+    dp = DPSGDClassifier(hidden_units=(16,), max_epochs=3, target_epsilon=1.0)
+    evaluation = DefenseEvaluation({"dp": dp}, confidence=1 - 1e-4, **FAST).fit(
+        X.astype(np.float32), y
+    )
+    table = evaluation.results_
+    assert (table["dp_epsilon"] <= 1.0 + 1e-6).all()
+    assert (table["delta"] < 1 / 120).all()
+    assert table["dp_consistent"].astype(bool).all()
+    assert (table["epsilon_lower_bound"] <= table["dp_epsilon"]).all()

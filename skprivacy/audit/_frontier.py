@@ -72,12 +72,12 @@ def _resolve_recipes(recipes):
     for name, spec in recipes.items():
         if not isinstance(name, str):
             raise TypeError(f"Recipe names must be str; got {name!r}.")
-        estimator, grid = spec if isinstance(spec, tuple) else (spec, {})
         if isinstance(spec, tuple) and len(spec) != 2:
             raise TypeError(
                 f"Recipe {name!r}: pass an estimator or a pair (estimator, "
                 f"param_grid); got a tuple of length {len(spec)}."
             )
+        estimator, grid = spec if isinstance(spec, tuple) else (spec, {})
         if not (hasattr(estimator, "fit") and hasattr(estimator, "get_params")):
             raise TypeError(
                 f"Recipe {name!r} is a {type(estimator).__name__}, not an unfitted "
@@ -682,7 +682,15 @@ class DefenseEvaluation(BaseEstimator):
         outcomes = list(outcomes)
 
         self._summarize(
-            points, attacks, outcomes, keep, kinds, record_sets, fprs, boot_seed
+            points,
+            attacks,
+            outcomes,
+            keep,
+            kinds,
+            record_sets,
+            fprs,
+            boot_seed,
+            has_test=X_test is not None,
         )
         self.seeds_ = {
             "split": split_seed,
@@ -708,7 +716,16 @@ class DefenseEvaluation(BaseEstimator):
                     )
 
     def _summarize(
-        self, points, attacks, outcomes, keep, kinds, record_sets, fprs, boot_seed
+        self,
+        points,
+        attacks,
+        outcomes,
+        keep,
+        kinds,
+        record_sets,
+        fprs,
+        boot_seed,
+        has_test,
     ):
         """Point estimates, bootstrap replicates and the results table."""
         M, B = len(keep), self.n_resamples
@@ -716,14 +733,14 @@ class DefenseEvaluation(BaseEstimator):
         model_w = _weights(rng, [np.arange(M)], B)
         record_w = _weights(rng, [np.flatnonzero(kinds == r) for r in record_sets], B)
         population = kinds == "population"
-        correct0 = outcomes[0]["correct"]
-        if correct0.shape[1] == len(kinds):
+        n_test = outcomes[0]["correct"].shape[1]
+        if has_test:
+            acc_mask = np.ones((M, n_test), dtype=bool)
+            acc_w = _weights(rng, [np.arange(n_test)], B)
+        else:
             # Accuracy on each model's held-out population records.
             acc_mask = ~keep & population
             acc_w = record_w
-        else:
-            acc_mask = np.ones_like(correct0, dtype=bool)
-            acc_w = _weights(rng, [np.arange(correct0.shape[1])], B)
 
         metric_names = ["auc", *(_fpr_key(f) for f in fprs)]
         attack_names = [name for name, _ in attacks]

@@ -264,17 +264,20 @@ def goals(evaluation, matched, metric):
     """The issue's goals, read off this run."""
     lines = []
     halved = matched[(matched["drop"] <= 1.5) & (matched["ratio"] <= 0.5)]
-    lines.append(
-        "halves plain's leakage at a drop <= 1.5 points: "
-        + (
-            ", ".join(
-                f"{r.recipe} (drop {r.drop}, ratio {r.ratio:.2f} "
-                f"[{r.ratio_low:.2f}, {r.ratio_high:.2f}])"
-                for r in halved.itertuples()
-            )
-            or "none"
+    # The smoothed release is an inference-time defense (another threat model).
+    for label, rows in (
+        ("training-time defense", halved[halved["recipe"] != "smoothed"]),
+        ("smoothed release", halved[halved["recipe"] == "smoothed"]),
+    ):
+        found = ", ".join(
+            f"{r.recipe} (drop {r.drop}, ratio {r.ratio:.2f} "
+            f"[{r.ratio_low:.2f}, {r.ratio_high:.2f}])"
+            for r in rows.itertuples()
         )
-    )
+        lines.append(
+            f"{label} halving plain's leakage at a drop <= 1.5 points: "
+            f"{found or 'none'}"
+        )
     rows = evaluation.results_.query(
         "attack == 'strongest' and records == 'population'"
     )
@@ -358,6 +361,7 @@ def run_task(name, args):
         ),
         "matched": matched_table(matched),
     }
+    goal_lines = [*goals(evaluation, matched, metric), f"wall time: {wall:.0f} s"]
     lines = [
         header,
         "",
@@ -370,8 +374,7 @@ def run_task(name, args):
         f"Matched accuracy (leakage = {metric}; paired bootstrap 95% intervals):",
         tables["matched"].to_string(index=False),
         "",
-        *goals(evaluation, matched, metric),
-        f"wall time: {wall:.0f} s",
+        *goal_lines,
         "",
     ]
     print("\n".join(lines), flush=True)
@@ -384,7 +387,7 @@ def run_task(name, args):
             f.write(f"## {name}\n\n{header}\n\n")
             for key, table in tables.items():
                 f.write(f"### {key}\n\n{table.to_markdown(index=False)}\n\n")
-            f.write("\n".join(f"- {line}" for line in lines[-3:-1]) + "\n")
+            f.write("\n".join(f"- {line}" for line in goal_lines) + "\n")
         import matplotlib
 
         matplotlib.use("Agg")

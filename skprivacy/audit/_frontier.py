@@ -35,6 +35,7 @@ from skprivacy.audit._auditor import _check_X_y, _final_estimator
 from skprivacy.audit._metrics import (
     _counts,
     _epsilon_bounds,
+    _fpr_resolved,
     empirical_epsilon,
     membership_auc,
     tpr_at_fpr,
@@ -705,7 +706,7 @@ class DefenseEvaluation(BaseEstimator):
         for records in record_sets:
             n_out = int((~keep[:, kinds == records]).sum())
             for fpr in fprs:
-                if n_out < 10 / fpr:
+                if not _fpr_resolved(n_out, fpr):
                     warnings.warn(
                         f"{n_out} non-member trials on {records} records cannot "
                         f"resolve a false-positive rate of {fpr:g} (need "
@@ -832,19 +833,19 @@ class DefenseEvaluation(BaseEstimator):
 
     def _curve_row(self, s, member, boot_w, fprs, delta, eps_dp, seed):
         membership, scores = member.ravel(), s.ravel()
-        n_out = int((~membership).sum())
         m = membership.astype(int)
         row = {"auc": membership_auc(m, scores)}
         with warnings.catch_warnings():
-            # Unresolved rates were announced once in fit and become NaN here.
+            # Unresolved rates (NaN) were announced once, per record set, in fit.
             warnings.simplefilter("ignore", UnresolvedMetricWarning)
             for f in fprs:
-                row[_fpr_key(f)] = (
-                    tpr_at_fpr(m, scores, f) if n_out >= 10 / f else np.nan
-                )
+                row[_fpr_key(f)] = tpr_at_fpr(m, scores, f)
+        # The trials come from M independent training runs, but a run's records
+        # share it: the bound's confidence is nominal (see the class Notes).
         row["epsilon_lower_bound"] = empirical_epsilon(
             m,
             scores,
+            trials="independent",
             delta=delta,
             confidence=self.confidence,
             random_state=seed,

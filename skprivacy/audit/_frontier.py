@@ -763,7 +763,7 @@ class DefenseEvaluation(BaseEstimator):
                 cols = kinds == records
                 member = keep[:, cols]
                 n_in, n_out = int(member.sum()), int((~member).sum())
-                boot_w = model_w[:, :, None] * record_w[:, None, cols]
+                boot_w = (model_w, record_w[:, cols])
                 per_attack = []
                 for a, attack in enumerate(attack_names):
                     s = out["scores"][a][:, cols]
@@ -854,7 +854,12 @@ class DefenseEvaluation(BaseEstimator):
             membership, scores, eps_dp, delta, self.confidence
         )
         curve = _Curve(s, member)
-        stats = [curve.stats(w, fprs) for w in boot_w]
+        # Trial weights: a model drawn k times and a record drawn l times
+        # count k * l times; built per resample to keep memory at one (M, n).
+        stats = [
+            curve.stats(np.outer(w_model, w_record), fprs)
+            for w_model, w_record in zip(*boot_w, strict=True)
+        ]
         boot = {"auc": np.array([auc for auc, _ in stats])}
         for k, f in enumerate(fprs):
             key = _fpr_key(f)

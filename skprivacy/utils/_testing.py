@@ -102,6 +102,13 @@ EXEMPT_FROM_COMMON_CHECKS: dict[str, str] = {
         "API (clone, reproducibility, errors) is tested in "
         "tests/audit/test_boundary_inversion.py."
     ),
+    "DefenseEvaluation": (
+        "an evaluation of training recipes, not a learner: fit(X, y) trains "
+        "n_models clones of every recipe and stores a results table; it has no "
+        "predict or transform for sklearn's checks to call, and its required "
+        "recipes argument has no default. Own API tests (clone, get/set_params, "
+        "reproducibility, errors) in tests/audit/test_frontier.py."
+    ),
     "MembershipInferenceAuditor": (
         "its methods take records and their labels, (X, y): fit(X_pool, y_pool), "
         "predict(X, y), decision_function(X, y), score(X, y, membership); it is not "

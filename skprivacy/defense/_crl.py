@@ -9,15 +9,18 @@ import warnings
 from numbers import Integral, Real
 from typing import ClassVar
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.base import clone
+from skorch.callbacks import Callback
 from skorch.utils import TeeGenerator, to_tensor
 
-from skprivacy.defense._losses import CRLLoss, normalized_ce_floor
+from skprivacy.defense._losses import CRLLoss, normalized_ce_floor, tau_normalize
 from skprivacy.defense._net import BaseNetClassifier
 from skprivacy.exceptions import DefenseConfigurationWarning
-from skprivacy.utils import torch_seed
-from skprivacy.utils._sklearn_compat import Interval
+from skprivacy.utils import spawn_seeds, torch_seed
+from skprivacy.utils._sklearn_compat import Interval, StrOptions
 
 # Parameters whose change needs a new module (and so new centers and optimizers).
 _MODULE_PARAMS = frozenset({"hidden_units", "dropout"})
@@ -39,6 +42,25 @@ _CENTER_OPTIMIZER_PARAMS = {
     "center_weight_decay": "weight_decay",
 }
 _BRANCHES = ("ascent", "descent", "flatten")
+# Fraction of the rows alpha="auto" holds out of its plain run.
+_AUTO_HELD_OUT = 0.2
+
+
+class _HeldOutLoss(Callback):
+    """Record the normalised cross-entropy of held-out rows after each epoch."""
+
+    def __init__(self, X, y, tau):
+        self.X, self.y, self.tau = X, y, tau
+
+    def initialize(self):
+        self.losses_ = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        output = net.forward(self.X)
+        logits = output[0] if isinstance(output, tuple) else output
+        loss = F.cross_entropy(tau_normalize(logits, self.tau), torch.as_tensor(self.y))
+        self.losses_.append(float(loss))
 
 
 class CRLClassifier(BaseNetClassifier):
@@ -219,7 +241,7 @@ class CRLClassifier(BaseNetClassifier):
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "feature_layer": [None, str],
         "crl": ["boolean"],
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
         "upper": [Interval(Real, 0, 1, closed="right")],
         "tau": [Interval(Real, 0, None, closed="neither")],
         "center_alpha": [Interval(Real, 0, None, closed="left")],
@@ -325,6 +347,53 @@ class CRLClassifier(BaseNetClassifier):
         # A logits-only module trained without CRL has no features: empty centers.
         return 0 if features is None else features.shape[1]
 
+    def _fit_data_params(self, X, y):
+        n_classes = len(self.classes_)
+        if self.crl and self.upper <= 1 / n_classes:
+            raise ValueError(
+                f"upper={self.upper} must exceed 1 / n_classes = {1 / n_classes:.4g}: "
+                "the flattened soft target keeps min(p_y, upper) on the true class "
+                "and spreads the rest over the others, so a smaller cap makes "
+                "another class the target's most probable one."
+            )
+        frequencies = np.bincount(y) / len(y)
+        frequencies = frequencies[frequencies > 0]
+        self._chance_loss = float(-np.sum(frequencies * np.log(frequencies)))
+        if self.alpha != "auto":
+            self.alpha_ = float(self.alpha)
+        elif not self.crl:
+            self.alpha_ = 0.0
+        else:
+            self.alpha_ = self._held_out_loss_level(X, y)
+
+    def _held_out_loss_level(self, X, y):
+        """Lowest normalised cross-entropy of held-out rows in a plain run."""
+        seed = spawn_seeds(self.random_state, len(self._seed_names) + 1)[-1]
+        rng = np.random.default_rng(seed)
+        held_out = rng.random(len(y)) < _AUTO_HELD_OUT
+        if held_out.all() or not held_out.any():
+            raise ValueError(
+                f"alpha='auto' holds out {_AUTO_HELD_OUT:.0%} of the rows and "
+                f"needs rows on both sides; got {len(y)} rows. Pass a number."
+            )
+        monitor = _HeldOutLoss(X[held_out], y[held_out], self.tau)
+        # The same recipe with plain descent on the normalised logits: alpha at
+        # the floor and no center term.
+        pilot = clone(self).set_params(
+            alpha=0.0,
+            center_weight=0.0,
+            classes=np.arange(len(self.classes_)),
+            callbacks=[("held_out_loss", monitor)],
+            train_split=None,
+            warm_start=False,
+            verbose=0,
+            random_state=seed,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DefenseConfigurationWarning)
+            pilot.fit(X[~held_out], y[~held_out])
+        return min(monitor.losses_, default=self._chance_loss)
+
     def initialize_criterion(self):
         """Build the CRL loss (and its centers) from the top-level parameters.
 
@@ -338,7 +407,7 @@ class CRLClassifier(BaseNetClassifier):
             self.criterion_ = self.criterion(
                 n_classes=n_classes,
                 n_features=n_features,
-                alpha=self.alpha,
+                alpha=self.alpha_,
                 upper=self.upper,
                 tau=self.tau,
                 center_alpha=self.center_alpha,
@@ -353,12 +422,21 @@ class CRLClassifier(BaseNetClassifier):
         if not self.crl:
             return
         floor = normalized_ce_floor(len(self.classes_), self.tau)
-        if self.alpha <= floor:
+        if self.alpha_ <= floor:
             warnings.warn(
-                f"alpha={self.alpha} is at or below the cross-entropy floor "
+                f"alpha={self.alpha_:.4g} is at or below the cross-entropy floor "
                 f"{floor:.4g} of tau-normalised logits (tau={self.tau}, "
                 f"{len(self.classes_)} classes): the relaxed loss reduces to plain "
                 "descent. Raise alpha or lower tau.",
+                DefenseConfigurationWarning,
+                stacklevel=3,
+            )
+        if self.alpha_ >= self._chance_loss:
+            warnings.warn(
+                f"alpha={self.alpha_:.4g} is at or above the chance-level loss "
+                f"{self._chance_loss:.4g} (the entropy of the training labels, the "
+                "loss of predicting the class frequencies): training drives the "
+                "network to a constant predictor. Use alpha below it, or 'auto'.",
                 DefenseConfigurationWarning,
                 stacklevel=3,
             )
@@ -428,9 +506,12 @@ class CRLClassifier(BaseNetClassifier):
             self._initialize_criterion(reason=reason)
             self._initialize_optimizer(reason=reason)
         else:
+            if params.get("alpha", "auto") != "auto":
+                self.alpha_ = params["alpha"]
             for key in keys & set(_LOSS_PARAMS):
                 part, name = _LOSS_PARAMS[key]
-                setattr(getattr(self.criterion_, part), name, params[key])
+                value = self.alpha_ if key == "alpha" else params[key]
+                setattr(getattr(self.criterion_, part), name, value)
             if "center_weight" in keys:
                 self.criterion_.center_weight = params["center_weight"]
             for group in self.optimizer_centers_.param_groups:

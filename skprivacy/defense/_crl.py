@@ -111,7 +111,9 @@ class CRLClassifier(BaseNetClassifier):
         ``"auto"`` sets it from the data as RelaxLoss sets its target: 20% of
         the rows are held out of a plain run of the same recipe (descent on the
         normalised logits, no center term) and ``alpha_`` is the lowest loss
-        the held-out rows reach; this about doubles the cost of ``fit``. A
+        the held-out rows reach; this about doubles the cost of ``fit``. The
+        recipe must train long enough for that loss to fall: a run too short
+        to learn gives a level near chance and a near-constant predictor. A
         :class:`~skprivacy.exceptions.DefenseConfigurationWarning` is raised
         when it is at or below :func:`normalized_ce_floor` (then it has no
         effect) or at or above the chance-level loss, the entropy of the

@@ -164,6 +164,21 @@ def test_sample_weight_is_refused_clearly(data):
             params={"sample_weight": np.ones(len(y))},
             error_score="raise",
         )
+    # Also when routed to fit by metadata routing.
+    from sklearn import config_context
+
+    with config_context(enable_metadata_routing=True):
+        routed = clone(clf).set_fit_request(sample_weight=True)
+        routed.set_score_request(sample_weight=False)
+        with pytest.raises(TypeError, match="does not support sample_weight"):
+            cross_validate(
+                routed,
+                X,
+                y,
+                cv=2,
+                params={"sample_weight": np.ones(len(y))},
+                error_score="raise",
+            )
 
 
 def test_clone_gives_identical_unfitted_recipe(fitted, data):

@@ -166,8 +166,10 @@ def _notes(results):
         f"non-members are audited; {data['population']} population records set "
         "the attack thresholds without membership labels.",
         f"worst AUC, {_tpr_header(fpr)} and eps >= are the strongest of the "
-        "attacks each release faced; eps >= is a 95% lower bound on the privacy "
-        "loss epsilon.",
+        "attacks each release faced; eps >= is the epsilon that the attack's "
+        "TPR and FPR imply at 95% confidence, treating the records of this one "
+        "training run as independent trials: a measure of leakage, not a "
+        "guaranteed lower bound (one-run DP auditing gives that).",
     ]
     if len({tuple(v) for v in sets.values()}) == 1:
         notes.append(

@@ -13,6 +13,7 @@ response, a local differential-privacy baseline.
 
 from skprivacy.defense._crl import CRLClassifier
 from skprivacy.defense._dpsgd import DPSGDClassifier
+from skprivacy.defense._focus import SensitiveFocusPenalty
 from skprivacy.defense._losses import (
     CRLLoss,
     ImpRelaxLoss,
@@ -30,6 +31,7 @@ __all__ = [
     "ImpRelaxLoss",
     "RandomizedResponseClassifier",
     "RelaxedCenterLoss",
+    "SensitiveFocusPenalty",
     "TabularMLP",
     "normalized_ce_floor",
     "tau_normalize",

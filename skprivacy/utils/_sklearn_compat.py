@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
     validate_parameter_constraints,
+    validate_params,
 )
 from sklearn.utils.metadata_routing import _raise_for_params, _routing_enabled
 from sklearn.utils.validation import _check_sample_weight, validate_data
@@ -30,4 +31,5 @@ __all__ = [
     "_safe_indexing",
     "validate_data",
     "validate_parameter_constraints",
+    "validate_params",
 ]

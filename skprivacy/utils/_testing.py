@@ -96,6 +96,18 @@ EXEMPT_FROM_COMMON_CHECKS: dict[str, str] = {
         "second argument instead of a target y. Its API (clone, get/set_params, "
         "pickling, reproducibility, errors) is tested in tests/audit/test_inversion.py."
     ),
+    "DPAuditor": (
+        "an audit, not a learner: fit(X, y, X_canary=..., y_canary=...) trains the "
+        "audited recipe several times on X plus canaries made from held-out records "
+        "and has no predict or transform; audit() returns a DPAuditReport. Own API "
+        "tests (clone, reproducibility, errors) in tests/audit/test_dp_audit.py."
+    ),
+    "BoundaryRepulsionInversion": (
+        "An attack, not a learner: `estimator` and `evaluator` are fitted models "
+        "queried as black boxes and `fit` takes no data (it runs the attack). Its "
+        "API (clone, reproducibility, errors) is tested in "
+        "tests/audit/test_boundary_inversion.py."
+    ),
     "MembershipInferenceAuditor": (
         "its methods take records and their labels, (X, y): fit(X_pool, y_pool), "
         "predict(X, y), decision_function(X, y), score(X, y, membership); it is not "

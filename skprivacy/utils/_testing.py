@@ -19,9 +19,15 @@ INIT_PARAMS: dict[str, list[dict]] = {
     # Delegates to LogisticRegression; a small sample keeps the row copies cheap.
     "AuditRecorder": [{"n_members": 20, "random_state": 0}],
     # Tiny nets with a large learning rate so the many fits of the checks stay fast;
-    # one with the CRL loss, one with its center part off and dropout on.
+    # one with the full CRL loss, one with its center part off and dropout on.
     "CRLClassifier": [
-        {"hidden_units": (16,), "max_epochs": 8, "lr": 0.03, "batch_size": 32},
+        {
+            "hidden_units": (16,),
+            "center_weight": 0.1,
+            "max_epochs": 8,
+            "lr": 0.03,
+            "batch_size": 32,
+        },
         {
             "hidden_units": (16,),
             "dropout": 0.1,

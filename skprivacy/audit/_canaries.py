@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from sklearn.utils.validation import _num_samples
 
 from skprivacy.audit._auditor import _row_keys
@@ -20,14 +21,14 @@ from skprivacy.utils._sklearn_compat import (
     validate_params,
 )
 
-CANARY_KINDS = ("mislabeled", "out_of_distribution", "crafted")
+CANARY_KINDS = ("mislabeled", "outlier", "out_of_distribution", "crafted")
+# Rounds of draws to find distinct outlier canaries before giving up.
+_OUTLIER_ROUNDS = 20
 
 
 def _concat(first, second):
     """Stack two blocks of records of the same container type."""
     if hasattr(first, "iloc"):
-        import pandas as pd
-
         return pd.concat([first, second], ignore_index=True)
     if hasattr(first, "tocsr"):
         from scipy import sparse
@@ -208,6 +209,12 @@ def make_canaries(
       replaced by another class drawn at random; the model can only predict
       that label for them by memorising them. Works with any record type
       (arrays, DataFrames, sparse matrices).
+    - ``"outlier"``: rare combinations of values the pool holds: each numeric
+      feature at its pool minimum or maximum, each categorical one drawn
+      uniformly among its observed values (rare values as likely as common
+      ones), with a random label; distinct, and none a pool record. Works on
+      DataFrames of mixed types, since every value is one the preprocessing
+      has seen.
     - ``"out_of_distribution"``: numeric records far from the data: in
       standardized units (``(x - mean) / std`` of the pool) they point in a
       uniformly random direction at ``scale`` times ``sqrt(n_features)``, the
@@ -230,7 +237,8 @@ def make_canaries(
     n_canaries : int
         Number of canaries (at most the number of distinct pool records for
         the kinds that copy records).
-    kind : {"mislabeled", "out_of_distribution", "crafted"}, default="mislabeled"
+    kind : {"mislabeled", "outlier", "out_of_distribution", "crafted"}, \
+            default="mislabeled"
         How to make them, see above.
     scale : float, default=3.0
         Distance of the synthetic kinds, in standard deviations of the pool
@@ -262,6 +270,8 @@ def make_canaries(
     if len(classes) < 2:
         raise ValueError("Canaries need labels of at least two classes in y.")
     rng_rows, rng_labels, rng_features = spawn_generators(random_state, 3)
+    if kind == "outlier":
+        return _outlier_canaries(X, y, classes, n_canaries, rng_features, rng_labels)
     if kind == "out_of_distribution":
         X_num, dtype = _numeric(X, kind)
         # A uniform direction at ``scale`` times the typical radius sqrt(d) of
@@ -301,6 +311,59 @@ def make_canaries(
         X_num.min(axis=0)[feature] - scale * std,
     )
     return CanarySet(X_canary.astype(dtype), y_canary, kind, source)
+
+
+def _outlier_canaries(X, y, classes, n_canaries, rng_features, rng_labels):
+    """Distinct ``"outlier"`` canaries, none a (record, label) pair of the pool."""
+    if hasattr(X, "toarray") or (
+        not hasattr(X, "iloc") and np.asarray(X).dtype.kind not in "biuf"
+    ):
+        raise TypeError(
+            "'outlier' canaries need numeric features or a DataFrame; got "
+            f"{type(X).__name__} of dtype {getattr(X, 'dtype', None)}. Pass a "
+            "dense numeric array or a DataFrame, or use kind='mislabeled'."
+        )
+    frame = X if hasattr(X, "iloc") else pd.DataFrame(np.asarray(X))
+    taken = set(_row_keys(X, y))
+    X_canary, y_canary = None, np.empty(0, dtype=y.dtype)
+    for _ in range(_OUTLIER_ROUNDS):
+        X_new = _corners(frame, n_canaries, rng_features)
+        if not hasattr(X, "iloc"):
+            X_new = X_new.to_numpy(dtype=np.asarray(X).dtype)
+        y_new = rng_labels.choice(classes, n_canaries)
+        fresh = []
+        for i, key in enumerate(_row_keys(X_new, y_new)):
+            if key not in taken and len(fresh) < n_canaries - len(y_canary):
+                taken.add(key)
+                fresh.append(i)
+        X_new = _safe_indexing(X_new, fresh)
+        X_canary = X_new if X_canary is None else _concat(X_canary, X_new)
+        y_canary = np.concatenate([y_canary, y_new[fresh]])
+        if len(y_canary) == n_canaries:
+            return CanarySet(X_canary, y_canary, "outlier", np.full(n_canaries, -1))
+    raise ValueError(
+        f"Found only {len(y_canary)} distinct outlier canaries that are not pool "
+        f"records, of the {n_canaries} asked for: the pool's features take too few "
+        "values. Ask for fewer canaries or use kind='mislabeled'."
+    )
+
+
+def _corners(frame, n, rng):
+    """``n`` records with each feature at an extreme or a uniform observed value."""
+    columns = {}
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) and not isinstance(
+            values.dtype, pd.CategoricalDtype
+        ):
+            ends = np.array([values.min(), values.max()], dtype=values.dtype)
+            columns[column] = ends[rng.integers(2, size=n)]
+        else:
+            observed = pd.unique(values.dropna())
+            columns[column] = pd.Series(
+                observed[rng.integers(len(observed), size=n)]
+            ).astype(values.dtype)
+    return pd.DataFrame(columns, columns=frame.columns)
 
 
 def _numeric(X, kind):

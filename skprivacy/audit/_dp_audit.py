@@ -15,13 +15,13 @@ from sklearn.utils.validation import check_is_fitted
 from skprivacy.audit._attacks import ReferenceSignals
 from skprivacy.audit._auditor import (
     _check_X_y,
-    _final_estimator,
     _needs_queries,
     _resolve_attack,
     _row_keys,
 )
 from skprivacy.audit._canaries import CANARY_KINDS, CanarySet, _concat, make_canaries
 from skprivacy.audit._dp_bounds import multi_run_audit, one_run_audit
+from skprivacy.audit._dp_claim import _claimed_dp
 from skprivacy.audit._dp_report import DPAuditReport
 from skprivacy.audit._references import balanced_keep_matrix, train_references
 from skprivacy.utils import spawn_generators, spawn_seeds
@@ -32,17 +32,6 @@ from skprivacy.utils._sklearn_compat import (
     _fit_context,
     _safe_indexing,
 )
-
-
-def _accountant(estimator):
-    """The (epsilon, delta) a fitted model's privacy accountant reports, or None."""
-    final = _final_estimator(estimator)
-    epsilon = getattr(final, "epsilon_", None)
-    delta = getattr(final, "delta_", getattr(final, "delta", None))
-    return (
-        None if epsilon is None else float(epsilon),
-        None if delta is None else float(delta),
-    )
 
 
 class DPAuditor(MetaEstimatorMixin, BaseEstimator):
@@ -73,8 +62,8 @@ class DPAuditor(MetaEstimatorMixin, BaseEstimator):
         The training recipe (unfitted): any scikit-learn classifier with
         ``predict_proba``, a :class:`~sklearn.pipeline.Pipeline` or a skorch
         net. It is cloned for every run, with its ``random_state`` set per run.
-    canaries : {"mislabeled", "out_of_distribution", "crafted"} or CanarySet, \
-            default="mislabeled"
+    canaries : {"mislabeled", "outlier", "out_of_distribution", "crafted"} or \
+            CanarySet, default="mislabeled"
         The kind of canaries :func:`make_canaries` makes from ``X_canary`` in
         ``fit``, or ready-made canaries.
     n_canaries : int, default=1000
@@ -283,7 +272,7 @@ class DPAuditor(MetaEstimatorMixin, BaseEstimator):
             n_jobs=self.n_jobs,
             verbose=self.verbose,
         )
-        epsilon, model_delta = _accountant(estimators[-1])
+        epsilon, model_delta = _claimed_dp(estimators[-1])
         if self.delta is None:
             delta = model_delta or 0.0
         else:

@@ -31,7 +31,9 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples, check_is_fitted, check_memory
 
 from skprivacy.audit._attacks import ATTACKS, ReferenceSignals
-from skprivacy.audit._auditor import _check_X_y, _final_estimator
+from skprivacy.audit._auditor import _check_X_y
+from skprivacy.audit._canaries import CANARY_KINDS, _concat, make_canaries
+from skprivacy.audit._dp_claim import _claimed_dp
 from skprivacy.audit._metrics import (
     _counts,
     _epsilon_bounds,
@@ -51,7 +53,6 @@ from skprivacy.exceptions import UnresolvedMetricWarning
 from skprivacy.utils import spawn_generators, spawn_seeds
 from skprivacy.utils._sklearn_compat import HasMethods, Interval, _fit_context
 
-CANARY_KINDS = ("mislabeled", "outlier")
 # Fewest records of each class a model's training half must hold.
 _MIN_PER_CLASS = 2
 
@@ -151,72 +152,7 @@ def _resolve_attacks(attacks, n_models):
     return resolved
 
 
-# ---------------------------------------------------------------- canaries
-def _make_canaries(X, y, classes, n_canaries, kinds, rng):
-    """Worst-case records appended to the pool: ``(X_canaries, y, kind)``.
-
-    ``"mislabeled"``: copies of pool records with another class's label.
-    ``"outlier"``: rare feature combinations, each numeric feature at its
-    pool minimum or maximum (values the preprocessing has seen) and each
-    categorical one a value drawn uniformly among those observed (rare
-    values as likely as common ones), with a random label.
-    """
-    n = _num_samples(X)
-    blocks, labels, kind_of = [], [], []
-    for kind in kinds:
-        if kind == "mislabeled":
-            rows = rng.choice(n, n_canaries, replace=n_canaries > n)
-            shift = rng.integers(1, len(classes), n_canaries)
-            source = class_indices(classes, y[rows])
-            labels.append(classes[(source + shift) % len(classes)])
-            blocks.append(X.iloc[rows] if hasattr(X, "iloc") else X[rows])
-        else:
-            labels.append(classes[rng.integers(len(classes), size=n_canaries)])
-            blocks.append(_outliers(X, n_canaries, rng))
-        kind_of += [kind] * n_canaries
-    if hasattr(X, "iloc"):
-        X_can = pd.concat(blocks, ignore_index=True)
-    else:
-        X_can = np.concatenate(blocks).astype(X.dtype, copy=False)
-    return X_can, np.concatenate(labels), np.array(kind_of)
-
-
-def _outliers(X, n, rng):
-    frame = X if hasattr(X, "iloc") else pd.DataFrame(X)
-    columns = {}
-    for column in frame.columns:
-        values = frame[column]
-        if pd.api.types.is_numeric_dtype(values) and not isinstance(
-            values.dtype, pd.CategoricalDtype
-        ):
-            ends = np.array([values.min(), values.max()], dtype=values.dtype)
-            columns[column] = ends[rng.integers(2, size=n)]
-        else:
-            observed = pd.unique(values.dropna())
-            columns[column] = pd.Series(
-                observed[rng.integers(len(observed), size=n)]
-            ).astype(values.dtype)
-    out = pd.DataFrame(columns, columns=frame.columns)
-    return out if hasattr(X, "iloc") else out.to_numpy(dtype=X.dtype)
-
-
-def _concat_rows(X, X_extra):
-    if hasattr(X, "iloc"):
-        return pd.concat([X, X_extra.set_axis(X.columns, axis=1)], ignore_index=True)
-    return np.concatenate([X, X_extra])
-
-
 # ------------------------------------------------------------------- game
-def _model_dp(estimator):
-    """The accountant's ``(epsilon_, delta_)`` a fitted model declares, if any."""
-    final = _final_estimator(estimator)
-    epsilon = getattr(final, "epsilon_", None)
-    if epsilon is None:
-        return np.nan, np.nan
-    delta = getattr(final, "delta_", None)
-    return float(epsilon), np.nan if delta is None else float(delta)
-
-
 def _play_point(
     name,
     params,
@@ -277,7 +213,9 @@ def _play_point(
                 for est in estimators
             ]
         )
-    dp = np.array([_model_dp(est) for est in estimators])
+    dp = np.array(
+        [[np.nan if v is None else v for v in _claimed_dp(est)] for est in estimators]
+    )
     return {
         "scores": scores,
         "correct": correct,
@@ -411,12 +349,10 @@ class DefenseEvaluation(BaseEstimator):
         :class:`~skprivacy.exceptions.UnresolvedMetricWarning`.
     n_canaries : int, default=0
         Canaries of each kind appended to the pool.
-    canary_kinds : tuple of {"mislabeled", "outlier"}, default=("mislabeled", \
-            "outlier")
-        ``"mislabeled"``: copies of random pool records with another class's
-        label. ``"outlier"``: rare feature combinations (each numeric feature at
-        its pool minimum or maximum, each categorical one drawn uniformly among
-        its observed values) with a random label.
+    canary_kinds : tuple of str, default=("mislabeled", "outlier")
+        Kinds of canaries as :func:`make_canaries` makes them from the pool:
+        ``"mislabeled"``, ``"outlier"``, ``"out_of_distribution"`` or
+        ``"crafted"``.
     delta : float, default=0.0
         The delta of the epsilon lower bound for recipes that declare none; a
         model with an accountant (fitted ``epsilon_`` and ``delta_``, as
@@ -534,7 +470,7 @@ class DefenseEvaluation(BaseEstimator):
         attacks=("lira", "rmia_online"),
         fprs=(0.001, 0.01),
         n_canaries=0,
-        canary_kinds=CANARY_KINDS,
+        canary_kinds=("mislabeled", "outlier"),
         delta=0.0,
         n_resamples=200,
         confidence=0.95,
@@ -584,13 +520,6 @@ class DefenseEvaluation(BaseEstimator):
                 "Canaries need a dense X (a numpy array or a DataFrame); pass "
                 "n_canaries=0 or densify X."
             )
-        if self.n_canaries and "outlier" in self.canary_kinds:
-            if not hasattr(X, "iloc") and np.asarray(X).dtype.kind not in "biuf":
-                raise ValueError(
-                    "Outlier canaries need numeric features or a DataFrame; got an "
-                    f"array of dtype {np.asarray(X).dtype}. Pass a DataFrame or "
-                    "canary_kinds=('mislabeled',)."
-                )
         if (X_test is None) != (y_test is None):
             raise ValueError("Pass both X_test and y_test, or neither.")
         y_test_idx = None
@@ -641,13 +570,16 @@ class DefenseEvaluation(BaseEstimator):
         )
         n_pool = _num_samples(X)
         kinds = np.array(["population"] * n_pool, dtype=object)
-        if self.n_canaries and self.canary_kinds:
-            (rng,) = spawn_generators(canary_seed, 1)
-            X_can, y_can, kind_can = _make_canaries(
-                X, y, classes, self.n_canaries, self.canary_kinds, rng
-            )
-            X, y = _concat_rows(X, X_can), np.concatenate([y, y_can])
-            kinds = np.concatenate([kinds, kind_can])
+        if self.n_canaries:
+            # Every kind is made from the pool alone, then appended to it.
+            X_pool, y_pool = X, y
+            seeds = spawn_seeds(canary_seed, len(self.canary_kinds))
+            for kind, seed in zip(self.canary_kinds, seeds, strict=True):
+                canaries = make_canaries(
+                    X_pool, y_pool, self.n_canaries, kind=kind, random_state=seed
+                )
+                X, y = _concat(X, canaries.X), np.concatenate([y, canaries.y])
+                kinds = np.concatenate([kinds, [kind] * len(canaries)])
         y_idx = class_indices(classes, y)
         (rng,) = spawn_generators(split_seed, 1)
         keep = balanced_keep_matrix(M, len(y), rng)

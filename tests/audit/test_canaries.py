@@ -116,3 +116,34 @@ def test_canaries_duplicating_training_records_are_refused(data):
         CanarySet(np.r_[X[:2], X[:1]], np.r_[y[:2], y[:1]])
     with pytest.raises(ValueError, match="features"):
         CanarySet(X[:5, :3], y[:5]).check_disjoint(X, y)
+
+
+def test_outlier_canaries_combine_observed_extremes(data):
+    _, _, X_pool, y_pool = data
+    canaries = make_canaries(X_pool, y_pool, 30, kind="outlier", random_state=0)
+    assert canaries.kind == "outlier" and (canaries.source == -1).all()
+    # Every feature sits at the pool's minimum or maximum.
+    at_min = canaries.X == X_pool.min(axis=0)
+    assert (at_min | (canaries.X == X_pool.max(axis=0))).all()
+    assert 0 < at_min.mean() < 1
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"age": rng.integers(18, 90, 300), "job": rng.choice(["a", "b", "c"], 300)}
+    )
+    canaries = make_canaries(frame, y_pool, 8, kind="outlier", random_state=0)
+    assert list(canaries.X.columns) == ["age", "job"]
+    assert set(canaries.X["job"]) <= {"a", "b", "c"}
+    assert set(canaries.X["age"]) <= {frame["age"].min(), frame["age"].max()}
+    # None is a pool record, and they are distinct (CanarySet checks).
+    canaries.check_disjoint(frame, y_pool)
+
+
+def test_outlier_canaries_are_refused_when_too_few_exist(data):
+    _, _, X_pool, y_pool = data
+    # One feature: 2 extremes x 3 labels, less the 2 pool records at the extremes.
+    one = X_pool[:, :1]
+    assert len(make_canaries(one, y_pool, 4, kind="outlier", random_state=0)) == 4
+    with pytest.raises(ValueError, match="only 4 distinct outlier canaries"):
+        make_canaries(one, y_pool, 5, kind="outlier", random_state=0)
+    with pytest.raises(TypeError, match="numeric features or a DataFrame"):
+        make_canaries(X_pool.astype(str), y_pool, 5, kind="outlier")

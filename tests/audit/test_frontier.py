@@ -24,7 +24,7 @@ from skprivacy.audit import (
     membership_auc,
     tpr_at_fpr,
 )
-from skprivacy.audit._frontier import _Curve, _make_canaries
+from skprivacy.audit._frontier import _Curve
 from skprivacy.exceptions import UnresolvedMetricWarning
 
 FAST = {"n_models": 6, "fprs": (0.05,), "n_resamples": 30, "random_state": 0}
@@ -232,29 +232,18 @@ def test_canaries_are_reported_separately(data):
     assert np.isnan(canary["tpr_at_0.05_fpr"])
 
 
-def test_make_canaries_numeric_and_frame():
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(50, 3))
-    y = np.array([0, 1, 2] * 16 + [0, 1])
-    classes = np.unique(y)
-    X_can, y_can, kind = _make_canaries(
-        X, y, classes, 10, ("mislabeled", "outlier"), rng
-    )
-    mislabeled = kind == "mislabeled"
-    # Each mislabeled canary copies a pool row and carries another label.
-    for row, label in zip(X_can[mislabeled], y_can[mislabeled], strict=True):
-        source = np.flatnonzero((X == row).all(axis=1))
-        assert len(source) and (y[source] != label).all()
-    outliers = X_can[~mislabeled]
-    at_ends = np.isin(outliers, np.r_[X.min(axis=0), X.max(axis=0)])
-    assert at_ends.all()
-    frame = pd.DataFrame(
-        {"age": rng.integers(18, 90, 50), "job": rng.choice(["a", "b", "c"], 50)}
-    )
-    F_can, _, _ = _make_canaries(frame, y, classes, 5, ("outlier",), rng)
-    assert list(F_can.columns) == ["age", "job"]
-    assert set(F_can["job"]) <= {"a", "b", "c"}
-    assert set(F_can["age"]) <= {frame["age"].min(), frame["age"].max()}
+@pytest.mark.filterwarnings("ignore::skprivacy.exceptions.UnresolvedMetricWarning")
+def test_every_kind_of_make_canaries_plays(data):
+    X, y = data
+    evaluation = DefenseEvaluation(
+        {"lr": LogisticRegression()},
+        n_canaries=10,
+        canary_kinds=("crafted", "mislabeled"),
+        **FAST,
+    ).fit(X, y)
+    assert list(evaluation.records_[len(y) :]) == ["crafted"] * 10 + ["mislabeled"] * 10
+    rows = evaluation.results_.query("records == 'crafted'")
+    assert (rows["n_member_trials"] + rows["n_non_member_trials"] == 6 * 10).all()
 
 
 # ------------------------------------------------------------ DP checks
@@ -373,7 +362,7 @@ def test_bad_data(data):
 
     with pytest.raises(ValueError, match="Canaries need a dense X"):
         clone(evaluation).set_params(n_canaries=5).fit(csr_matrix(X), y)
-    with pytest.raises(ValueError, match="Outlier canaries need numeric"):
+    with pytest.raises(TypeError, match="'outlier' canaries need numeric"):
         clone(evaluation).set_params(n_canaries=5).fit(X.astype(str), y)
 
 

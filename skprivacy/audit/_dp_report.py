@@ -5,9 +5,7 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,7 +14,13 @@ import numpy as np
 import pandas as pd
 
 from skprivacy.audit._dp_bounds import bound_curve, multi_run_audit, one_run_audit
-from skprivacy.audit._report import AuditReport, _jsonable, _versions
+from skprivacy.audit._report import (
+    AuditReport,
+    _html_page,
+    _jsonable,
+    _png_src,
+    _versions,
+)
 
 
 @dataclass
@@ -306,18 +310,10 @@ class DPAuditReport:
         -------
         page : str
         """
-        import matplotlib.pyplot as plt
-
         images = []
         for unit in self.curves:
-            display = self.plot(unit)
-            buffer = io.BytesIO()
-            display.figure_.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-            plt.close(display.figure_)
-            data = base64.b64encode(buffer.getvalue()).decode("ascii")
-            images.append(
-                f'<img alt="bound against {unit}" src="data:image/png;base64,{data}">'
-            )
+            src = _png_src(self.plot(unit).figure_)
+            images.append(f'<img alt="bound against {unit}" src="{src}">')
         details = html.escape(
             json.dumps(
                 _jsonable(
@@ -337,22 +333,12 @@ class DPAuditReport:
             if self.accountant_epsilon is None
             else f"accountant epsilon {self.accountant_epsilon:.4g}"
         )
-        page = f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>DP audit</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px}}</style>
-</head><body>
-<h1>DP audit: {html.escape(self.attack)} on
+        body = f"""<h1>DP audit: {html.escape(self.attack)} on
 {html.escape(self.canary_kind)} canaries</h1>
 <p>Created {self.created}. Lower bounds at {self.confidence:.0%} confidence and
 delta = {self.delta:g}, beside the {claimed}. A bound above the accountant's
 epsilon contradicts the claim; a bound below it does not confirm it.</p>
 <h2>Bounds</h2>{self.to_frame().to_html(float_format="{:.4g}".format)}
 <h2>Bound against the audit's size</h2>{"".join(images)}
-<h2>Details</h2><pre>{details}</pre>
-</body></html>
-"""
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(page)
-        return page
+<h2>Details</h2><pre>{details}</pre>"""
+        return _html_page("DP audit", body, path)

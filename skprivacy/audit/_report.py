@@ -78,6 +78,32 @@ def _jsonable(value):
     return repr(value)
 
 
+def _png_src(figure):
+    """A matplotlib figure as an embedded PNG ``src``; the figure is closed."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def _html_page(title, body, path=None):
+    """A self-contained HTML page in the reports' style, also written to ``path``."""
+    page = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px}}</style>
+</head><body>
+{body}
+</body></html>
+"""
+    if path is not None:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(page)
+    return page
+
+
 def _fpr_key(fpr):
     return f"tpr_at_{fpr:g}_fpr"
 
@@ -658,13 +684,7 @@ class AuditReport:
         -------
         page : str
         """
-        import matplotlib.pyplot as plt
-
-        display = self.plot()
-        buffer = io.BytesIO()
-        display.figure_.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-        plt.close(display.figure_)
-        image = base64.b64encode(buffer.getvalue()).decode("ascii")
+        image = _png_src(self.plot().figure_)
         unresolved = [f"{f:g}" for f, ok in self.resolved.items() if not ok]
         note = (
             f"<p><b>Unresolved FPRs</b> (fewer than 10/FPR non-members): "
@@ -689,12 +709,7 @@ class AuditReport:
             if self.attacks
             else "Most exposed members"
         )
-        page = f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>Membership inference audit</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px}}</style>
-</head><body>
-<h1>Membership inference audit: {html.escape(self.attack)}</h1>
+        body = f"""<h1>Membership inference audit: {html.escape(self.attack)}</h1>
 <p>Created {self.created}. Intervals at {self.confidence:.0%} confidence.</p>
 {note}
 <h2>Metrics</h2>{self.to_frame().to_html(**table)}
@@ -702,14 +717,9 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px}}<
 the records of one training run it measures leakage but is not a guaranteed
 lower bound (use one-run auditing).</p>
 {per_attack}
-<h2>ROC curve and scores</h2><img alt="ROC curve" src="data:image/png;base64,{image}">
+<h2>ROC curve and scores</h2><img alt="ROC curve" src="{image}">
 <h2>Slices</h2>{slices or "None."}
 <h2>{exposed}</h2>{self.vulnerable_records().to_html(**table)}
 <h2>Parameters</h2><pre>{params}</pre>
-<h2>Reproducibility</h2><pre>{meta}</pre>
-</body></html>
-"""
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(page)
-        return page
+<h2>Reproducibility</h2><pre>{meta}</pre>"""
+        return _html_page("Membership inference audit", body, path)

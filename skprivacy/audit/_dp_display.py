@@ -94,12 +94,15 @@ class DPAuditDisplay:
 
         if ax is None:
             _, ax = plt.subplots(figsize=(5, 4))
+        # A previous display on these axes fixed the y-limits: rescale.
+        ax.set_autoscaley_on(True)
         name = self.name if name is None else name
         kwargs.setdefault("marker", "o")
         (self.line_,) = ax.plot(
             self.sizes, self.epsilon, label=name or "audited lower bound", **kwargs
         )
-        if self.accountant_epsilon is not None:
+        # An infinite epsilon (no DP) claims nothing: no line to draw.
+        if self.accountant_epsilon is not None and np.isfinite(self.accountant_epsilon):
             ax.axhline(
                 self.accountant_epsilon,
                 color="k",

@@ -352,9 +352,28 @@ def test_report_outputs(data, tmp_path):
     assert display.line_.get_ydata()[-1] == pytest.approx(report.one_run["epsilon"])
 
 
+def test_displays_share_axes_and_skip_an_infinite_claim():
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots()
+    sizes = np.array([10, 100])
+    DPAuditDisplay(
+        sizes=sizes, epsilon=np.array([0, 0.5]), accountant_epsilon=1.0
+    ).plot(ax=ax)
+    DPAuditDisplay(
+        sizes=sizes, epsilon=np.array([0, 3.0]), accountant_epsilon=np.inf
+    ).plot(ax=ax)
+    # The second bound is in view, and only the finite claim is drawn.
+    assert ax.get_ylim()[0] == 0 and ax.get_ylim()[1] >= 3.0
+    assert [
+        line.get_ydata()[0] for line in ax.lines if line.get_linestyle() == "--"
+    ] == [1.0]
+    plt.close(ax.figure)
+
+
 def test_auditor_with_canaries_of_every_kind_and_frames(data):
     X, y, X_pool, y_pool, _, _ = data
-    for kind in ("crafted", "out_of_distribution"):
+    for kind in ("crafted", "outlier", "out_of_distribution"):
         auditor = DPAuditor(
             KNeighborsClassifier(1), canaries=kind, n_canaries=50, random_state=0
         ).fit(X, y, X_canary=X_pool, y_canary=y_pool)

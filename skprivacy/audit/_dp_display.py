@@ -219,22 +219,18 @@ class DPAuditDisplay:
                 "fit the auditor with n_runs >= 4."
             )
         one_run = unit == "canaries"
+        sizes, epsilon = bound_curve(
+            auditor.inclusion_[first] if one_run else auditor.inclusion_,
+            auditor.scores_[first] if one_run else auditor.scores_,
+            delta=auditor.delta_,
+            confidence=auditor.confidence,
+            n_guesses=auditor.n_guesses,
+            random_state=auditor._tie_seed,
+            n_calibration=first,
+        )
         display = cls(
-            **dict(
-                zip(
-                    ("sizes", "epsilon"),
-                    bound_curve(
-                        auditor.inclusion_[first] if one_run else auditor.inclusion_,
-                        auditor.scores_[first] if one_run else auditor.scores_,
-                        delta=auditor.delta_,
-                        confidence=auditor.confidence,
-                        n_guesses=auditor.n_guesses,
-                        random_state=auditor._tie_seed,
-                        n_calibration=first,
-                    ),
-                    strict=True,
-                )
-            ),
+            sizes=sizes,
+            epsilon=epsilon,
             accountant_epsilon=auditor.accountant_epsilon_,
             unit=unit,
             confidence=auditor.confidence,

@@ -205,6 +205,9 @@ def test_memory_resumes_without_training(data, tmp_path):
     np.testing.assert_array_equal(first.scores_, second.scores_)
 
 
+# A tiny net on 6 models: some may not beat the majority class, which is not
+# what this test checks.
+@pytest.mark.filterwarnings("ignore::skprivacy.exceptions.UntrainedReferenceWarning")
 def test_skorch_recipe_trains_vectorized(data, capsys):
     from skprivacy.defense import CRLClassifier
 
@@ -220,9 +223,10 @@ def test_skorch_recipe_trains_vectorized(data, capsys):
 # --------------------------------------------------------------- canaries
 def test_canaries_are_reported_separately(data):
     X, y = data
-    evaluation = DefenseEvaluation(
-        {"lr": LogisticRegression()}, n_canaries=20, **FAST
-    ).fit(X, y)
+    with pytest.warns(UnresolvedMetricWarning, match="on (mislabeled|outlier) records"):
+        evaluation = DefenseEvaluation(
+            {"lr": LogisticRegression()}, n_canaries=20, **FAST
+        ).fit(X, y)
     table = evaluation.results_
     assert set(table["records"]) == {"population", "mislabeled", "outlier"}
     canary = table.query("records == 'mislabeled' and attack == 'lira'").iloc[0]

@@ -1,7 +1,7 @@
 """
-=============================================================
+==============================================================
 Robust Privacy on the insurance BMI task (the paper's Table 1)
-=============================================================
+==============================================================
 
 Jin et al. (*Robust Privacy*, 2026) release a recommendation that depends
 mainly on a person's body-mass index (BMI) and smooth it with Gaussian noise.

@@ -98,8 +98,8 @@ def test_memory_cache_gives_the_same_references(small, tmp_path):
     plain = _auditor(target).fit(X, y)
     cached = _auditor(target, memory=str(tmp_path)).fit(X, y)
     again = _auditor(target, memory=str(tmp_path)).fit(X, y)
-    np.testing.assert_allclose(cached.reference_log_proba_, plain.reference_log_proba_)
-    np.testing.assert_allclose(again.reference_log_proba_, plain.reference_log_proba_)
+    np.testing.assert_allclose(cached.reference_signals_, plain.reference_signals_)
+    np.testing.assert_allclose(again.reference_signals_, plain.reference_signals_)
 
 
 def test_verbose_shows_progress(small, capsys):

@@ -83,8 +83,8 @@ def check_vectorizable(recipe, X) -> str | None:
     loss_kind = capability(recipe, "vectorized_loss")
     if type(recipe) is not NeuralNetClassifier and loss_kind is None:
         return (
-            f"the recipe is a {type(recipe).__name__}, neither a skorch "
-            "NeuralNetClassifier nor an estimator declaring a vectorized loss"
+            f"the recipe is a {type(recipe).__name__}, not a skorch "
+            "NeuralNetClassifier (nor an estimator declaring a vectorized loss)"
         )
     if hasattr(X, "toarray") or (hasattr(X, "iloc") and loss_kind is None):
         return "X is sparse or a DataFrame"

@@ -31,6 +31,7 @@ from skprivacy.audit._references import (
 from skprivacy.audit._signals import class_indices, has_probabilities
 from skprivacy.exceptions import DataOverlapWarning, SmallSampleWarning
 from skprivacy.utils import as_seed_sequence, spawn_generators, spawn_seeds
+from skprivacy.utils._arrays import concat_rows
 from skprivacy.utils._deprecation import warn_renamed
 from skprivacy.utils._estimators import unwrap_estimator
 from skprivacy.utils._hashing import keyed_uniforms, row_digests
@@ -77,18 +78,6 @@ def _n_columns(X):
     if shape is not None and len(shape) == 2:
         return shape[1]
     return np.asarray(X).reshape(_num_samples(X), -1).shape[1]
-
-
-def _concat_rows(a, b):
-    if hasattr(a, "iloc"):
-        import pandas as pd
-
-        return pd.concat([a, b], ignore_index=True)
-    if hasattr(a, "tocsr"):
-        import scipy.sparse as sp
-
-        return sp.vstack([a, b]).tocsr()
-    return np.concatenate([np.asarray(a), np.asarray(b)])
 
 
 def _rows(records, index, attack):
@@ -415,7 +404,7 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         merge = X_population is not None and attack.needs_in_references
         X_ref, y_ref = X, y
         if merge:
-            X_ref = _concat_rows(X, X_population)
+            X_ref = concat_rows(X, X_population)
             y_ref = np.concatenate([y, y_population])
             keys = keys + population_keys
         y_ref_idx = class_indices(self.classes_, y_ref)
@@ -444,9 +433,7 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         self.reference_accuracy_ = outputs.accuracy(keep)
         n_pool = _num_samples(X)
         self.reference_membership_ = keep[:, :n_pool]
-        self.reference_signals_ = outputs.signals[:, :n_pool]
         self._extract = extract
-        self._keep = keep
         self._n_table_pool = keep.shape[1]
 
         signals = ReferenceSignals(
@@ -465,6 +452,18 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
             )
             keys = keys + population_keys
         self._table, self._table_membership = table, table_membership
+        self.reference_signals_ = table[:, :n_pool]
+        # What a warm start reuses, as views of the table (stored once).
+        n_ref = self._n_table_pool
+        self._outputs = (
+            ReferenceOutputs(
+                table[:, :n_ref],
+                outputs.correct,
+                None if population is None else table[:, n_ref:],
+                outputs.estimators,
+            ),
+            keep,
+        )
         self._index = {key: i for i, key in reversed(list(enumerate(keys)))}
         self.attack_ = attack.fit(signals)
 
@@ -547,13 +546,14 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         previous = getattr(self, "_outputs", None)
         start = 0
         parts = []
+        reused = 0 if previous is None else min(len(previous[1]), len(keep))
         if (
             self.warm_start
-            and previous is not None
+            and reused
             and getattr(self, "_fingerprint", None) == fingerprint
-            and np.array_equal(previous[1], keep[: len(previous[1])])
+            and np.array_equal(previous[1][:reused], keep[:reused])
         ):
-            start = min(len(previous[1]), len(keep))
+            start = reused
             old = previous[0]
             parts.append(
                 ReferenceOutputs(
@@ -595,10 +595,8 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
                     [] if self.keep_models else None,
                 )
             )
-        outputs = ReferenceOutputs.concatenate(parts) if len(parts) > 1 else parts[0]
-        self._outputs = (outputs, keep)
         self._fingerprint = fingerprint
-        return outputs
+        return ReferenceOutputs.concatenate(parts)
 
     def _release_kind(self):
         if self.release != "auto":

@@ -19,6 +19,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from skprivacy.utils._estimators import unwrap_estimator
+from skprivacy.utils._sklearn_compat import validate_params
 
 # Floor for log-probabilities: a probability of exactly 0 would give an infinite
 # loss, which ROC code rejects; log(tiny) keeps the ordering and stays finite.
@@ -194,6 +195,10 @@ def _true_and_others(lp, y):
     return true, others
 
 
+@validate_params(
+    {"lp": ["array-like"], "y": ["array-like"], "signal": [str]},
+    prefer_skip_nested_validation=True,
+)
 def compute_signal(lp: np.ndarray, y: np.ndarray, signal: str) -> np.ndarray:
     """Membership signal of each record, higher meaning more member-like.
 

@@ -74,8 +74,9 @@ def capability(estimator, name: str, default=None):
     ``classes_[i]``), ``"predict_argmax"`` (``predict`` is the arg max of the
     module's first output), ``"train_shuffle"`` (training batches are shuffled
     by default) and ``"vectorized_loss"`` (the name of the functional loss the
-    vectorized reference trainer uses). A subclass that changes one of these
-    behaviours must declare its own dict.
+    vectorized reference trainer uses). Capabilities are not inherited: a
+    subclass may change what they describe (a private training loop, another
+    predict), so it declares its own dict.
 
     Parameters
     ----------
@@ -90,4 +91,5 @@ def capability(estimator, name: str, default=None):
     -------
     value : object
     """
-    return getattr(type(estimator), "_skprivacy_capabilities", {}).get(name, default)
+    declared = vars(type(estimator)).get("_skprivacy_capabilities", {})
+    return declared.get(name, default)

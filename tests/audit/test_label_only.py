@@ -122,9 +122,7 @@ def test_label_noise_matches_the_gaussian_probability():
     X = np.column_stack([np.full(n, 0.4), np.arange(n)])
     s = (
         LabelNoiseAttack(n_samples=k, sigma=sigma)
-        .signals(
-            _threshold_query, X, np.ones(n, int), scale=np.ones(2), random_state=0
-        )
+        .signals(_threshold_query, X, np.ones(n, int), scale=np.ones(2), random_state=0)
         .ravel()
     )
     p = stats.norm.cdf(0.4 / sigma)

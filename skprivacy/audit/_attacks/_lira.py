@@ -11,7 +11,7 @@ from typing import ClassVar
 import numpy as np
 
 from skprivacy.audit._attacks._base import BaseMembershipAttack
-from skprivacy.audit._attacks._threshold import SIGNAL_CONSTRAINT
+from skprivacy.audit._attacks._threshold import SignalAttack
 from skprivacy.audit._signals import compute_signal
 from skprivacy.utils._sklearn_compat import StrOptions
 from skprivacy.utils._validation import check_parameters
@@ -53,7 +53,7 @@ def _norm_logpdf(x, mu, sigma):
     return -0.5 * ((x - mu) / sigma) ** 2 - np.log(sigma) - 0.5 * np.log(2 * np.pi)
 
 
-class ReferenceAttack(BaseMembershipAttack):
+class ReferenceAttack(SignalAttack):
     """Attack-R: a per-record threshold from reference models that left it out.
 
     Ye et al. (2022, "Enhanced membership inference attacks against machine
@@ -76,16 +76,6 @@ class ReferenceAttack(BaseMembershipAttack):
     """
 
     min_references = 1
-
-    _parameter_constraints: ClassVar[dict] = SIGNAL_CONSTRAINT
-
-    def __init__(self, signal="loss"):
-        self.signal = signal
-
-    def fit(self, references):
-        """Nothing to learn beyond the references; returns ``self``."""
-        check_parameters(self)
-        return self
 
     def score_samples(self, signals, y, reference_signals, membership):
         """Share of out-references whose signal is below the target's."""

@@ -18,7 +18,21 @@ from skprivacy.utils._validation import check_parameters
 SIGNAL_CONSTRAINT: dict = {"signal": [StrOptions(set(SIGNALS))]}
 
 
-class LossAttack(BaseMembershipAttack):
+class SignalAttack(BaseMembershipAttack):
+    """Attacks on one signal of :func:`compute_signal`, with nothing to learn."""
+
+    _parameter_constraints: ClassVar[dict] = SIGNAL_CONSTRAINT
+
+    def __init__(self, signal="loss"):
+        self.signal = signal
+
+    def fit(self, references):
+        """Nothing to learn; validates the signal and returns ``self``."""
+        check_parameters(self)
+        return self
+
+
+class LossAttack(SignalAttack):
     """Global threshold on a per-record signal, by default the loss.
 
     Yeom et al. (2018, "Privacy risk in machine learning", Sec. 3.2) predict
@@ -40,16 +54,6 @@ class LossAttack(BaseMembershipAttack):
     >>> attack.score_samples(np.log([[0.9, 0.1], [0.5, 0.5]]), [0, 0], None, None)
     array([-0.105..., -0.693...])
     """
-
-    _parameter_constraints: ClassVar[dict] = SIGNAL_CONSTRAINT
-
-    def __init__(self, signal="loss"):
-        self.signal = signal
-
-    def fit(self, references):
-        """Nothing to learn; validates the signal and returns ``self``."""
-        check_parameters(self)
-        return self
 
     def score_samples(self, signals, y, reference_signals, membership):
         """The target's signal on each record (higher: more member-like)."""

@@ -18,6 +18,7 @@ __all__ = [
     "DPParameterWarning",
     "DataOverlapWarning",
     "DefenseConfigurationWarning",
+    "DependentTrialsWarning",
     "SkprivacyWarning",
     "SmallSampleWarning",
     "UnresolvedMetricWarning",
@@ -106,6 +107,23 @@ class DefenseConfigurationWarning(SkprivacyWarning):
     --------
     >>> from skprivacy.exceptions import DefenseConfigurationWarning
     >>> issubclass(DefenseConfigurationWarning, UserWarning)
+    True
+    """
+
+
+class DependentTrialsWarning(SkprivacyWarning):
+    """A bound for independent trials was applied to dependent ones.
+
+    For example :func:`~skprivacy.audit.empirical_epsilon`'s Clopper-Pearson
+    bound, which holds when each record comes from its own training run
+    (multi-run auditing), applied to the members and non-members of one
+    training run: their outcomes share the run's randomness, and the stated
+    confidence does not hold.
+
+    Examples
+    --------
+    >>> from skprivacy.exceptions import DependentTrialsWarning
+    >>> issubclass(DependentTrialsWarning, UserWarning)
     True
     """
 

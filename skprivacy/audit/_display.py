@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from skprivacy.audit._metrics import (
@@ -22,7 +20,8 @@ class MembershipInferenceDisplay:
 
     The low false-positive end of the ROC curve is what tells whether an attack
     confidently identifies some members (Carlini et al. 2022), hence the log
-    axes; the legend gives the AUC and the TPR at ``low_fpr``. Create it with
+    axes; the legend gives the AUC and the TPR at ``low_fpr``, or "n/a" when
+    fewer than ``10 / low_fpr`` non-members resolve it. Create it with
     :meth:`from_estimator` or :meth:`from_predictions`.
 
     Parameters
@@ -32,7 +31,7 @@ class MembershipInferenceDisplay:
     roc_auc : float, default=None
         Area under the curve, shown in the legend.
     tpr_at_low_fpr : float, default=None
-        TPR at ``low_fpr``, shown in the legend.
+        TPR at ``low_fpr``, shown in the legend ("n/a" when NaN: unresolved).
     low_fpr : float, default=0.001
         The low false-positive rate reported.
     member_scores, non_member_scores : ndarray, default=None
@@ -59,9 +58,14 @@ class MembershipInferenceDisplay:
     >>> from skprivacy.audit import MembershipInferenceDisplay
     >>> membership = np.r_[np.ones(500), np.zeros(500)]
     >>> scores = membership + np.random.default_rng(0).normal(size=1000)
-    >>> display = MembershipInferenceDisplay.from_predictions(membership, scores)
+    >>> display = MembershipInferenceDisplay.from_predictions(
+    ...     membership, scores, low_fpr=0.02
+    ... )
     >>> round(display.roc_auc, 2)
     0.78
+    >>> display.line_.get_label()
+    'AUC = 0.779, TPR@2.0% FPR = 19.40%'
+
     """
 
     def __init__(
@@ -119,7 +123,9 @@ class MembershipInferenceDisplay:
         if self.roc_auc is not None:
             label.append(f"AUC = {self.roc_auc:.3f}")
         if self.tpr_at_low_fpr is not None:
-            label.append(f"TPR@{self.low_fpr:.1%} FPR = {self.tpr_at_low_fpr:.2%}")
+            value = self.tpr_at_low_fpr
+            value = "n/a" if np.isnan(value) else f"{value:.2%}"
+            label.append(f"TPR@{self.low_fpr:.1%} FPR = {value}")
         fpr, tpr = np.asarray(self.fpr), np.asarray(self.tpr)
         positive = fpr > 0
         floor = fpr[positive].min() if positive.any() else 1e-5
@@ -184,7 +190,9 @@ class MembershipInferenceDisplay:
         name : str, default=None
             Name of the attack in the legend.
         low_fpr : float, default=0.001
-            FPR at which the TPR is put in the legend.
+            FPR at which the TPR is put in the legend; "n/a", with an
+            :class:`~skprivacy.exceptions.UnresolvedMetricWarning`, when fewer
+            than ``10 / low_fpr`` non-members resolve it.
         ax : matplotlib Axes, default=None
             Axes for the ROC curve.
         histogram : bool, default=True
@@ -198,10 +206,8 @@ class MembershipInferenceDisplay:
         """
         membership, scores = _check_membership(membership, scores)
         fpr, tpr, _ = membership_roc_curve(membership, scores)
-        with warnings.catch_warnings():
-            # The legend states the FPR; resolution is the caller's concern.
-            warnings.simplefilter("ignore", UserWarning)
-            low = tpr_at_fpr(membership, scores, low_fpr)
+        # NaN, with an UnresolvedMetricWarning, when the non-members are too few.
+        low = tpr_at_fpr(membership, scores, low_fpr)
         display = cls(
             fpr=fpr,
             tpr=tpr,

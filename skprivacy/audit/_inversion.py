@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import numbers
 from typing import ClassVar
 
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, clone
+from sklearn.exceptions import NotFittedError
 from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
@@ -82,7 +84,10 @@ class AttributeInferenceAttack(BaseEstimator):
         The fitted target model, queried through ``predict`` (``method="label"``)
         or ``predict_proba`` (``method="confidence"``) only. Any classifier, a
         :class:`~skprivacy.defense.RandomizedResponseClassifier`, or a smoothed
-        classifier that abstains.
+        classifier that abstains. In ``cross_validate`` or a search, which clone
+        the attack and with it the target (unfitted), pass
+        ``sklearn.frozen.FrozenEstimator(model)``; querying an unfitted target
+        raises a ``NotFittedError`` that says so.
     feature : int or str
         The sensitive column: a position, or a name when ``X`` is a DataFrame.
     categorical : bool, default=False
@@ -305,6 +310,21 @@ class AttributeInferenceAttack(BaseEstimator):
         self.prior_ = prior
         return self
 
+    @contextlib.contextmanager
+    def _querying_target(self):
+        """Explain a NotFittedError of the target: usually a clone unfitted it."""
+        try:
+            yield
+        except NotFittedError as exc:
+            raise NotFittedError(
+                f"The target model {type(self.estimator).__name__} is not fitted. "
+                "AttributeInferenceAttack queries an already fitted model; "
+                "scikit-learn's clone (used by cross_validate, GridSearchCV, ...) "
+                "copies the attack's parameters unfitted, the target included. "
+                "Wrap the target in sklearn.frozen.FrozenEstimator(model), which "
+                "clone keeps as it is."
+            ) from exc
+
     # Input plumbing -------------------------------------------------------------
 
     def _check_X(self, X, *, reset: bool):
@@ -403,7 +423,8 @@ class AttributeInferenceAttack(BaseEstimator):
     def _released(self, X, released):
         response_method = self._response_method()
         if released is None:
-            return np.asarray(getattr(self.estimator, response_method)(X))
+            with self._querying_target():
+                return np.asarray(getattr(self.estimator, response_method)(X))
         released = np.asarray(released)
         expected_ndim = 1 if self.method == "label" else 2
         if released.ndim != expected_ndim or released.shape[0] != X.shape[0]:
@@ -426,14 +447,15 @@ class AttributeInferenceAttack(BaseEstimator):
         for start in range(0, n, step):
             rows = slice(start, min(start + step, n))
             chunk = X.iloc[rows] if isinstance(X, pd.DataFrame) else X[rows]
-            response = attribute_response(
-                self.estimator,
-                chunk,
-                self.feature_index_,
-                values,
-                response_method=self._response_method(),
-                batch_size=self.batch_size,
-            )
+            with self._querying_target():
+                response = attribute_response(
+                    self.estimator,
+                    chunk,
+                    self.feature_index_,
+                    values,
+                    response_method=self._response_method(),
+                    batch_size=self.batch_size,
+                )
             log_lik[rows] = self._chunk_log_likelihood(response, released[rows], q)
         return log_lik
 

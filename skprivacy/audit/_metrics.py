@@ -16,10 +16,10 @@ from numbers import Integral
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.metrics import roc_auc_score, roc_curve
+from sklearn.metrics import roc_curve
 from sklearn.utils import check_consistent_length, column_or_1d
 
-from skprivacy.exceptions import UnresolvedMetricWarning
+from skprivacy.exceptions import DependentTrialsWarning, UnresolvedMetricWarning
 from skprivacy.utils import spawn_generators
 
 
@@ -102,7 +102,33 @@ def membership_auc(membership, scores) -> float:
     0.75
     """
     membership, scores = _check_membership(membership, scores)
-    return float(roc_auc_score(membership, scores))
+    # The Mann-Whitney statistic from mid-ranks (ties count one half): the same
+    # value as roc_auc_score, without its input checks on every resample.
+    n_in, n_out = membership.sum(), (~membership).sum()
+    rank_sum = stats.rankdata(scores)[membership].sum()
+    return float((rank_sum - n_in * (n_in + 1) / 2) / (n_in * n_out))
+
+
+def _fpr_resolved(n_non_members, fpr) -> bool:
+    """Whether ``n_non_members`` resolve a false-positive rate of ``fpr``."""
+    return fpr > 0 and n_non_members >= 10 / fpr
+
+
+def _warn_unresolved(n_non_members, fpr, stacklevel=3):
+    needed = "no finite number of" if fpr == 0 else f"at least {int(np.ceil(10 / fpr))}"
+    warnings.warn(
+        f"{n_non_members} non-members cannot resolve a false-positive rate of "
+        f"{fpr:g}: the rate moves in steps of {1 / n_non_members:.2g}, and a TPR at "
+        f"this FPR needs {needed} non-members (10 / FPR); it is reported as NaN.",
+        UnresolvedMetricWarning,
+        stacklevel=stacklevel,
+    )
+
+
+def _best_rule_at_fpr(tp, fp, n_out, fpr):
+    """Index of the rule with the highest TP among those with FPR <= ``fpr``."""
+    allowed = np.flatnonzero(fp <= fpr * n_out + 1e-9 * n_out)
+    return allowed[np.argmax(tp[allowed])]
 
 
 def tpr_at_fpr(membership, scores, fpr: float = 0.01) -> float:
@@ -111,7 +137,8 @@ def tpr_at_fpr(membership, scores, fpr: float = 0.01) -> float:
     The ROC curve is never interpolated: only thresholds that were actually
     observed count (Carlini et al. 2022, Sec. 3.2). The false-positive rate moves
     in steps of ``1 / n_non_members``, so an FPR is only resolved with at least
-    ``10 / fpr`` non-members; a warning says when there are fewer.
+    ``10 / fpr`` non-members: with fewer (and always at ``fpr=0``) the result is
+    NaN, with an :class:`~skprivacy.exceptions.UnresolvedMetricWarning`.
 
     Parameters
     ----------
@@ -125,6 +152,7 @@ def tpr_at_fpr(membership, scores, fpr: float = 0.01) -> float:
     Returns
     -------
     tpr : float
+        NaN when fewer than ``10 / fpr`` non-members resolve ``fpr``.
 
     Examples
     --------
@@ -137,7 +165,7 @@ def tpr_at_fpr(membership, scores, fpr: float = 0.01) -> float:
     >>> import warnings
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     tpr_at_fpr(membership, scores, fpr=0.005)
-    0.6
+    nan
     >>> print(caught[0].message)
     1000 non-members cannot resolve a false-positive rate of 0.005: ...
     """
@@ -145,17 +173,11 @@ def tpr_at_fpr(membership, scores, fpr: float = 0.01) -> float:
     if not 0.0 <= fpr <= 1.0:
         raise ValueError(f"fpr must be in [0, 1]; got {fpr}.")
     n_in, n_out = membership.sum(), (~membership).sum()
-    if fpr > 0 and n_out < 10 / fpr:
-        warnings.warn(
-            f"{n_out} non-members cannot resolve a false-positive rate of {fpr:g}: "
-            f"the rate moves in steps of {1 / n_out:.2g}; use at least "
-            f"{int(np.ceil(10 / fpr))} non-members for a reliable TPR at this FPR.",
-            UnresolvedMetricWarning,
-            stacklevel=2,
-        )
+    if not _fpr_resolved(n_out, fpr):
+        _warn_unresolved(n_out, fpr)
+        return float("nan")
     tp, fp, _ = _counts(membership, scores)
-    allowed = fp <= fpr * n_out + 1e-9 * n_out
-    return float(tp[allowed].max() / n_in)
+    return float(tp[_best_rule_at_fpr(tp, fp, n_out, fpr)] / n_in)
 
 
 def membership_advantage(membership, scores) -> float:
@@ -228,19 +250,27 @@ def ppv_at_fpr(membership, scores, fpr: float = 0.01, prior: float = 0.5) -> flo
     Returns
     -------
     ppv : float
-        ``nan`` when no record is flagged at that FPR.
+        NaN when no record is flagged at that FPR, or when fewer than
+        ``10 / fpr`` non-members resolve it (with an
+        :class:`~skprivacy.exceptions.UnresolvedMetricWarning`, as
+        :func:`tpr_at_fpr`).
 
     Examples
     --------
+    >>> import numpy as np
     >>> from skprivacy.audit import ppv_at_fpr
-    >>> ppv_at_fpr([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8], fpr=0.0)
+    >>> membership = np.r_[np.ones(100), np.zeros(1000)]
+    >>> scores = np.r_[np.full(100, 5.0), np.arange(1000) / 1000]
+    >>> ppv_at_fpr(membership, scores, fpr=0.01)
     1.0
     """
     membership, scores = _check_membership(membership, scores)
     n_in, n_out = membership.sum(), (~membership).sum()
+    if not _fpr_resolved(n_out, fpr):
+        _warn_unresolved(n_out, fpr)
+        return float("nan")
     tp, fp, _ = _counts(membership, scores)
-    allowed = fp <= fpr * n_out + 1e-9 * n_out
-    best = np.flatnonzero(allowed)[np.argmax(tp[allowed])]
+    best = _best_rule_at_fpr(tp, fp, n_out, fpr)
     tpr, fpr_reached = tp[best] / n_in, fp[best] / n_out
     denominator = tpr * prior + fpr_reached * (1 - prior)
     return float(tpr * prior / denominator) if denominator > 0 else float("nan")
@@ -279,6 +309,16 @@ def clopper_pearson(k, n, confidence: float = 0.95):
     return low[()], high[()]
 
 
+def _stratified_half(membership, random_state):
+    """Mask of a random half of the members and half of the non-members."""
+    (rng,) = spawn_generators(random_state, 1)
+    first = np.zeros(len(membership), dtype=bool)
+    for group in (membership, ~membership):
+        idx = rng.permutation(np.flatnonzero(group))
+        first[idx[: len(idx) // 2]] = True
+    return first
+
+
 def _epsilon_bounds(tp, fp, n_in, n_out, delta, confidence):
     """Clopper-Pearson lower bounds on epsilon for each (tp, fp) rule."""
     tpr_lo, _ = clopper_pearson(tp, n_in, confidence)
@@ -300,9 +340,10 @@ def empirical_epsilon(
     delta: float = 0.0,
     confidence: float = 0.95,
     threshold: float | None = None,
+    trials: str = "independent",
     random_state=None,
 ) -> float:
-    """Lower bound on the epsilon of (epsilon, delta)-DP that holds with ``confidence``.
+    """Lower bound on the epsilon of (epsilon, delta)-DP from independent trials.
 
     A mechanism that is (epsilon, delta)-DP bounds the TPR and FPR of every
     membership test: ``TPR <= e^eps FPR + delta`` and ``TNR <= e^eps FNR +
@@ -310,11 +351,19 @@ def empirical_epsilon(
     the FPR, each at ``(1 - confidence) / 2``, the bound
     ``max(log((TPR_lo - delta) / FPR_hi), log((1 - delta - FPR_hi) / (1 - TPR_lo)))``
     holds with probability at least ``confidence`` (Jagielski et al. 2020,
-    "Auditing differentially private machine learning", Sec. 4). Choosing the
-    threshold on the same records would make it optimistic, so when
-    ``threshold`` is None the records are split in two stratified halves: the
-    threshold maximising the bound on the first half is applied to the second,
-    and the bound reported is the second half's.
+    "Auditing differentially private machine learning", Sec. 4) **when every
+    record is an independent trial**: one training run per record, each with the
+    record in or out (multi-run auditing). The records of *one* training run are
+    not independent trials: a mechanism that publishes its whole training set
+    with probability ``delta`` is (0, delta)-DP, yet this bound computed on one
+    run's members and non-members is positive with probability about ``delta``,
+    far above ``1 - confidence``. Say which case applies with ``trials``; for one
+    run, use a one-run auditing bound instead.
+
+    Choosing the threshold on the same records would make the bound optimistic,
+    so when ``threshold`` is None the records are split in two stratified
+    halves: the threshold maximising the bound on the first half is applied to
+    the second, and the bound reported is the second half's.
 
     Parameters
     ----------
@@ -325,9 +374,19 @@ def empirical_epsilon(
     delta : float, default=0.0
         The delta of the privacy definition audited.
     confidence : float, default=0.95
-        Probability that the bound holds.
+        Probability that the bound holds (with independent trials).
     threshold : float, default=None
         A threshold fixed in advance; then every record is used for the bound.
+    trials : {"independent", "one_run"}, default="independent"
+        How the records were obtained. ``"independent"``: each record's
+        membership and score come from its own training run(s), independent of
+        the other records', and the bound holds as stated. ``"one_run"``: the
+        members and non-members of a single training run; the Clopper-Pearson
+        guarantee does not hold, so with ``delta > 0`` (where the counterexample
+        above applies) this raises a ValueError, and with ``delta = 0`` the
+        statistic is returned with a
+        :class:`~skprivacy.exceptions.DependentTrialsWarning`: it measures
+        leakage but is not a lower bound with the stated confidence.
     random_state : int, RandomState instance or None, default=None
         Seed of the split.
 
@@ -345,15 +404,34 @@ def empirical_epsilon(
     >>> round(empirical_epsilon(membership, scores, random_state=0), 2)
     1.74
     """
+    if trials not in ("independent", "one_run"):
+        raise ValueError(f"trials must be 'independent' or 'one_run'; got {trials!r}.")
+    if not 0.0 <= delta < 1.0:
+        raise ValueError(f"delta must be in [0, 1); got {delta}.")
+    if trials == "one_run":
+        if delta > 0:
+            raise ValueError(
+                "The Clopper-Pearson epsilon bound needs independent trials; the "
+                "records of one training run are not (a mechanism that publishes "
+                f"its training set with probability delta={delta:g} is (0, delta)-DP "
+                "yet makes this bound positive with probability about delta). Audit "
+                "several independent training runs (trials='independent') or use a "
+                "one-run auditing bound."
+            )
+        warnings.warn(
+            "empirical_epsilon on the members and non-members of one training run "
+            "is a leakage statistic, not a lower bound on epsilon with the stated "
+            "confidence: its Clopper-Pearson intervals assume independent trials "
+            "(one training run per record). Use a one-run auditing bound for a "
+            "guarantee.",
+            DependentTrialsWarning,
+            stacklevel=2,
+        )
     membership, scores = _check_membership(membership, scores)
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1); got {confidence}.")
     if threshold is None:
-        (rng,) = spawn_generators(random_state, 1)
-        first = np.zeros(len(scores), dtype=bool)
-        for group in (membership, ~membership):
-            idx = rng.permutation(np.flatnonzero(group))
-            first[idx[: len(idx) // 2]] = True
+        first = _stratified_half(membership, random_state)
         m, s = membership[first], scores[first]
         tp, fp, thresholds = _counts(m, s)
         eps = _epsilon_bounds(tp, fp, m.sum(), (~m).sum(), delta, confidence)
@@ -379,7 +457,14 @@ def bootstrap_ci(
     """Percentile bootstrap confidence interval of a membership metric.
 
     Members and non-members are resampled separately (stratified), so every
-    resample has the original class sizes.
+    resample has the original class sizes. The percentile bootstrap suits
+    metrics that choose nothing on the data, such as :func:`membership_auc`.
+    Metrics that pick the best threshold on the records they measure
+    (:func:`membership_advantage`, :func:`membership_balanced_accuracy`,
+    :func:`tpr_at_fpr`) are refused: resampling those records repeats the
+    choice, and the interval misses the truth far more often than stated (under
+    no leakage a 95% interval of the advantage almost never contains 0). Use
+    :func:`held_out_ci` for them.
 
     Parameters
     ----------
@@ -399,6 +484,7 @@ def bootstrap_ci(
     Returns
     -------
     low, high : float
+        NaN when the metric is NaN on every resample.
 
     Examples
     --------
@@ -410,6 +496,13 @@ def bootstrap_ci(
     >>> bool(low < membership_auc(membership, scores) < high)
     True
     """
+    if metric in _THRESHOLD_METRICS:
+        raise ValueError(
+            f"bootstrap_ci cannot give a valid interval for {metric.__name__}: it "
+            "picks the best threshold on the records it resamples. Use "
+            f"held_out_ci(membership, scores, metric={_THRESHOLD_METRICS[metric]!r})"
+            ", which chooses the threshold on one half and estimates on the other."
+        )
     membership, scores = _check_membership(membership, scores)
     if not isinstance(n_resamples, Integral) or n_resamples < 1:
         raise ValueError(f"n_resamples must be a positive int; got {n_resamples}.")
@@ -423,9 +516,145 @@ def bootstrap_ci(
                 rng.choice(members, len(members)), rng.choice(others, len(others))
             ]
             values[b] = metric(membership[idx].astype(int), scores[idx])
+    if np.isnan(values).all():
+        return float("nan"), float("nan")
     tail = (1 - confidence) / 2
     low, high = np.nanquantile(values, [tail, 1 - tail])
     return float(low), float(high)
+
+
+def held_out_ci(
+    membership,
+    scores,
+    *,
+    metric: str = "advantage",
+    fpr: float = 0.01,
+    confidence: float = 0.95,
+    random_state=None,
+):
+    """Confidence interval of a threshold metric, estimated on held-out records.
+
+    The metrics that pick the best threshold on the records they measure
+    (advantage, balanced accuracy, TPR at an FPR) are optimistic on those
+    records, and a bootstrap of them repeats the choice. Here the threshold is
+    never chosen on the records that estimate the rate at it:
+
+    * ``"advantage"`` and ``"balanced_accuracy"``: the records are split in two
+      stratified halves; the threshold ``t`` maximising ``TPR - FPR`` on the
+      first is applied to the second, where Clopper-Pearson intervals of its
+      TPR and FPR, each at ``1 - (1 - confidence) / 2``, give
+      ``[TPR_lo - FPR_hi, TPR_hi - FPR_lo]`` (union bound). With probability at
+      least ``confidence`` it contains ``TPR(t) - FPR(t)`` (or
+      ``(1 + TPR(t) - FPR(t)) / 2``), the true value at ``t``; no threshold
+      beats the best, so its lower end is also a lower confidence bound on the
+      best advantage (balanced accuracy).
+    * ``"tpr_at_fpr"``: the order statistics of the non-members' scores give
+      thresholds ``t_hi >= q >= t_lo`` around the score ``q`` whose FPR is
+      ``fpr`` (a distribution-free interval of the ``1 - fpr`` quantile, at
+      ``1 - (1 - confidence) / 2``); the members, independent of them, give a
+      Clopper-Pearson lower bound of ``TPR(t_hi)`` and upper bound of
+      ``TPR(t_lo)`` (each at ``(1 - confidence) / 4``). As the TPR falls with
+      the threshold, the interval contains ``TPR(q)``, the true TPR at FPR
+      ``fpr``, with probability at least ``confidence`` (continuous scores).
+
+    The guarantees assume the members' scores are independent draws from one
+    distribution and the non-members' from another. For the members of one
+    training run that holds only approximately (the model depends on all of
+    them), as for any interval computed from one run's records.
+
+    Parameters
+    ----------
+    membership : array-like of shape (n_samples,)
+        1 for members, 0 for non-members.
+    scores : array-like of shape (n_samples,)
+        Attack scores.
+    metric : {"advantage", "balanced_accuracy", "tpr_at_fpr"}, default="advantage"
+        The metric.
+    fpr : float, default=0.01
+        FPR of ``"tpr_at_fpr"``. The non-members must resolve it (at least
+        ``10 / fpr`` of them), else the interval is NaN with an
+        :class:`~skprivacy.exceptions.UnresolvedMetricWarning`.
+    confidence : float, default=0.95
+        Coverage of the interval.
+    random_state : int, RandomState instance or None, default=None
+        Seed of the split (advantage and balanced accuracy).
+
+    Returns
+    -------
+    low, high : float
+
+    See Also
+    --------
+    bootstrap_ci : Intervals of metrics that choose no threshold (AUC).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skprivacy.audit import held_out_ci
+    >>> membership = np.r_[np.ones(500), np.zeros(500)]
+    >>> scores = np.random.default_rng(0).normal(size=1000)  # no leakage
+    >>> low, high = held_out_ci(membership, scores, random_state=0)
+    >>> bool(low <= 0 <= high)
+    True
+    """
+    if metric not in ("advantage", "balanced_accuracy", "tpr_at_fpr"):
+        raise ValueError(
+            "metric must be 'advantage', 'balanced_accuracy' or 'tpr_at_fpr'; "
+            f"got {metric!r}."
+        )
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1); got {confidence}.")
+    if not 0.0 <= fpr <= 1.0:
+        raise ValueError(f"fpr must be in [0, 1]; got {fpr}.")
+    membership, scores = _check_membership(membership, scores)
+    if metric == "tpr_at_fpr":
+        return _tpr_at_fpr_interval(membership, scores, fpr, confidence)
+    first = _stratified_half(membership, random_state)
+    m, s = membership[first], scores[first]
+    n_in, n_out = m.sum(), (~m).sum()
+    if min(n_in, n_out, (membership & ~first).sum(), (~membership & ~first).sum()) < 1:
+        raise ValueError(
+            "held_out_ci needs at least 2 members and 2 non-members (one of each "
+            "per half)."
+        )
+    tp, fp, thresholds = _counts(m, s)
+    threshold = thresholds[np.argmax(tp / n_in - fp / n_out)]
+    m, flagged = membership[~first], scores[~first] >= threshold
+    each = 1 - (1 - confidence) / 2
+    tpr_lo, tpr_hi = clopper_pearson((flagged & m).sum(), m.sum(), each)
+    fpr_lo, fpr_hi = clopper_pearson((flagged & ~m).sum(), (~m).sum(), each)
+    low, high = float(tpr_lo - fpr_hi), float(tpr_hi - fpr_lo)
+    if metric == "balanced_accuracy":
+        return 0.5 * (1 + low), 0.5 * (1 + high)
+    return low, high
+
+
+def _tpr_at_fpr_interval(membership, scores, fpr, confidence):
+    """Interval of the TPR at FPR ``fpr``: quantile bounds, then CP on members."""
+    null = np.sort(scores[~membership])
+    n_out = null.size
+    if not _fpr_resolved(n_out, fpr):
+        _warn_unresolved(n_out, fpr)
+        return float("nan"), float("nan")
+    alpha = 1 - confidence
+    # #{null <= q} ~ Binomial(n_out, 1 - fpr): the l-th smallest null score is
+    # at most q, and the u-th at least q, each but with probability alpha / 4.
+    lower = int(stats.binom.ppf(alpha / 4, n_out, 1 - fpr))
+    upper = int(stats.binom.ppf(1 - alpha / 4, n_out, 1 - fpr)) + 1
+    t_lo = null[lower - 1] if lower >= 1 else -np.inf
+    t_hi = null[upper - 1] if upper <= n_out else np.inf
+    members = scores[membership]
+    each = 1 - alpha / 2
+    low, _ = clopper_pearson((members >= t_hi).sum(), members.size, each)
+    _, high = clopper_pearson((members >= t_lo).sum(), members.size, each)
+    return float(low), float(high)
+
+
+_THRESHOLD_METRICS = {
+    membership_advantage: "advantage",
+    membership_balanced_accuracy: "balanced_accuracy",
+    tpr_at_fpr: "tpr_at_fpr",
+}
 
 
 def membership_p_values(scores, null_scores):
@@ -483,7 +712,8 @@ def slice_metrics(
     groups : array-like of shape (n_samples,)
         Slice of each record (class label, sensitive attribute...).
     fpr : float, default=0.01
-        FPR at which the TPR is reported.
+        FPR at which the TPR is reported (NaN in slices whose non-members do
+        not resolve it, fewer than ``10 / fpr``).
     min_size : int, default=10
         Slices with fewer members or non-members get NaN metrics.
 

@@ -20,18 +20,22 @@ import pandas as pd
 
 from skprivacy.audit._metrics import (
     _check_membership,
+    _fpr_resolved,
     _holm,
     bootstrap_ci,
     clopper_pearson,
     empirical_epsilon,
+    held_out_ci,
     membership_advantage,
     membership_auc,
     membership_balanced_accuracy,
+    membership_p_values,
     membership_roc_curve,
     ppv_at_fpr,
     slice_metrics,
     tpr_at_fpr,
 )
+from skprivacy.exceptions import DependentTrialsWarning, UnresolvedMetricWarning
 
 _REPORTED_FPRS = (0.001, 0.01)
 
@@ -78,34 +82,67 @@ def _fpr_key(fpr):
     return f"tpr_at_{fpr:g}_fpr"
 
 
+def _unique_names(names):
+    """The names, with ``#2``, ``#3``... appended to repeats."""
+    seen, unique = {}, []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        unique.append(name if seen[name] == 1 else f"{name}#{seen[name]}")
+    return unique
+
+
 @dataclass
 class AuditReport:
     """The results of :meth:`MembershipInferenceAuditor.audit`.
 
+    A report holds one attack, or several attacks on the same records
+    (:meth:`combine`): then :attr:`records` is the per-record table across
+    attacks and :attr:`attacks` holds each attack's own report.
+
     Parameters
     ----------
     attack : str
-        Name of the attack.
+        Name of the attack (``"A + B"`` for a combined report).
     metrics : dict
         Overall metrics: ``auc``, ``balanced_accuracy``, ``advantage``,
         ``tpr_at_<fpr>_fpr`` (report mode: best threshold on the audited
-        records, never interpolated), ``ppv`` at ``target_fpr``,
-        ``epsilon_lower_bound`` (threshold chosen on one half, bound on the
-        other), and the operating point of ``predict`` (threshold set without
-        membership labels): ``predict_tpr``, ``predict_fpr``.
+        records, never interpolated; NaN when fewer than ``10 / fpr``
+        non-members resolve it), ``ppv`` at ``target_fpr`` (NaN likewise),
+        ``epsilon_lower_bound`` and the operating point of ``predict``
+        (threshold set without membership labels): ``predict_tpr``,
+        ``predict_fpr``. ``epsilon_lower_bound`` is :func:`empirical_epsilon`
+        with ``trials="one_run"``: the audited records come from one training
+        run, so it measures leakage but is a lower bound on epsilon with
+        probability ``confidence`` only when the records are independent
+        trials (multi-run auditing); use one-run auditing for a guarantee. In
+        a combined report each metric is the largest over the attacks
+        (:attr:`strongest` names the attack).
     intervals : dict
-        ``metric -> (low, high)`` at ``confidence``: bootstrap for the curve
-        metrics, Clopper-Pearson for ``predict_tpr`` and ``predict_fpr``.
+        ``metric -> (low, high)`` at ``confidence``: stratified bootstrap for
+        ``auc``; :func:`held_out_ci` for ``advantage``, ``balanced_accuracy``
+        and ``tpr_at_<fpr>_fpr`` (threshold chosen on one half of the records,
+        rates bounded on the other: the interval covers the value at that
+        threshold, its lower end bounds the best value); Clopper-Pearson for
+        ``predict_tpr`` and ``predict_fpr``. NaN where the metric is
+        unresolved.
     resolved : dict
         ``fpr -> bool``: whether there were at least ``10 / fpr`` non-members.
     roc : dict
-        ``fpr`` and ``tpr`` arrays of the ROC curve.
+        ``fpr`` and ``tpr`` arrays of the ROC curve (of the attack with the
+        highest AUC in a combined report).
     slices : pandas.DataFrame
         Metrics per class and per group, with Holm-adjusted p-values over all
-        slices (see :func:`slice_metrics`).
+        slices (see :func:`slice_metrics`); with an ``attack`` column in a
+        combined report.
     records : pandas.DataFrame
         One row per audited record: ``y``, ``group``, ``membership``, ``score``,
-        ``p_value`` (conformal p-value of "non-member") and ``predicted``.
+        ``p_value`` (conformal p-value of "non-member") and ``predicted``. In a
+        combined report: ``y``, ``group``, ``membership``, then
+        ``score:<attack>`` and ``p_value:<attack>`` for every attack, and
+        ``min_p_value``, ``p_value_bonferroni`` (``min(1, k * min_p_value)``
+        over the ``k`` attacks, a valid p-value of "non-member" whatever their
+        dependence) and ``most_exposed_by`` (the attack of the smallest
+        p-value).
     params : dict
         The auditor's parameters.
     seeds : dict
@@ -116,6 +153,12 @@ class AuditReport:
         Coverage of the intervals and of the epsilon bound.
     created : str
         UTC time of the report.
+    attacks : dict
+        ``name -> AuditReport`` of each attack of a combined report; empty
+        otherwise.
+    strongest : dict
+        ``metric -> name`` of the attack giving each metric of a combined
+        report; empty otherwise.
 
     Examples
     --------
@@ -127,7 +170,7 @@ class AuditReport:
     >>> round(report.metrics["auc"], 2)
     0.79
     >>> sorted(report.to_dict())[:3]
-    ['attack', 'confidence', 'created']
+    ['attack', 'attacks', 'confidence']
     """
 
     attack: str
@@ -144,6 +187,8 @@ class AuditReport:
     created: str = field(
         default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
     )
+    attacks: dict = field(default_factory=dict)
+    strongest: dict = field(default_factory=dict)
 
     @classmethod
     def from_predictions(
@@ -165,6 +210,10 @@ class AuditReport:
         seeds=None,
     ):
         """Build a report from memberships and attack scores.
+
+        Rates at an FPR that fewer than ``10 / FPR`` non-members resolve are
+        NaN, with one :class:`~skprivacy.exceptions.UnresolvedMetricWarning`
+        naming them.
 
         Parameters
         ----------
@@ -188,11 +237,11 @@ class AuditReport:
         prior : float, default=0.5
             Share of members for the PPV.
         n_resamples : int, default=200
-            Bootstrap resamples.
+            Bootstrap resamples (of the AUC).
         confidence : float, default=0.95
             Coverage of intervals and of the epsilon bound.
         random_state : int, default=0
-            Seed of the bootstrap and of the epsilon split.
+            Seed of the bootstrap and of the sample splits.
         params, seeds : dict, default=None
             Recorded in the report.
 
@@ -204,9 +253,21 @@ class AuditReport:
         m = membership.astype(int)
         n_out = int((~membership).sum())
         fprs = sorted(set(_REPORTED_FPRS) | {target_fpr})
+        resolved = {f: _fpr_resolved(n_out, f) for f in fprs}
+        unresolved = [f for f, ok in resolved.items() if not ok]
+        if unresolved:
+            warnings.warn(
+                f"{n_out} non-members cannot resolve a false-positive rate of "
+                f"{', '.join(f'{f:g}' for f in unresolved)} (a TPR at FPR f needs "
+                "10 / f non-members): the TPR and PPV there are reported as NaN.",
+                UnresolvedMetricWarning,
+                stacklevel=2,
+            )
         with warnings.catch_warnings():
-            # Unresolved FPRs are flagged in ``resolved`` instead.
-            warnings.simplefilter("ignore", UserWarning)
+            # Unresolved rates are NaN and were announced once above; the epsilon
+            # statistic's one-run caveat is in the class documentation.
+            warnings.simplefilter("ignore", UnresolvedMetricWarning)
+            warnings.simplefilter("ignore", DependentTrialsWarning)
             metrics = {
                 "auc": membership_auc(m, scores),
                 "balanced_accuracy": membership_balanced_accuracy(m, scores),
@@ -214,28 +275,38 @@ class AuditReport:
                 **{_fpr_key(f): tpr_at_fpr(m, scores, f) for f in fprs},
                 "ppv": ppv_at_fpr(m, scores, target_fpr, prior),
                 "epsilon_lower_bound": empirical_epsilon(
-                    m, scores, confidence=confidence, random_state=random_state
+                    m,
+                    scores,
+                    confidence=confidence,
+                    trials="one_run",
+                    random_state=random_state,
                 ),
             }
-            curve_metrics = {
-                "auc": membership_auc,
-                "advantage": membership_advantage,
-                **{_fpr_key(f): _tpr_metric(f) for f in fprs},
-            }
             intervals = {
-                name: bootstrap_ci(
-                    metric,
+                "auc": bootstrap_ci(
+                    membership_auc,
                     m,
                     scores,
                     n_resamples=n_resamples,
                     confidence=confidence,
                     random_state=random_state,
                 )
-                for name, metric in curve_metrics.items()
             }
-        intervals["balanced_accuracy"] = tuple(
-            0.5 * (1 + v) for v in intervals["advantage"]
-        )
+            for name, kwargs in (
+                ("advantage", {"metric": "advantage"}),
+                ("balanced_accuracy", {"metric": "balanced_accuracy"}),
+                *((_fpr_key(f), {"metric": "tpr_at_fpr", "fpr": f}) for f in fprs),
+            ):
+                if min(m.sum(), n_out) < 2:  # no half holds both kinds of record
+                    intervals[name] = (float("nan"), float("nan"))
+                    continue
+                intervals[name] = held_out_ci(
+                    m,
+                    scores,
+                    confidence=confidence,
+                    random_state=random_state,
+                    **kwargs,
+                )
         if predicted is not None:
             predicted = np.asarray(predicted, dtype=int)
             for name, positives, total in (
@@ -272,7 +343,7 @@ class AuditReport:
             attack=attack,
             metrics=metrics,
             intervals=intervals,
-            resolved={f: bool(n_out >= 10 / f) for f in fprs},
+            resolved=resolved,
             roc={"fpr": fpr, "tpr": tpr},
             slices=slices,
             records=records,
@@ -281,8 +352,142 @@ class AuditReport:
             confidence=confidence,
         )
 
+    @classmethod
+    def combine(cls, reports):
+        """One report of several attacks on the same records, record by record.
+
+        The per-record table (:attr:`records`) shows each record's score and
+        p-value of "non-member" under every attack, the smallest p-value, its
+        Bonferroni adjustment over the attacks and the attack that gives it:
+        which records are most exposed, and by which attack
+        (:meth:`vulnerable_records`). Scores of different attacks are on
+        different scales; p-values compare them. A report without p-values
+        (built by :meth:`from_predictions` without ``p_values``) gets
+        empirical ones against its own non-members' scores.
+
+        Parameters
+        ----------
+        reports : iterable of AuditReport
+            Single-attack reports of the same records in the same order (same
+            membership and, where present, the same labels and groups), at
+            the same confidence; for example ``auditor.audit(X, y, membership)``
+            of auditors with different attacks.
+
+        Returns
+        -------
+        report : AuditReport
+            Its metrics are the largest over the attacks (the strongest attack
+            for each metric, named in :attr:`strongest`), with that attack's
+            interval; :attr:`attacks` holds every attack's report.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skprivacy.audit import AuditReport
+        >>> rng = np.random.default_rng(0)
+        >>> membership = np.r_[np.ones(200), np.zeros(200)].astype(int)
+        >>> weak = AuditReport.from_predictions(
+        ...     membership, rng.normal(size=400) + 0.2 * membership, attack="weak"
+        ... )
+        >>> strong = AuditReport.from_predictions(
+        ...     membership, rng.normal(size=400) + membership, attack="strong"
+        ... )
+        >>> both = AuditReport.combine([weak, strong])
+        >>> both.strongest["auc"]
+        'strong'
+        >>> both.records.columns.tolist()[:3]
+        ['membership', 'score:weak', 'p_value:weak']
+        >>> both.vulnerable_records(1)["most_exposed_by"].tolist()
+        ['strong']
+        """
+        reports = list(reports)
+        if len(reports) < 2 or not all(isinstance(r, cls) for r in reports):
+            raise TypeError(
+                "combine takes two or more AuditReport objects, for example the "
+                "reports of auditor.audit(X, y, membership) with different attacks."
+            )
+        if any(r.attacks for r in reports):
+            raise ValueError(
+                "combine takes single-attack reports; pass the reports in "
+                "report.attacks.values() instead of a combined report."
+            )
+        names = _unique_names([r.attack for r in reports])
+        attacks = dict(zip(names, reports, strict=True))
+        first = reports[0]
+        for name, report in attacks.items():
+            if report.confidence != first.confidence:
+                raise ValueError(
+                    f"Report {name!r} has confidence {report.confidence}, but "
+                    f"{names[0]!r} has {first.confidence}: audit at one confidence."
+                )
+            for column in ("membership", "y", "group"):
+                if column not in first.records and column not in report.records:
+                    continue
+                same = column in first.records and column in report.records
+                if not same or not np.array_equal(
+                    first.records[column].to_numpy(), report.records[column].to_numpy()
+                ):
+                    raise ValueError(
+                        f"Report {name!r} does not hold the records of "
+                        f"{names[0]!r} in the same order (its {column!r} "
+                        "differs): audit the same records with every attack."
+                    )
+
+        columns = [c for c in ("group", "y", "membership") if c in first.records]
+        table = first.records[columns].copy()
+        p_values = []
+        for name, report in attacks.items():
+            records = report.records
+            if "p_value" in records:
+                p = records["p_value"].to_numpy(dtype=float)
+            else:
+                score = records["score"].to_numpy(dtype=float)
+                p = membership_p_values(score, score[records["membership"] == 0])
+            table[f"score:{name}"] = records["score"].to_numpy()
+            table[f"p_value:{name}"] = p
+            p_values.append(p)
+        p_values = np.column_stack(p_values)
+        table["min_p_value"] = p_values.min(axis=1)
+        table["p_value_bonferroni"] = np.minimum(
+            1.0, len(reports) * table["min_p_value"]
+        )
+        table["most_exposed_by"] = np.asarray(names)[p_values.argmin(axis=1)]
+
+        metrics, intervals, strongest = {}, {}, {}
+        for metric in dict.fromkeys(k for r in reports for k in r.metrics):
+            values = np.array([r.metrics.get(metric, np.nan) for r in reports])
+            if np.isnan(values).all():
+                metrics[metric] = float("nan")
+                continue
+            best = int(np.nanargmax(values))
+            metrics[metric] = float(values[best])
+            strongest[metric] = names[best]
+            if metric in reports[best].intervals:
+                intervals[metric] = reports[best].intervals[metric]
+        by_auc = reports[names.index(strongest.get("auc", names[0]))]
+        slices = [
+            r.slices.assign(attack=name) for name, r in attacks.items() if len(r.slices)
+        ]
+        return cls(
+            attack=" + ".join(names),
+            metrics=metrics,
+            intervals=intervals,
+            resolved={
+                f: all(r.resolved.get(f, False) for r in reports)
+                for f in first.resolved
+            },
+            roc=by_auc.roc,
+            slices=pd.concat(slices, ignore_index=True) if slices else pd.DataFrame(),
+            records=table,
+            params={name: r.params for name, r in attacks.items()},
+            seeds={name: r.seeds for name, r in attacks.items()},
+            confidence=first.confidence,
+            attacks=attacks,
+            strongest=strongest,
+        )
+
     def vulnerable_records(self, k: int = 10) -> pd.DataFrame:
-        """The ``k`` members the attack exposes most (highest scores).
+        """The ``k`` members the attack exposes most.
 
         Parameters
         ----------
@@ -292,18 +497,26 @@ class AuditReport:
         Returns
         -------
         records : pandas.DataFrame
-            Rows of :attr:`records` (their index is the record's position).
+            Rows of :attr:`records` (their index is the record's position):
+            the highest scores, or in a combined report the smallest
+            p-values over the attacks.
         """
         members = self.records[self.records["membership"] == 1]
+        if self.attacks:
+            return members.sort_values("min_p_value", kind="stable").head(k)
         return members.sort_values("score", ascending=False).head(k)
 
     def to_frame(self) -> pd.DataFrame:
         """Overall metrics with their intervals, one row per metric.
 
+        Unresolved metrics are NaN (missing).
+
         Returns
         -------
         table : pandas.DataFrame
-            Columns ``value``, ``low``, ``high``; index the metric names.
+            Columns ``value``, ``low``, ``high`` (and ``attack``, the strongest
+            attack for the metric, in a combined report); index the metric
+            names.
         """
         rows = {
             name: {
@@ -313,15 +526,39 @@ class AuditReport:
             }
             for name, value in self.metrics.items()
         }
+        if self.attacks:
+            for name, row in rows.items():
+                row["attack"] = self.strongest.get(name)
         return pd.DataFrame.from_dict(rows, orient="index")
+
+    def per_attack_frame(self) -> pd.DataFrame:
+        """Every attack's metrics side by side (one column for a single attack).
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            Index the metric names, one column per attack; NaN where a metric
+            is unresolved or missing.
+        """
+        reports = self.attacks or {self.attack: self}
+        return pd.DataFrame({name: r.metrics for name, r in reports.items()})
 
     def to_dict(self) -> dict:
         """A JSON-compatible dictionary of the whole report.
+
+        Unresolved metrics and intervals are ``None``. A combined report also
+        holds each attack's report (without its records, which the per-record
+        table already holds) under ``"attacks"``.
 
         Returns
         -------
         report : dict
         """
+        attacks = {}
+        for name, report in self.attacks.items():
+            attacks[name] = report.to_dict()
+            for key in ("records", "versions"):
+                del attacks[name][key]
         return _jsonable(
             {
                 "attack": self.attack,
@@ -336,6 +573,8 @@ class AuditReport:
                 "seeds": self.seeds,
                 "versions": self.versions,
                 "created": self.created,
+                "attacks": attacks,
+                "strongest": self.strongest,
             }
         )
 
@@ -362,6 +601,9 @@ class AuditReport:
     def plot(self, ax=None, **kwargs):
         """ROC curve (log-log) and score histograms of the audited records.
 
+        A combined report draws every attack's ROC curve on one axes (no
+        histograms: the attacks' scores have different scales).
+
         Parameters
         ----------
         ax : matplotlib Axes, default=None
@@ -372,16 +614,35 @@ class AuditReport:
         Returns
         -------
         display : MembershipInferenceDisplay
+            The display of the last attack drawn.
         """
         from skprivacy.audit._display import MembershipInferenceDisplay
 
-        return MembershipInferenceDisplay.from_predictions(
-            self.records["membership"],
-            self.records["score"],
-            name=self.attack,
-            ax=ax,
-            **kwargs,
-        )
+        if not self.attacks:
+            return MembershipInferenceDisplay.from_predictions(
+                self.records["membership"],
+                self.records["score"],
+                name=self.attack,
+                ax=ax,
+                **kwargs,
+            )
+        if ax is None:
+            import matplotlib.pyplot as plt
+
+            _, ax = plt.subplots(figsize=(6, 5))
+        kwargs.setdefault("histogram", False)
+        with warnings.catch_warnings():
+            # Announced once per attack when its report was built.
+            warnings.simplefilter("ignore", UnresolvedMetricWarning)
+            for name, report in self.attacks.items():
+                display = MembershipInferenceDisplay.from_predictions(
+                    report.records["membership"],
+                    report.records["score"],
+                    name=name,
+                    ax=ax,
+                    **kwargs,
+                )
+        return display
 
     def to_html(self, path=None) -> str:
         """A self-contained HTML page: metrics, slices, records and plots.
@@ -407,7 +668,7 @@ class AuditReport:
         unresolved = [f"{f:g}" for f, ok in self.resolved.items() if not ok]
         note = (
             f"<p><b>Unresolved FPRs</b> (fewer than 10/FPR non-members): "
-            f"{', '.join(unresolved)}.</p>"
+            f"{', '.join(unresolved)}; their rates are shown as n/a.</p>"
             if unresolved
             else ""
         )
@@ -415,7 +676,19 @@ class AuditReport:
         meta = html.escape(
             json.dumps(_jsonable({"seeds": self.seeds, "versions": self.versions}))
         )
-        slices = self.slices.to_html(index=False) if len(self.slices) else "None."
+        table = {"float_format": "{:.4f}".format, "na_rep": "n/a"}
+        slices = self.slices.to_html(index=False, **table) if len(self.slices) else ""
+        per_attack = (
+            "<h2>Metrics of every attack</h2>"
+            + self.per_attack_frame().to_html(**table)
+            if self.attacks
+            else ""
+        )
+        exposed = (
+            "Most exposed members (smallest p-value over the attacks)"
+            if self.attacks
+            else "Most exposed members"
+        )
         page = f"""<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>Membership inference audit</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}
@@ -424,10 +697,14 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px}}<
 <h1>Membership inference audit: {html.escape(self.attack)}</h1>
 <p>Created {self.created}. Intervals at {self.confidence:.0%} confidence.</p>
 {note}
-<h2>Metrics</h2>{self.to_frame().to_html(float_format="{:.4f}".format)}
+<h2>Metrics</h2>{self.to_frame().to_html(**table)}
+<p>epsilon_lower_bound treats the audited records as independent trials; for
+the records of one training run it measures leakage but is not a guaranteed
+lower bound (use one-run auditing).</p>
+{per_attack}
 <h2>ROC curve and scores</h2><img alt="ROC curve" src="data:image/png;base64,{image}">
-<h2>Slices</h2>{slices}
-<h2>Most exposed members</h2>{self.vulnerable_records().to_html()}
+<h2>Slices</h2>{slices or "None."}
+<h2>{exposed}</h2>{self.vulnerable_records().to_html(**table)}
 <h2>Parameters</h2><pre>{params}</pre>
 <h2>Reproducibility</h2><pre>{meta}</pre>
 </body></html>
@@ -436,10 +713,3 @@ table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px}}<
             with open(path, "w", encoding="utf-8") as f:
                 f.write(page)
         return page
-
-
-def _tpr_metric(fpr):
-    def metric(membership, scores):
-        return tpr_at_fpr(membership, scores, fpr)
-
-    return metric

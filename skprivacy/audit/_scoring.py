@@ -69,7 +69,10 @@ def _leakage_value(name, membership, scores, random_state):
     if match:
         return tpr_at_fpr(membership, scores, float(match.group(1)) / 100)
     if name == "epsilon":
-        return empirical_epsilon(membership, scores, random_state=random_state)
+        # The fold's members and non-members come from one training run.
+        return empirical_epsilon(
+            membership, scores, trials="one_run", random_state=random_state
+        )
     return {
         "auc": membership_auc,
         "advantage": membership_advantage,
@@ -430,17 +433,19 @@ class _PrivacyScorer:
             random_state=audit_seed,
         )
         with warnings.catch_warnings():
-            # Thresholds are not used here; folds are small by nature.
+            # The population only sets the decision threshold, unused here
+            # (attack scores do not depend on it), and its warnings about a
+            # small population concern that threshold only.
             warnings.simplefilter("ignore", UserWarning)
-            # The population only sets the decision threshold, unused here;
-            # attack scores do not depend on it.
             auditor.fit(X_pool, y_pool, X_population=X_out, y_population=y_out)
             attack_scores = auditor.score_samples(X_pool, y_pool)
-            membership = np.r_[np.ones(n), np.zeros(n)].astype(int)
-            for name in self.leakage:
-                leakage[_leakage_key(name)] = -float(
-                    _leakage_value(name, membership, attack_scores, audit_seed)
-                )
+        membership = np.r_[np.ones(n), np.zeros(n)].astype(int)
+        # A TPR at an FPR that the fold's non-members cannot resolve is NaN,
+        # with its UnresolvedMetricWarning: never a number the data do not carry.
+        for name in self.leakage:
+            leakage[_leakage_key(name)] = -float(
+                _leakage_value(name, membership, attack_scores, audit_seed)
+            )
         return {**scores, **leakage}
 
 
@@ -487,9 +492,14 @@ def make_privacy_scorer(
         scorers (names or callables).
     leakage : tuple of str, default=("auc", "advantage", "tpr@1%")
         Leakage metrics: ``"auc"``, ``"advantage"``, ``"balanced_accuracy"``,
-        ``"epsilon"`` (:func:`empirical_epsilon`) or ``"tpr@<x>%"`` (TPR at an
-        FPR of ``x`` percent, never interpolated; a fold with fewer than
-        ``1000 / x`` non-members resolves it only coarsely).
+        ``"epsilon"`` (:func:`empirical_epsilon` with ``trials="one_run"``: a
+        leakage statistic of one training run, with a
+        :class:`~skprivacy.exceptions.DependentTrialsWarning`, not a guaranteed
+        lower bound) or ``"tpr@<x>%"`` (TPR at an FPR of ``x`` percent, never
+        interpolated). The TPR needs at least ``1000 / x`` non-members audited
+        per fold (``min(held-out rows, n_members)``); with fewer it is NaN, with
+        an :class:`~skprivacy.exceptions.UnresolvedMetricWarning`, and
+        :func:`privacy_refit` refuses to choose on it.
     n_references : int, default=0
         Reference models trained per grid point and fold.
     max_overlap : float, default=0.5
@@ -565,6 +575,30 @@ class _PrivacyRefit:
                 )
         utility = np.asarray(cv_results[utility_key], dtype=np.float64)
         leak = -np.asarray(cv_results[leakage_key], dtype=np.float64)
+        unknown = np.flatnonzero(np.isnan(leak))
+        if unknown.size:
+            # A candidate whose leakage is unknown may be the leaky one: choosing
+            # among the others, or calling it private, would both be guesses.
+            match = _TPR.match(self.leakage)
+            if match:
+                fpr = float(match.group(1)) / 100
+                why = (
+                    f"a TPR at {match.group(1)}% FPR needs at least "
+                    f"{int(np.ceil(10 / fpr))} non-members audited per fold "
+                    "(min(held-out rows, n_members of the AuditRecorder)): use "
+                    "larger folds (fewer splits, more data) and n_members, or a "
+                    "leakage metric such as 'auc'"
+                )
+            else:
+                why = (
+                    "see the scorer's warnings (training rows offered as "
+                    "non-members give NaN)"
+                )
+            raise ValueError(
+                f"The mean {self.leakage} leakage is NaN for candidate(s) "
+                f"{unknown.tolist()}, so privacy_refit cannot tell which settings "
+                f"keep {self.leakage} <= {self.max_leakage:g}: {why}."
+            )
         valid = np.isfinite(utility) & np.isfinite(leak)
         allowed = valid & (leak <= self.max_leakage)
         if not allowed.any():
@@ -593,7 +627,10 @@ def privacy_refit(
     ``-mean_test_neg_mia_<leakage>`` is at most ``max_leakage``, it returns the
     index with the highest ``mean_test_<utility>`` (ties: lower leakage first).
     When none meets the cap, it warns and returns the least leaky candidate.
-    NaN scores are never chosen.
+    A candidate with NaN utility is never chosen; a NaN leakage (a TPR at an
+    FPR the folds' non-members cannot resolve, or training rows offered as
+    non-members) raises a ValueError saying what the metric needs, since a
+    setting whose leakage is unknown can be neither ruled in nor out.
 
     Parameters
     ----------

@@ -107,19 +107,63 @@ def average_certified_radius(y_true, y_pred, radii, *, sample_weight=None) -> fl
     return float(weight @ (radii * correct) / weight.sum())
 
 
+def _copies(X, n_rows):
+    """How many rows share each distinct row of ``X`` (one certificate each)."""
+    if X is None:
+        return np.ones(n_rows, dtype=np.int64)
+    import pandas as pd
+
+    frame = pd.DataFrame(X).reset_index(drop=True)
+    if len(frame) != n_rows:
+        raise ValueError(
+            f"X has {len(frame)} rows, but the certificates are {n_rows}: pass the "
+            "rows that were certified."
+        )
+    if frame.shape[1] == 0:
+        raise ValueError("X has no columns.")
+    codes = frame.groupby(list(frame.columns), sort=False, dropna=False).ngroup()
+    return np.bincount(codes.to_numpy())
+
+
+def _weighted_binomial_quantile(copies, alpha, q):
+    """``q`` quantile of ``sum_c copies_c B_c`` with independent ``B_c ~ B(alpha)``.
+
+    Certificates of equal weight are pooled into one binomial; their laws are
+    convolved on the integers. Each binomial is cut at its ``1 - 1e-15``
+    quantile (the mass beyond is put at the cut), which moves ``q`` by at most
+    ``1e-15`` per distinct weight.
+    """
+    weights, counts = np.unique(copies, return_counts=True)
+    if weights.size == 1 and weights[0] == 1:
+        return float(binom.ppf(q, counts[0], alpha))
+    pmf = np.ones(1)
+    for weight, count in zip(weights, counts, strict=True):
+        top = int(binom.ppf(1 - 1e-15, count, alpha))
+        p = binom.pmf(np.arange(top + 1), count, alpha)
+        p[-1] += binom.sf(top, count, alpha)
+        spread = np.zeros(top * weight + 1)
+        spread[::weight] = p
+        pmf = np.convolve(pmf, spread)
+    return float(np.searchsorted(np.cumsum(pmf), q - 1e-12))
+
+
 def certified_accuracy_lower_bound(
-    y_true, y_pred, radii, *, radius=0.0, alpha=0.001, rho=0.001
+    y_true, y_pred, radii, *, radius=0.0, alpha=0.001, rho=0.001, X=None
 ) -> float:
     """Lower confidence bound on the true certified accuracy at a radius.
 
-    Each certificate is wrong with probability at most ``alpha`` independently
-    of the others, so the number of wrong certificates among ``m`` rows is
-    stochastically smaller than ``Binomial(m, alpha)``; with probability at
-    least ``1 - rho`` it is at most that law's ``1 - rho`` quantile ``e``, and the
-    accuracy of the smoothed classifier at ``radius`` is at least
-    ``approximate certified accuracy - e / m``. This is the exact version of the
-    high-probability bound of [CRK19]'s analysis code, which uses a
-    Bernstein-type tail instead.
+    Each certificate is wrong with probability at most ``alpha``, independently
+    of the certificates of other rows: the noise of a row is a function of the
+    row's content, so *identical rows share one certificate* and are right or
+    wrong together. With ``n_c`` copies of distinct row ``c`` among the ``m``
+    rows, the number of rows with a wrong certificate is stochastically smaller
+    than ``W = sum_c n_c B_c`` with independent ``B_c ~ Bernoulli(alpha)``;
+    with probability at least ``1 - rho`` it is at most that law's ``1 - rho``
+    quantile ``e`` (computed exactly), and the accuracy of the smoothed
+    classifier at ``radius`` is at least ``approximate certified accuracy -
+    e / m``. Without duplicates, ``W`` is ``Binomial(m, alpha)``: the exact
+    version of the high-probability bound of [CRK19]'s analysis code, which
+    uses a Bernstein-type tail instead.
 
     Parameters
     ----------
@@ -135,6 +179,12 @@ def certified_accuracy_lower_bound(
         The ``alpha`` the certificates were computed at.
     rho : float, default=0.001
         Probability that the bound fails.
+    X : array-like of shape (n_samples, n_features), default=None
+        The rows that were certified, to count the copies of each distinct row
+        (one certificate each). ``None`` takes every row as a distinct
+        certificate: pass ``X`` whenever it may hold duplicate rows, or the
+        bound fails more often than ``rho`` (40 rows with 10 copies each,
+        ``alpha=0.005``, ``rho=0.05``: 18% of the time).
 
     Returns
     -------
@@ -148,10 +198,16 @@ def certified_accuracy_lower_bound(
     >>> y = np.zeros(1000, dtype=int)
     >>> certified_accuracy_lower_bound(y, y, np.ones(1000), alpha=0.001, rho=0.001)
     0.995
+    >>> X = np.repeat(np.arange(100.0), 10)[:, None]  # 100 rows, 10 copies each
+    >>> certified_accuracy_lower_bound(
+    ...     y, y, np.ones(1000), alpha=0.001, rho=0.001, X=X
+    ... )
+    0.98
     """
     if not 0 < alpha < 1 or not 0 < rho < 1:
         raise ValueError(f"alpha and rho must be in (0, 1); got {alpha} and {rho}.")
     correct, radii, _ = _check_certificates(y_true, y_pred, radii)
     m = radii.size
     accuracy = np.mean(correct & (radii >= radius))
-    return float(accuracy - binom.ppf(1 - rho, m, alpha) / m)
+    errors = _weighted_binomial_quantile(_copies(X, m), alpha, 1 - rho)
+    return float(accuracy - errors / m)

@@ -5,11 +5,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import sys
 import warnings
 from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
+from scipy.stats import norm
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -20,13 +25,14 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils import check_consistent_length, column_or_1d
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
     process_routing,
 )
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from skprivacy.certify._attribute import (
     chained_intervals,
@@ -36,7 +42,9 @@ from skprivacy.certify._attribute import (
 from skprivacy.certify._bounds import (
     binomial_test_pvalue,
     certified_radius,
+    certify_spending_schedule,
     clopper_pearson_lower,
+    clopper_pearson_upper,
     min_samples_to_certify,
     min_samples_to_predict,
     sequential_checkpoints,
@@ -44,7 +52,7 @@ from skprivacy.certify._bounds import (
 from skprivacy.certify._sampling import NumpyVoter, TorchVoter, count_votes
 from skprivacy.certify._sampling import noisy_copies as _noisy_copies
 from skprivacy.exceptions import SmallSampleWarning
-from skprivacy.utils import as_seed_sequence
+from skprivacy.utils import as_seed_sequence, torch_seed
 from skprivacy.utils._estimators import capability
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
@@ -90,6 +98,77 @@ def _repeat_rows(value, n_rows, n_copies):
     if array.ndim == 0 or array.shape[0] != n_rows:
         return value
     return np.repeat(array, n_copies, axis=0)
+
+
+def _seeded_clone(estimator, seed_sequence):
+    """A clone whose unset ``random_state`` parameters get seeds of the sequence.
+
+    As scikit-learn's ensembles seed their members (``_set_random_states``), but
+    a ``random_state`` the user set is kept: only ``None`` ones, which would
+    draw from numpy's global generator, are replaced.
+    """
+    estimator = clone(estimator)
+    params = estimator.get_params(deep=True)
+    keys = sorted(
+        key
+        for key, value in params.items()
+        if value is None and (key == "random_state" or key.endswith("__random_state"))
+    )
+    if keys:
+        seeds = seed_sequence.spawn(1)[0].generate_state(len(keys))
+        estimator.set_params(**{k: int(v) for k, v in zip(keys, seeds, strict=True)})
+    return estimator
+
+
+@contextlib.contextmanager
+def _guard_torch_rng(seed):
+    """Seed torch's global generator for the block and restore it after.
+
+    torch draws initial weights, dropout masks and batch orders from its global
+    generator; fitting under this guard makes them a function of ``seed`` and
+    leaves the caller's generator as it was. Without torch loaded, nothing to do.
+    """
+    if "torch" not in sys.modules:
+        yield
+        return
+    with torch_seed(seed):
+        yield
+
+
+def _category_code(value) -> float:
+    """A float standing for a category: 48 bits of a hash of its type and value.
+
+    Exact in float64 and a function of the value alone, so the noise of a row
+    (keyed on its bytes) does not depend on the other rows of a call.
+    """
+    key = repr((type(value).__name__, value)).encode()
+    return float(int.from_bytes(hashlib.blake2b(key, digest_size=6).digest(), "little"))
+
+
+def _is_categorical_column(values) -> bool:
+    """Whether a column holds categories (strings), not numbers."""
+    if isinstance(getattr(values, "dtype", None), pd.CategoricalDtype):
+        return True
+    values = np.asarray(values)
+    if values.dtype.kind in "US":
+        return True
+    if values.dtype.kind != "O":
+        return False
+    try:
+        values.astype(np.float64)
+    except (TypeError, ValueError):
+        return any(isinstance(v, str) for v in values)
+    return False
+
+
+class _DecodedInput:
+    """The fitted base classifier, fed rows with their categories restored."""
+
+    def __init__(self, smoothed):
+        self.smoothed = smoothed
+
+    def predict(self, X):
+        return self.smoothed.estimator_.predict(self.smoothed._as_input(X))
 
 
 def _choose_abstain_label(classes: np.ndarray):
@@ -154,7 +233,9 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     noise_features : array-like of int, bool or str, default=None
         Columns that receive noise: indices, a boolean mask or names (with
         ``feature_names_in_``). ``None`` noises every column. The certificate
-        then covers changes of these columns only.
+        then covers changes of these columns only. Columns of strings
+        (categories) cannot receive noise: with them, list the numeric columns
+        here.
 
     feature_scale : "std" or array-like of shape (n_features,), default=None
         Unit of each column: the noise on column ``j`` has standard deviation
@@ -184,7 +265,14 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``n_predict``; :meth:`predict_counts` shows the samples used.
 
     random_state : int, RandomState instance or None, default=None
-        Fixes ``noise_seed_`` at fit, and with it every noise draw.
+        Fixes ``noise_seed_`` at fit, and with it every noise draw. It also
+        seeds the base estimator: every ``random_state`` parameter of the clone
+        (nested ones included) left at ``None`` gets a seed derived from it (as
+        scikit-learn's ensembles seed their members; a seed set by the user is
+        kept), and ``fit`` runs under a seeded fork of torch's global generator
+        (weights, dropout, batch order of a skorch net), restored afterwards. So
+        two fits with the same int give the same model, and neither numpy's nor
+        torch's global random state is used or changed.
 
     n_jobs : int, default=None
         Rows are split into this many chunks run through joblib (so
@@ -217,6 +305,12 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     feature_scale_ : ndarray of float
         Unit of each noised column (aligned with ``noise_features_``).
 
+    categorical_features_ : ndarray of int
+        Indices of the columns of categories (strings, or a pandas categorical
+        dtype) seen in fit; empty for numeric data. They receive no noise and
+        reach the base estimator as they are, so a pipeline that encodes them
+        (e.g. one-hot) can be smoothed over the numeric columns.
+
     n_features_in_ : int
         Number of features seen during fit.
 
@@ -236,7 +330,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     :meth:`score` counts abstentions as errors.
 
     **Noise.** A row's noise is a deterministic function of ``noise_seed_``, the
-    row's content (its bytes after validation) and the stage, drawn in fixed
+    row's content (its bytes after validation, a category counting by a hash of
+    its value) and the stage, drawn in fixed
     blocks: results do not depend on the other rows, their order or
     ``batch_size``, and repeating a query returns the same answer, so averaging
     repeated queries reveals nothing more. The guarantees hold over the draw of
@@ -342,7 +437,9 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
-            Training data (finite numbers; encode categories beforehand).
+            Training data: finite numbers, and possibly columns of strings
+            (categories) that the base estimator encodes and ``noise_features``
+            leaves out.
         y : array-like of shape (n_samples,)
             Target labels.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -360,7 +457,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         estimator = self._get_estimator()
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
+        X, y = self._validate_X(X, y, reset=True)
         check_classification_targets(y)
         if _routing_enabled():
             routed = process_routing(
@@ -371,10 +468,13 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             routed = {}
             if sample_weight is not None:
                 routed["sample_weight"] = sample_weight
-        self.noise_seed_ = int.from_bytes(
-            as_seed_sequence(self.random_state).generate_state(8).tobytes(), "little"
-        )
+        root = as_seed_sequence(self.random_state)
+        self.noise_seed_ = int.from_bytes(root.generate_state(8).tobytes(), "little")
+        # The base model's own randomness (its random_state, torch's initial
+        # weights and batch order) comes from a separate child of the same root.
+        (base_seed,) = root.spawn(1)
         self.noise_features_ = self._resolve_noise_features(X.shape[1])
+        self._check_categorical_noise()
         self.feature_scale_ = self._resolve_feature_scale(X, sample_weight)
 
         if isinstance(estimator, FrozenEstimator):
@@ -386,8 +486,9 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         else:
             encoder = LabelEncoder().fit(y)
             self.classes_ = encoder.classes_
-            self.estimator_ = clone(estimator)
-            self._fit_base(X, encoder.transform(y), routed)
+            self.estimator_ = _seeded_clone(estimator, base_seed)
+            with _guard_torch_rng(int(base_seed.generate_state(1)[0])):
+                self._fit_base(X, encoder.transform(y), routed)
         self.abstain_label_ = _choose_abstain_label(self.classes_)
         return self
 
@@ -424,13 +525,100 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             y = np.repeat(y, self.n_augment)
         self.estimator_.fit(self._as_input(X), y, **fit_params)
 
-    def _as_input(self, X):
-        names = getattr(self, "feature_names_in_", None)
-        if names is None:
-            return X
-        import pandas as pd
+    def _validate_X(self, X, y="no_validation", *, reset):
+        """Numeric rows of ``X``: category columns hold :func:`_category_code`.
 
-        return pd.DataFrame(X, columns=names, copy=False)
+        Numeric input is validated as scikit-learn does. String (or pandas
+        categorical) columns are kept as categories: the noise never touches
+        them, and the base estimator gets them back as they were (a pipeline
+        that one-hot encodes them works).
+        """
+        if reset:
+            frame = X if hasattr(X, "iloc") else None
+            array = None if frame is not None else np.asarray(X)
+            if frame is not None:
+                categorical = [
+                    _is_categorical_column(X.iloc[:, j]) for j in range(X.shape[1])
+                ]
+            elif array.ndim == 2:
+                categorical = [
+                    _is_categorical_column(array[:, j]) for j in range(array.shape[1])
+                ]
+            else:
+                categorical = []
+            self.categorical_features_ = np.flatnonzero(categorical)
+            self._categories = {}
+        if self.categorical_features_.size == 0:
+            return validate_data(
+                self, X, y, dtype=[np.float64, np.float32], reset=reset
+            )
+        validate_data(self, X, y, skip_check_array=True, reset=reset)
+        values = (
+            X.to_numpy(dtype=object)
+            if hasattr(X, "iloc")
+            else np.asarray(X, dtype=object)
+        )
+        if values.ndim != 2 or values.shape[0] == 0:
+            raise ValueError(
+                f"X must be 2-d with at least one row; got shape {values.shape}."
+            )
+        numeric = np.setdiff1d(np.arange(values.shape[1]), self.categorical_features_)
+        encoded = np.empty(values.shape, dtype=np.float64)
+        try:
+            encoded[:, numeric] = check_array(values[:, numeric], dtype=np.float64)
+        except ValueError as exc:
+            raise ValueError(
+                f"The columns {numeric.tolist()} were numeric in fit and must stay "
+                f"numbers: {exc}"
+            ) from exc
+        for j in self.categorical_features_:
+            codes = np.empty(values.shape[0])
+            for i, value in enumerate(values[:, j]):
+                codes[i] = code = _category_code(value)
+                self._categories[code] = value
+            encoded[:, j] = codes
+        if isinstance(y, str) and y == "no_validation":
+            return encoded
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(encoded, y)
+        return encoded, y
+
+    def _check_categorical_noise(self):
+        noised = np.intersect1d(self.noise_features_, self.categorical_features_)
+        if noised.size == 0:
+            return
+        names = getattr(self, "feature_names_in_", None)
+        columns = np.arange(self.n_features_in_)
+        if names is not None:
+            columns = np.asarray([str(name) for name in names], dtype=object)
+        categorical = self.categorical_features_
+        numeric = np.setdiff1d(np.arange(self.n_features_in_), categorical)
+        raise ValueError(
+            f"Noise can only go on numeric columns, but {columns[noised].tolist()} "
+            "hold categories (strings). Pass the numeric columns to noise, e.g. "
+            f"noise_features={columns[numeric].tolist()}: the base estimator (a "
+            "pipeline that encodes the categories) gets the categories as they are, "
+            "and the certificate holds them fixed."
+        )
+
+    def _as_input(self, X):
+        """Rows as the base estimator takes them: named, with their categories."""
+        names = getattr(self, "feature_names_in_", None)
+        categorical = self.categorical_features_
+        if categorical.size == 0:
+            if names is None:
+                return X
+            return pd.DataFrame(X, columns=names, copy=False)
+        columns = {}
+        for j in range(X.shape[1]):
+            if j in categorical:
+                column = np.empty(X.shape[0], dtype=object)
+                column[:] = [self._categories[code] for code in X[:, j]]
+            else:
+                column = X[:, j]
+            columns[j if names is None else names[j]] = column
+        frame = pd.DataFrame(columns, copy=False)
+        return frame if names is not None else frame.to_numpy(dtype=object)
 
     def _resolve_noise_features(self, n_features):
         selection = self.noise_features
@@ -531,7 +719,7 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             self.get_params(deep=False),
             caller_name=type(self).__name__,
         )
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._validate_X(X, reset=False)
 
     def _voter(self):
         frozen = isinstance(self.estimator_, FrozenEstimator)
@@ -541,6 +729,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             # Output index i is the base's classes_[i] (CRLClassifier), which
             # are the smoothed model's classes, in that order.
             values = np.arange(self.classes_.size)
+        if self.categorical_features_.size:
+            return NumpyVoter(_DecodedInput(self), values)
         if _uses_torch_path(base):
             return TorchVoter(base, values)
         return NumpyVoter(
@@ -752,6 +942,178 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if return_pa:
             return labels, radius, p_lower
         return labels, radius
+
+    def _certify_sequential(self, X, n_max, stop, stage="sequential-"):
+        """Sequential CERTIFY on validated rows: indices, radii, pA bounds, samples.
+
+        ``n0`` selection samples pick the class as in :meth:`_certify`; the
+        estimation votes then come in the rounds of
+        :func:`certify_spending_schedule`, each with fresh noise, and a row leaves
+        as soon as ``stop(n_top, n_drawn, p_lower, alpha_look)`` says so. Every
+        look's bound holds together with the others' at overall level ``alpha``,
+        whatever the stopping rule, so the largest bound seen is returned.
+        """
+        voter = self._voter()
+        n_rows = X.shape[0]
+        top = self._count(X, self.n0, f"{stage}selection", voter).argmax(axis=1)
+        checkpoints, alphas = certify_spending_schedule(n_max, self.alpha)
+        n_top = np.zeros(n_rows, dtype=np.int64)
+        n_drawn = np.zeros(n_rows, dtype=np.int64)
+        p_lower = np.zeros(n_rows)
+        active = np.arange(n_rows)
+        drawn = 0  # every active row has been through every look so far
+        for look, (checkpoint, alpha_look) in enumerate(
+            zip(checkpoints, alphas, strict=True)
+        ):
+            votes = self._count(
+                X[active], checkpoint - drawn, f"{stage}estimation-look{look}", voter
+            )
+            drawn = checkpoint
+            n_top[active] += votes[np.arange(active.size), top[active]]
+            n_drawn[active] = checkpoint
+            bound = clopper_pearson_lower(n_top[active], checkpoint, alpha_look)
+            p_lower[active] = np.maximum(p_lower[active], bound)
+            if look == len(checkpoints) - 1:
+                break
+            done = stop(n_top[active], checkpoint, p_lower[active], alpha_look)
+            active = active[~done]
+            if active.size == 0:
+                break
+        index = np.where(p_lower < 0.5, -1, top)
+        return index, certified_radius(p_lower, self.sigma), p_lower, n_drawn
+
+    def certify_sequential(
+        self, X, *, radius=None, rtol=0.02, n_max=None, return_n_samples=False
+    ):
+        """Certify with as few samples as each row needs (anytime-valid CERTIFY).
+
+        The estimation samples of :meth:`certify` are drawn in rounds that double
+        in size, up to ``n_max``; the Clopper-Pearson bound of each round is
+        taken at a share of ``alpha`` (:func:`certify_spending_schedule`) so that
+        all of them hold together with probability at least ``1 - alpha``. A row
+        stops as soon as more samples cannot change its answer:
+
+        - **At a target radius** (``radius`` given): a sequential test of
+          ``pA > Phi(radius / sigma)``. The row stops once its lower bound
+          certifies ``radius``, or once an upper bound at the same level shows
+          that ``n_max`` samples will not.
+        - **For the whole radius curve** (``radius=None``): the row stops when
+          sampling on to ``n_max`` would raise its certified radius by at most
+          the fraction ``rtol`` if the vote frequency stayed where it is, or when
+          an upper bound establishes ``pA < 1/2`` (the row abstains). Rows whose
+          votes are (almost) unanimous gain radius with every doubling of the
+          samples, as fixed-sample CERTIFY does, and run to ``n_max``.
+
+        **Guarantee.** The same as :meth:`certify`'s, at the stopping time: with
+        probability at least ``1 - alpha``, every row either abstains or returns
+        ``g(x)`` with a correct radius. The stopping rules only decide how many
+        samples are spent; they cannot inflate the error, which the union bound
+        over the rounds controls.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+        radius : float, default=None
+            The radius to decide, in units of ``feature_scale_``; ``None``
+            certifies the largest radius each row supports, as :meth:`certify`.
+        rtol : float, default=0.02
+            Curve mode: stop a row when sampling on to ``n_max`` is expected to
+            raise its radius by at most this fraction of it. Ignored when
+            ``radius`` is given.
+        n_max : int, default=None
+            The most estimation samples per row; ``None`` means ``n``.
+        return_n_samples : bool, default=False
+            Also return the samples each row used (selection included).
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Certified labels, ``abstain_label_`` on abstention.
+        radii : ndarray of shape (n_samples,)
+            Certified radii, 0 on abstention. At a target radius a row that
+            certifies it gets its full certified radius (at least ``radius``);
+            a row that does not may still certify a smaller one.
+        n_samples : ndarray of shape (n_samples,)
+            Selection plus estimation samples per row; only with
+            ``return_n_samples=True``.
+
+        See Also
+        --------
+        certify : Fixed-sample CERTIFY, ``n0 + n`` samples for every row.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skprivacy import SmoothedClassifier
+        >>> X, y = make_classification(n_samples=200, random_state=0)
+        >>> clf = SmoothedClassifier(
+        ...     LogisticRegression(), sigma=0.5, n=20_000, random_state=0
+        ... ).fit(X, y)
+        >>> labels, radii, used = clf.certify_sequential(
+        ...     X[:50], radius=0.25, return_n_samples=True
+        ... )
+        >>> bool(used.mean() < 0.2 * (clf.n0 + clf.n))
+        True
+        """
+        X = self._check_X(X)
+        n_max = self.n if n_max is None else n_max
+        if not isinstance(n_max, Integral) or isinstance(n_max, bool) or n_max < 1:
+            raise ValueError(f"n_max must be an int >= 1, got {n_max!r}.")
+        if radius is not None:
+            if not isinstance(radius, Real) or not 0 <= radius < np.inf:
+                raise ValueError(
+                    f"radius must be a finite number >= 0, got {radius!r}."
+                )
+            p_star = max(0.5, float(norm.cdf(radius / self.sigma)))
+
+            def stop(n_top, n_drawn, p_lower, alpha_look):
+                # Stopping on the upper bound spends power, never error: only
+                # the lower bounds make claims, and their levels sum to alpha.
+                hopeless = clopper_pearson_upper(n_top, n_drawn, alpha_look) < p_star
+                return (p_lower > p_star) | hopeless
+
+        else:
+            if not isinstance(rtol, Real) or not 0 <= rtol < np.inf:
+                raise ValueError(f"rtol must be a finite number >= 0, got {rtol!r}.")
+            alpha_last = certify_spending_schedule(n_max, self.alpha)[1][-1]
+
+            def stop(n_top, n_drawn, p_lower, alpha_look):
+                p_upper = clopper_pearson_upper(n_top, n_drawn, alpha_look)
+                # The radius that sampling on to n_max would certify if the vote
+                # frequency stayed where it is. The rule only decides how many
+                # samples to spend (never the error), so a point forecast will do.
+                expected = certified_radius(
+                    clopper_pearson_lower(n_top / n_drawn * n_max, n_max, alpha_last),
+                    self.sigma,
+                )
+                current = certified_radius(p_lower, self.sigma)
+                # A row with no radius yet goes on until pA < 1/2 is established:
+                # an early frequency below 1/2 is no forecast of abstention.
+                settled = (current > 0) & (expected <= (1 + rtol) * current)
+                return (p_upper < 0.5) | settled
+
+        if n_max < min_samples_to_certify(self.alpha / 2):
+            warnings.warn(
+                f"n_max={n_max} is too small to ever certify at alpha={self.alpha}:"
+                f" at least {min_samples_to_certify(self.alpha / 2)} estimation "
+                "samples are needed, so certify_sequential always abstains.",
+                SmallSampleWarning,
+                stacklevel=2,
+            )
+        index, radii, _, n_drawn = self._certify_sequential(X, n_max, stop)
+        n_samples = n_drawn + self.n0
+        if self.verbose:
+            print(
+                "[SmoothedClassifier] certify_sequential: samples per row mean "
+                f"{n_samples.mean():.0f}, median {np.median(n_samples):.0f}, max "
+                f"{n_samples.max()} (fixed-sample certify: {self.n0 + self.n})."
+            )
+        labels = self._labels(index)
+        if return_n_samples:
+            return labels, radii, n_samples
+        return labels, radii
 
     def certify_attribute(self, X, feature, *, domain=None, n_anchors=1):
         """Certified label and interval of one attribute's values, per row.

@@ -35,3 +35,15 @@ def memorizing_forest():
     forest = RandomForestClassifier(200, random_state=0).fit(X[:1000], y[:1000])
     membership = np.r_[np.ones(1000), np.zeros(1000)].astype(int)
     return FrozenEstimator(forest), X[:2000], y[:2000], membership, X[2000:], y[2000:]
+
+
+@pytest.fixture
+def close_figures():
+    """Draw with the Agg backend and close every figure after the test."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    yield
+    plt.close("all")

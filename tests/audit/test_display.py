@@ -10,19 +10,12 @@ from skprivacy.audit import (
     membership_auc,
     tpr_at_fpr,
 )
+from skprivacy.exceptions import UnresolvedMetricWarning
 
 pytest.importorskip("matplotlib")
 
 
-@pytest.fixture(autouse=True)
-def _close_figures():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    yield
-    plt.close("all")
+pytestmark = pytest.mark.usefixtures("close_figures")
 
 
 def _scores(n=2000, seed=0):
@@ -33,16 +26,28 @@ def _scores(n=2000, seed=0):
 
 def test_from_predictions_follows_the_display_contract():
     membership, scores = _scores()
-    display = MembershipInferenceDisplay.from_predictions(membership, scores, name="x")
+    display = MembershipInferenceDisplay.from_predictions(
+        membership, scores, name="x", low_fpr=0.005
+    )
     assert display.roc_auc == pytest.approx(membership_auc(membership, scores))
-    with pytest.warns(UserWarning):
-        assert display.tpr_at_low_fpr == tpr_at_fpr(membership, scores, 0.001)
+    assert display.tpr_at_low_fpr == tpr_at_fpr(membership, scores, 0.005)
     assert display.ax_.get_xscale() == "log" and display.ax_.get_yscale() == "log"
     assert display.figure_ is display.ax_.figure
     label = display.line_.get_label()
-    assert label.startswith("x, AUC = ") and "TPR@0.1% FPR" in label
+    assert label.startswith("x, AUC = ") and "TPR@0.5% FPR = " in label
+    assert "n/a" not in label
     assert display.hist_ax_ is not None
     assert len(display.hist_ax_.patches) == 100  # 50 bins, two histograms
+
+
+def test_unresolved_tpr_is_na_in_the_legend():
+    # Issue 11, point 4: 2,000 non-members cannot resolve an FPR of 0.1%
+    # (10 / 0.001 = 10,000 needed): the legend says n/a, with the typed warning.
+    membership, scores = _scores()
+    with pytest.warns(UnresolvedMetricWarning, match="cannot resolve"):
+        display = MembershipInferenceDisplay.from_predictions(membership, scores)
+    assert np.isnan(display.tpr_at_low_fpr)
+    assert display.line_.get_label().endswith("TPR@0.1% FPR = n/a")
 
 
 def test_plot_on_given_axes_and_without_histogram():

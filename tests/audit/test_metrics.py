@@ -1,6 +1,8 @@
 # Authors: The skprivacy developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import warnings
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -9,6 +11,7 @@ from skprivacy.audit import (
     bootstrap_ci,
     clopper_pearson,
     empirical_epsilon,
+    held_out_ci,
     membership_advantage,
     membership_auc,
     membership_balanced_accuracy,
@@ -18,6 +21,7 @@ from skprivacy.audit import (
     slice_metrics,
     tpr_at_fpr,
 )
+from skprivacy.exceptions import DependentTrialsWarning, UnresolvedMetricWarning
 
 
 def _gaussian_scores(shift, n, seed):
@@ -37,15 +41,26 @@ def test_tpr_at_fpr_is_never_interpolated():
     membership = np.r_[np.ones(10), np.zeros(1000)]
     scores = np.r_[np.arange(10) + 990.5, np.arange(1000)]
     assert tpr_at_fpr(membership, scores, 0.01) == 1.0
-    # At FPR 0.0 no non-member may be flagged: members above 999 only (none).
-    with pytest.warns(UserWarning, match="cannot resolve"):
-        assert tpr_at_fpr(membership, scores, 0.0005) == 0.1
+    # At FPR 0.1% one non-member may be flagged: members above 998 (two of them).
+    # 1000 non-members resolve 1% but not 0.1% (10 / 0.001 = 10,000).
+    with pytest.warns(UnresolvedMetricWarning, match="cannot resolve"):
+        assert np.isnan(tpr_at_fpr(membership, scores, 0.001))
 
 
-def test_tpr_at_fpr_warns_with_too_few_non_members():
+def test_unresolved_rates_are_nan_with_a_typed_warning():
+    # Issue 11, point 4: no number without the data to support it.
     membership, scores = _gaussian_scores(1.0, 200, 0)
-    with pytest.warns(UserWarning, match="use at least 1000 non-members"):
-        tpr_at_fpr(membership, scores, 0.01)
+    with pytest.warns(UnresolvedMetricWarning, match="needs at least 1000 non-m"):
+        assert np.isnan(tpr_at_fpr(membership, scores, 0.01))
+    with pytest.warns(UnresolvedMetricWarning):
+        assert np.isnan(ppv_at_fpr(membership, scores, 0.01))
+    with pytest.warns(UnresolvedMetricWarning, match="no finite number"):
+        assert np.isnan(tpr_at_fpr(membership, scores, 0.0))
+    # 200 non-members resolve an FPR of 5% (10 / 0.05 = 200): a number, silently.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnresolvedMetricWarning)
+        assert 0 < tpr_at_fpr(membership, scores, 0.05) < 1
+    assert np.isnan(slice_metrics(membership, scores, np.zeros(400))["tpr_at_fpr"])[0]
 
 
 def test_advantage_balanced_accuracy_and_roc():
@@ -152,3 +167,110 @@ def test_slice_metrics_and_holm_correction():
 def test_membership_validation(membership, match):
     with pytest.raises(ValueError, match=match):
         membership_auc(membership, [0.1, 0.2, 0.3, 0.4])
+
+
+# Issue 12, finding 4: intervals of threshold metrics, by simulation. Each
+# simulation counts misses of an interval whose coverage is guaranteed to be at
+# least 95%: misses ~ Binomial(R, <= 0.05), and the bound is that law's
+# 1 - 1e-4 quantile, so a correct implementation fails with probability <= 1e-4.
+_R = 400
+_MAX_MISSES = int(stats.binom.ppf(1 - 1e-4, _R, 0.05))  # 37
+
+
+def test_held_out_advantage_interval_covers_zero_without_leakage():
+    # Measured before the fix: the percentile bootstrap of the advantage covered
+    # 0 in 2% of such runs (n = 300 per class); held_out_ci covers it in 100%.
+    rng = np.random.default_rng(10)
+    membership = np.r_[np.ones(100), np.zeros(100)].astype(int)
+    misses = {"advantage": 0, "balanced_accuracy": 0}
+    for r in range(_R):
+        scores = rng.normal(size=200)
+        for metric, truth in (("advantage", 0.0), ("balanced_accuracy", 0.5)):
+            low, high = held_out_ci(membership, scores, metric=metric, random_state=r)
+            misses[metric] += not low <= truth <= high
+    assert max(misses.values()) <= _MAX_MISSES
+
+
+def test_held_out_advantage_lower_end_bounds_the_best_advantage():
+    # Gaussian scores shifted by 1: the best advantage is 2 Phi(1/2) - 1. The
+    # lower end is below it unless the interval misses TPR(t) - FPR(t) <= it.
+    truth = 2 * stats.norm.cdf(0.5) - 1
+    rng = np.random.default_rng(11)
+    membership = np.r_[np.ones(100), np.zeros(100)].astype(int)
+    misses = 0
+    for r in range(_R):
+        scores = rng.normal(size=200) + membership
+        misses += held_out_ci(membership, scores, random_state=r)[0] > truth
+    assert misses <= _MAX_MISSES
+    # And it detects the leak: with 1000 per class the lower end is near
+    # 0.38 - 2 * 0.045; falling below 0.1 needs a > 4 sigma deviation.
+    membership, scores = _gaussian_scores(1.0, 1000, 12)
+    assert held_out_ci(membership, scores, random_state=0)[0] > 0.1
+
+
+@pytest.mark.parametrize("shift", [0.0, 1.0])
+def test_held_out_tpr_interval_covers_the_tpr_at_fpr(shift):
+    # The TPR at FPR 5% of N(shift, 1) members against N(0, 1) non-members;
+    # 200 non-members resolve 5% exactly (10 / 0.05).
+    truth = stats.norm.sf(stats.norm.isf(0.05) - shift)
+    rng = np.random.default_rng(13)
+    membership = np.r_[np.ones(200), np.zeros(200)].astype(int)
+    misses = 0
+    for _ in range(_R):
+        scores = rng.normal(size=400) + shift * membership
+        low, high = held_out_ci(membership, scores, metric="tpr_at_fpr", fpr=0.05)
+        misses += not low <= truth <= high
+    assert misses <= _MAX_MISSES
+
+
+def test_held_out_ci_resolution_and_errors():
+    membership, scores = _gaussian_scores(1.0, 100, 14)
+    with pytest.warns(UnresolvedMetricWarning):
+        low, high = held_out_ci(membership, scores, metric="tpr_at_fpr", fpr=0.01)
+    assert np.isnan(low) and np.isnan(high)
+    with pytest.raises(ValueError, match="metric must be"):
+        held_out_ci(membership, scores, metric="auc")
+    assert held_out_ci(membership, scores, random_state=0) == held_out_ci(
+        membership, scores, random_state=0
+    )
+
+
+@pytest.mark.parametrize(
+    "metric", [membership_advantage, membership_balanced_accuracy, tpr_at_fpr]
+)
+def test_bootstrap_ci_refuses_threshold_metrics(metric):
+    membership, scores = _gaussian_scores(1.0, 100, 15)
+    with pytest.raises(ValueError, match="held_out_ci"):
+        bootstrap_ci(metric, membership, scores)
+
+
+# Issue 12, finding 3: the epsilon bound holds for independent trials only.
+def test_empirical_epsilon_refuses_one_run_with_delta():
+    membership, scores = _gaussian_scores(1.0, 200, 16)
+    with pytest.raises(ValueError, match="needs independent trials"):
+        empirical_epsilon(membership, scores, delta=0.1, trials="one_run")
+    with pytest.warns(DependentTrialsWarning, match="one training run"):
+        value = empirical_epsilon(membership, scores, trials="one_run", random_state=0)
+    assert value == empirical_epsilon(membership, scores, random_state=0)
+    with pytest.raises(ValueError, match="trials must be"):
+        empirical_epsilon(membership, scores, trials="multi")
+
+
+def test_empirical_epsilon_holds_for_independent_trials_of_a_delta_mechanism():
+    # The issue's (0, delta)-DP mechanism, run once per record (independent
+    # trials): with probability delta a record's membership is published, else
+    # its score is pure noise. The bound at confidence 0.95 is positive with
+    # probability <= 0.05 (the issue measured 0.11-0.20 when all records share
+    # one run, which trials="one_run" now refuses).
+    delta, runs = 0.1, 200
+    rng = np.random.default_rng(17)
+    positives = 0
+    for r in range(runs):
+        membership = rng.integers(0, 2, 400)
+        published = rng.random(400) < delta
+        scores = np.where(published, membership * 10.0, rng.normal(size=400))
+        positives += (
+            empirical_epsilon(membership, scores, delta=delta, random_state=r) > 0
+        )
+    # Binomial(200, <= 0.05) exceeds its 1 - 1e-4 quantile with prob. <= 1e-4.
+    assert positives <= stats.binom.ppf(1 - 1e-4, runs, 0.05)

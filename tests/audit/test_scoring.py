@@ -17,6 +17,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 from skprivacy.audit import AuditRecorder, make_privacy_scorer, privacy_refit
 from skprivacy.certify import SmoothedClassifier
+from skprivacy.exceptions import UnresolvedMetricWarning
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +83,12 @@ def test_training_rows_offered_as_non_members_give_nan(data):
     held_out = np.r_[X[600:], X[:3]], np.r_[y[600:], y[:3]]
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        scores = scorer(recorder, *held_out)
+        # 200 non-members cannot resolve the TPR at 1% FPR: NaN, with the
+        # typed warning, and no other warning.
+        warnings.simplefilter("always", UnresolvedMetricWarning)
+        with pytest.warns(UnresolvedMetricWarning, match="200 non-members"):
+            scores = scorer(recorder, *held_out)
+    assert np.isnan(scores["neg_mia_tpr_at_1pct_fpr"])
     # A fully grown tree memorises: members all have loss 0.
     assert -scores["neg_mia_auc"] > 0.6
     assert set(scores) == {
@@ -136,9 +142,12 @@ def test_privacy_refit_picks_the_best_utility_under_the_cap():
     assert refit(results) == 2
     # Ties in utility go to the lower leakage.
     assert refit(_results([0.9, 0.9, 0.8], [0.59, 0.52, 0.5])) == 1
-    # No setting under the cap: warn and take the least leaky finite one.
+    # No setting under the cap: warn and take the least leaky one.
     with pytest.warns(UserWarning, match="No candidate keeps auc <= 0.6"):
-        assert refit(_results([0.9, 0.8, 0.7], [0.9, 0.7, np.nan])) == 1
+        assert refit(_results([0.9, 0.8, 0.7], [0.9, 0.7, 0.65])) == 2
+    # A NaN leakage is unknown, not low: refuse to choose (issue 11, point 4).
+    with pytest.raises(ValueError, match=r"NaN for candidate\(s\) \[2\]"):
+        refit(_results([0.9, 0.8, 0.7], [0.9, 0.7, np.nan]))
     with pytest.raises(KeyError, match="mean_test_balanced_accuracy"):
         privacy_refit(utility="balanced_accuracy")(results)
     tpr = {
@@ -146,6 +155,9 @@ def test_privacy_refit_picks_the_best_utility_under_the_cap():
         "mean_test_neg_mia_tpr_at_1pct_fpr": [-0.05, -0.01],
     }
     assert privacy_refit(leakage="tpr@1%", max_leakage=0.02)(tpr) == 1
+    tpr["mean_test_neg_mia_tpr_at_1pct_fpr"] = [np.nan, np.nan]
+    with pytest.raises(ValueError, match="needs at least 1000 non-members audited"):
+        privacy_refit(leakage="tpr@1%", max_leakage=0.02)(tpr)
     with pytest.raises(ValueError, match="Unknown leakage metric"):
         privacy_refit(leakage="precision")
 
@@ -172,6 +184,7 @@ def test_grid_search_end_to_end(data, n_jobs):
         search.fit(X, y)
     if n_jobs == 1:  # warnings of worker processes do not reach this one
         assert any("rows offered as non-members" in str(w.message) for w in caught)
+        assert any(w.category is UnresolvedMetricWarning for w in caught)
     results = search.cv_results_
     for key in (
         "accuracy",
@@ -182,7 +195,10 @@ def test_grid_search_end_to_end(data, n_jobs):
         "neg_mia_epsilon",
     ):
         assert f"mean_test_{key}" in results and f"rank_test_{key}" in results
-        assert np.isfinite(results[f"mean_test_{key}"]).all()
+        # 300 held-out rows per fold and n_members=200: 200 non-members audited
+        # cannot resolve the TPR at 1% FPR (1,000 needed), which is NaN.
+        finite = np.isfinite(results[f"mean_test_{key}"])
+        assert (~finite if key == "neg_mia_tpr_at_1pct_fpr" else finite).all()
     # Scored on training rows, the leakage is NaN, the utility is not.
     assert np.isnan(results["mean_train_neg_mia_auc"]).all()
     assert np.isfinite(results["mean_train_accuracy"]).all()
@@ -217,7 +233,9 @@ def test_scorer_with_references(data):
     recorder = AuditRecorder(LogisticRegression(), n_members=200, random_state=0).fit(
         X[:600], y[:600]
     )
-    scorer = make_privacy_scorer(attack="rmia", n_references=2, random_state=0)
+    scorer = make_privacy_scorer(
+        attack="rmia", n_references=2, leakage=("auc", "tpr@5%"), random_state=0
+    )
     scores = scorer(recorder, X[600:], y[600:])
     assert np.isfinite(list(scores.values())).all()
 

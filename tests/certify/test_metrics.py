@@ -49,6 +49,63 @@ def test_lower_bound_is_exact_binomial_quantile():
         certified_accuracy_lower_bound(y, y, np.ones(m), alpha=1.5)
 
 
+def _violation_probability(n_distinct, n_copies, alpha, rho, with_X):
+    """Exact probability that the bound exceeds the true certified accuracy.
+
+    Worst case of the guarantee: the smoothed classifier is wrong on every row
+    (true certified accuracy 0), and each distinct row's certificate wrongly
+    claims the true label with probability alpha, independently; its copies
+    share it. With k such certificates the approximate certified accuracy is
+    k * n_copies / m.
+    """
+    m = n_distinct * n_copies
+    y = np.zeros(m, dtype=int)
+    X = np.repeat(np.arange(n_distinct, dtype=float), n_copies)[:, None]
+    # Counts beyond the 1 - 1e-9 quantile are counted as violations.
+    last = int(binom.ppf(1 - 1e-9, n_distinct, alpha))
+    total = binom.sf(last, n_distinct, alpha)
+    for k in range(last + 1):
+        pred = np.where(X[:, 0] < k, 0, 1)
+        bound = certified_accuracy_lower_bound(
+            y, pred, np.ones(m), alpha=alpha, rho=rho, X=X if with_X else None
+        )
+        total += binom.pmf(k, n_distinct, alpha) * (bound > 0)
+    return total
+
+
+@pytest.mark.parametrize("n_distinct, n_copies", [(400, 1), (40, 10), (8, 50)])
+def test_lower_bound_holds_with_duplicate_rows(n_distinct, n_copies):
+    # Issue 12, finding 2: duplicates share one certificate. Without X the
+    # bound fails in 18% (40 x 10) and 4% (8 x 50) of cases at rho = 0.05 and
+    # alpha = 0.005; counting distinct rows keeps every case at most rho
+    # (exact probabilities, no sampling).
+    alpha, rho = 0.005, 0.05
+    assert _violation_probability(n_distinct, n_copies, alpha, rho, True) <= rho
+    if n_copies == 1:
+        # Without duplicates X changes nothing.
+        assert _violation_probability(
+            n_distinct, n_copies, alpha, rho, False
+        ) == pytest.approx(_violation_probability(n_distinct, 1, alpha, rho, True))
+
+
+def test_lower_bound_counts_copies():
+    # Two distinct rows with 3 and 1 copies: W = 3 B1 + B2, alpha = 0.1; its
+    # law is P(0)=.81, P(1)=.09, P(3)=.09, P(4)=.01, so the 0.95 quantile is 3.
+    y = np.zeros(4, dtype=int)
+    X = np.array([[1.0, 2.0], [1.0, 2.0], [0.0, 2.0], [1.0, 2.0]])
+    bound = certified_accuracy_lower_bound(y, y, np.ones(4), alpha=0.1, rho=0.05, X=X)
+    assert bound == pytest.approx(1 - 3 / 4)
+    # Mixed types (a DataFrame with strings) are compared by value.
+    import pandas as pd
+
+    frame = pd.DataFrame({"a": ["u", "u", "v", "u"], "b": [1, 1, 1, 1]})
+    assert certified_accuracy_lower_bound(
+        y, y, np.ones(4), alpha=0.1, rho=0.05, X=frame
+    ) == pytest.approx(bound)
+    with pytest.raises(ValueError, match="X has 3 rows"):
+        certified_accuracy_lower_bound(y, y, np.ones(4), X=X[:3])
+
+
 @pytest.mark.parametrize(
     "radii, match",
     [([0.5, -1, 0, 0, 0], "non-negative"), ([0.5, np.nan, 0, 0, 0], "finite")],

@@ -473,3 +473,108 @@ def test_crl_base_takes_the_torch_path_with_its_labels(frozen):
     else:  # the inner net was trained on the encoded labels 0..k-1
         expected = smoothed.classes_[smoothed.estimator_.predict(X)]
     np.testing.assert_array_equal(smoothed.predict(X), expected)
+
+
+def _global_rng_states():
+    return np.random.get_state()[1].copy(), torch.random.get_rng_state().clone()
+
+
+@pytest.mark.parametrize("kind", ["forest", "skorch"])
+def test_random_state_seeds_the_base_model_and_spares_global_rngs(data, kind):
+    # Issue 12, finding 7: two fits with one random_state give one model, and
+    # fit neither reads nor changes numpy's or torch's global generator.
+    from sklearn.ensemble import RandomForestClassifier
+
+    X, y = data
+    if kind == "forest":
+        base = RandomForestClassifier(n_estimators=5, max_features=2)
+    else:
+        X = X.astype(np.float32)
+        base = NeuralNetClassifier(
+            TinyNet, max_epochs=2, batch_size=32, train_split=None, verbose=0
+        )
+    models = []
+    for _ in range(2):
+        numpy_state, torch_state = _global_rng_states()
+        models.append(fast(estimator=base).fit(X, y))
+        after = _global_rng_states()
+        np.testing.assert_array_equal(after[0], numpy_state)
+        assert torch.equal(after[1], torch_state)
+        # Move the global generators: a fit that read them would differ.
+        np.random.random()
+        torch.rand(1)
+    first, second = (model.estimator_ for model in models)
+    np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
+    np.testing.assert_array_equal(models[0].predict(X[:20]), models[1].predict(X[:20]))
+    if kind == "forest":
+        # The unset seed was filled; a seed set by the user is kept.
+        assert isinstance(first.random_state, int)
+        kept = fast(estimator=RandomForestClassifier(3, random_state=7)).fit(X, y)
+        assert kept.estimator_.random_state == 7
+        other = fast(estimator=base, random_state=1).fit(X, y).estimator_
+        assert not np.array_equal(first.predict_proba(X), other.predict_proba(X))
+
+
+def test_pipeline_with_string_columns_noises_the_numeric_ones():
+    # Issue 11, point 6: a pipeline that one-hot encodes string columns is
+    # smoothed over the numeric columns only.
+    from sklearn.compose import make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(
+        {
+            "a": rng.normal(size=300),
+            "colour": rng.choice(["red", "green", "blue"], 300),
+            "b": rng.normal(size=300),
+        }
+    )
+    y = ((X["a"] + (X["colour"] == "red")) > 0.5).astype(int)
+    log = Log()
+    pipe = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["colour"]), remainder="passthrough"),
+        Spy(log),
+    )
+    # Spy predicts from the first encoded column: "blue" (one-hot, sorted).
+    clf = fast(estimator=pipe, noise_features=["a", "b"], n_augment=2).fit(X, y)
+    np.testing.assert_array_equal(clf.categorical_features_, [1])
+    fitted = log[0][1]
+    assert fitted.shape == (600, 5)
+    np.testing.assert_array_equal(
+        fitted[:, :3], np.repeat(pd.get_dummies(X["colour"]).to_numpy(float), 2, 0)
+    )
+    # The one-hot columns never move: every vote follows "blue".
+    counts = clf.predict_counts(X[:20])
+    blue = (X["colour"][:20] == "blue").to_numpy()
+    np.testing.assert_array_equal(counts[:, 1], np.where(blue, 100, 0))
+    labels, _ = clf.certify(X[:20])
+    np.testing.assert_array_equal(labels, blue.astype(int))
+    # Noise is keyed on each row's content, categories included: order and
+    # subsets do not change a row's results.
+    again = clf.predict_counts(X.iloc[::-1][:20])
+    np.testing.assert_array_equal(again, clf.predict_counts(X.iloc[::-1][:20]))
+    np.testing.assert_array_equal(clf.predict_counts(X.iloc[[5, 2]]), counts[[5, 2]])
+    # With a logistic regression the smoothed model is accurate.
+    real = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["colour"]), remainder="passthrough"),
+        LogisticRegression(),
+    )
+    named = fast(estimator=real, noise_features=["a", "b"]).fit(X, y)
+    assert named.score(X, y) > 0.9
+    # A numpy object array works alike (columns by position): same rows, same
+    # noise, same votes.
+    by_index = make_pipeline(
+        make_column_transformer((OneHotEncoder(), [1]), remainder="passthrough"),
+        LogisticRegression(),
+    )
+    plain = fast(estimator=by_index, noise_features=[0, 2])
+    plain.fit(X.to_numpy(dtype=object), y)
+    np.testing.assert_array_equal(
+        plain.predict_counts(X.to_numpy(dtype=object)[:30]),
+        named.predict_counts(X[:30]),
+    )
+    # Noise on a string column is refused with the columns to pass instead.
+    with pytest.raises(ValueError, match=r"\['colour'\] hold categories.*\['a', 'b'\]"):
+        fast(estimator=real).fit(X, y)
+    with pytest.raises(ValueError, match="were numeric in fit"):
+        clf.predict(X.assign(a="x"))

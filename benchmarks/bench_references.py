@@ -11,7 +11,8 @@ on the pool. Three engines:
 * ``vectorized``: all models in one ``torch.func.vmap`` job on the recipe's
   device (``skprivacy.audit._vectorized``), scoring of the pool included;
 * ``dask (2 workers)``: the joblib path on a ``dask.distributed.LocalCluster``
-  of two single-threaded worker processes (cluster start-up excluded).
+  of two single-threaded worker processes (cluster start-up and the
+  workers' imports excluded).
 
 Each configuration runs in a fresh process, so that its peak resident memory
 (``ru_maxrss``, minus the process's memory before training; for Dask the
@@ -110,6 +111,8 @@ def run_one(method, n_models, epochs, n_pool, device):
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         )
         client = Client(cluster)
+        # Start-up excluded: the workers import the libraries before timing.
+        client.run(lambda: __import__("skprivacy.audit._references").__name__)
     before = _peak_mb()
     start = time.perf_counter()
     backend = parallel_config(backend="dask") if client else parallel_config()

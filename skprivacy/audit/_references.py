@@ -38,6 +38,9 @@ from skprivacy.utils import torch_seed
 from skprivacy.utils._estimators import set_random_states
 from skprivacy.utils._sklearn_compat import _safe_indexing
 
+# Models trained together by the vectorized path (one batch in memory at once).
+_VECTORIZED_BATCH = 64
+
 __all__ = [
     "ReferenceOutputs",
     "aligned_log_proba",
@@ -252,27 +255,31 @@ def train_reference_outputs(
     outputs = None
     if vectorize:
         reason = check_vectorizable(recipe, X)
-        if reason is None:
-            train = (
-                train_vectorized if memory is None else memory.cache(train_vectorized)
+        train = train_vectorized if memory is None else memory.cache(train_vectorized)
+        parts = []
+        # Batches of models: memory stays that of one batch when only the
+        # outputs are kept.
+        for start in range(0, len(keep) if reason is None else 0, _VECTORIZED_BATCH):
+            rows = slice(start, start + _VECTORIZED_BATCH)
+            estimators, lp = train(
+                recipe, X, y, keep[rows], seeds[rows], verbose=verbose
             )
-            estimators, lp = train(recipe, X, y, keep, seeds, verbose=verbose)
             if estimators is None:
                 reason = lp
-        if reason is None:
-            outputs = ReferenceOutputs.concatenate(
-                [
-                    _outputs_of(
-                        est,
-                        extract,
-                        data,
-                        keep_models,
-                        align_columns(lp_j, est.classes_, classes),
-                    )
-                    for lp_j, est in zip(lp, estimators, strict=True)
-                ]
+                break
+            parts.extend(
+                _outputs_of(
+                    est,
+                    extract,
+                    data,
+                    keep_models,
+                    align_columns(lp_j, est.classes_, classes),
+                )
+                for lp_j, est in zip(lp, estimators, strict=True)
             )
             del estimators, lp
+        if reason is None:
+            outputs = ReferenceOutputs.concatenate(parts)
             if verbose:
                 print(
                     f"Trained {len(seeds)} {type(recipe).__name__} reference models "

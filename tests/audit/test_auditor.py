@@ -608,10 +608,17 @@ def test_outputs_only_and_memory_resume(small, tmp_path):
     )
     with pytest.raises(ValueError, match="keep_models=True"):
         lean.score_samples(Xp[:5] + 10, yp[:5])
-    # A second run with a larger n_references finds the first four cached.
+
+    # One cache entry per reference, written as each one finishes (so an
+    # interrupted fit resumes); a larger n_references adds only the new ones.
+    def entries():
+        return [p for p in tmp_path.rglob("*") if p.name == "output.pkl"]
+
+    assert len(entries()) == 4
     again = _auditor(
         target, keep_models=False, memory=str(tmp_path), n_references=6
     ).fit(X, y, X_population=Xp, y_population=yp)
+    assert len(entries()) == 6
     np.testing.assert_allclose(again.reference_signals_[:4], lean.reference_signals_)
 
 

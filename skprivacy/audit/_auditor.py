@@ -336,7 +336,9 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
             them (distribution-free guarantee); required by ``"population"``.
             Offline attacks' references never train on them; online attacks'
             references train on random halves of the pool and the population
-            together, so the population is scored like the pool.
+            together, so the population is scored like the pool (then size the
+            two together about twice the target's training set, so that the
+            references train on as many records as the target).
         y_population : array-like of shape (n_population,), default=None
             Their labels.
 

@@ -28,8 +28,9 @@ import math
 import numpy as np
 
 from skprivacy.audit._signals import _LOG_FLOOR, _log_softmax
-from skprivacy.defense._losses import crl_loss, masked_mean
+from skprivacy.defense import CRLLoss, crl_loss
 from skprivacy.utils import spawn_generators, spawn_seeds, torch_seed
+from skprivacy.utils._arrays import masked_mean
 from skprivacy.utils._estimators import capability, set_random_states
 from skprivacy.utils._sklearn_compat import _safe_indexing
 
@@ -106,8 +107,6 @@ def check_vectorizable(recipe, X) -> str | None:
     if recipe.predict_nonlinearity != "auto":
         return "predict_nonlinearity is not 'auto'"
     if loss_kind == "crl":
-        from skprivacy.defense import CRLLoss
-
         if recipe.criterion is not CRLLoss:
             return "the CRL criterion is not CRLLoss"
         if recipe.feature_layer is not None:

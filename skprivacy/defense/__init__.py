@@ -14,6 +14,7 @@ from skprivacy.defense._losses import (
     CRLLoss,
     ImpRelaxLoss,
     RelaxedCenterLoss,
+    crl_loss,
     normalized_ce_floor,
     tau_normalize,
 )
@@ -27,6 +28,7 @@ __all__ = [
     "RandomizedResponseClassifier",
     "RelaxedCenterLoss",
     "TabularMLP",
+    "crl_loss",
     "normalized_ce_floor",
     "tau_normalize",
 ]

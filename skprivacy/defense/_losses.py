@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from skprivacy.utils._arrays import masked_mean
+
 # Added to the norm in N_tau, as in the official code, so a zero vector maps to 0.
 _NORM_EPS = 1e-7
 
@@ -127,13 +129,6 @@ def _true_class_probability(logits, target, upper):
 # call them with ``weight=None``.
 
 
-def masked_mean(values: torch.Tensor, weight: torch.Tensor | None = None):
-    """Mean of ``values`` over the records whose ``weight`` is 1 (all if None)."""
-    if weight is None:
-        return values.mean()
-    return (values * weight).sum() / weight.sum().clamp_min(1.0)
-
-
 def relaxed(value, flatten, alpha: float, epoch: int):
     """The relaxation rule of both CRL parts for the 1-based ``epoch``.
 
@@ -185,11 +180,23 @@ def rcl_terms(logits, features, centers, target, *, tau, upper, weight=None):
 def crl_loss(logits, features, centers, target, weight, epoch, params):
     """:class:`CRLLoss` of one batch as a pure function (vmap-friendly).
 
+    The same formulas as the modules, with the branch of each part chosen by
+    :func:`torch.where` instead of Python (so the function can be vmapped over
+    a stack of models, as the vectorized reference trainer of
+    :mod:`skprivacy.audit` does) and an optional per-record ``weight`` that
+    masks padding. With ``weight=None`` it equals ``CRLLoss.forward`` with the
+    centers passed explicitly.
+
     Parameters
     ----------
-    logits, features : torch.Tensor of shape (B, C) and (B, F)
+    logits : torch.Tensor of shape (B, C)
+        Raw logits.
+    features : torch.Tensor of shape (B, F)
+        Penultimate features (ignored when ``center_weight`` is 0).
     centers : torch.Tensor of shape (C, F)
+        Class centers of the relaxed center loss.
     target : torch.Tensor of shape (B,)
+        Integer class indices.
     weight : torch.Tensor of shape (B,) or None
         1 for the batch's records and 0 for padding.
     epoch : int
@@ -201,6 +208,19 @@ def crl_loss(logits, features, centers, target, weight, epoch, params):
     Returns
     -------
     loss : torch.Tensor (scalar)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skprivacy.defense import CRLLoss, crl_loss
+    >>> logits, features = torch.zeros(4, 2), torch.ones(4, 3)
+    >>> y = torch.tensor([0, 1, 0, 1])
+    >>> module = CRLLoss(n_classes=2, n_features=3, alpha=0.3)
+    >>> params = {"alpha": 0.3, "upper": 1.0, "tau": 0.1, "center_alpha": 0.5,
+    ...           "center_upper": 1.0, "center_tau": 1.0, "center_weight": 1.0}
+    >>> value = crl_loss(logits, features, module.center.centers, y, None, 1, params)
+    >>> bool(torch.isclose(value, module(logits, features, y, epoch=1)))
+    True
     """
     ce, flatten = irl_terms(
         logits, target, tau=params["tau"], upper=params["upper"], weight=weight

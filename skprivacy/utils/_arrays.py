@@ -30,3 +30,25 @@ def concat_rows(a, b):
 
         return sp.vstack([a, b]).tocsr()
     return np.concatenate([np.asarray(a), np.asarray(b)])
+
+
+def masked_mean(values, weight=None):
+    """Mean of ``values`` over the entries whose ``weight`` is 1.
+
+    Works on numpy arrays and torch tensors alike (no Python branching on
+    data, so it can be vmapped); padding entries get weight 0.
+
+    Parameters
+    ----------
+    values : tensor or ndarray
+        Values.
+    weight : tensor or ndarray of the same shape, default=None
+        1 for real entries, 0 for padding; ``None`` averages every entry.
+
+    Returns
+    -------
+    mean : scalar tensor or float
+    """
+    if weight is None:
+        return values.mean()
+    return (values * weight).sum() / weight.sum().clip(min=1.0)

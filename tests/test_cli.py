@@ -9,13 +9,22 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import BaseEstimator
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils import Bunch
 
+from skprivacy._cli._data import CLIError, load_dataset
+from skprivacy._cli._demo import MEMBERSHIP_ATTACKS, Demo, tpr_at_reported_fprs
 from skprivacy._cli._main import main
+from skprivacy._cli._report import format_text, membership_rows, summary_rows
+from skprivacy.exceptions import UnresolvedMetricWarning
 
 REPO = Path(__file__).resolve().parents[1]
 REPORT_FILES = [
@@ -68,16 +77,14 @@ def test_quick_demo_numbers_are_sane(quick_demo):
     for name, model in results["models"].items():
         assert 0.78 < model["test_accuracy"] <= 1, name
         assert 0.78 < model["train_accuracy"] <= 1, name
-    attacks = {(r["model"], r["attack"]) for r in results["membership"]}
-    for name in ("plain", "CRL"):
-        assert {a for m, a in attacks if m == name} == {"loss", "mentr", "RMIA", "LiRA"}
-    assert any(m == "smoothed" for m, _ in attacks)
     for r in results["membership"]:
         low, high = r["auc_interval"]
         assert 0 <= low <= r["auc"] <= high <= 1
-        assert 0 <= r["tpr_at_1pct_fpr"] <= 1
-        assert r["tpr_at_1pct_fpr_resolved"]  # 1,000 non-members at 1% FPR
+        # 1,000 non-members resolve an FPR of 1% and 10%, not 0.1%.
+        assert r["tpr_at_fpr"]["0.001"] is None
+        assert 0 <= r["tpr_at_fpr"]["0.01"] <= r["tpr_at_fpr"]["0.1"] <= 1
         assert r["epsilon_lower_bound"] >= 0
+    assert data["tpr_fpr"] == 0.01
     smoothed = results["smoothed"]
     assert smoothed["base"] == results["chosen"]["model"] in ("plain", "CRL")
     certified = np.array(list(smoothed["certified_accuracy"].values()))
@@ -101,6 +108,7 @@ def test_quick_demo_numbers_are_sane(quick_demo):
     plain = results["models"]["plain"]["test_accuracy"]
     assert f"plain network     {plain:.3f}" in out
     assert out.startswith("skprivacy demo on UCI Adult")
+    assert "TPR@1%FPR" in out and "n/a" in out
     assert set(results["meta"]["stage_seconds"]) >= {"certifying"}
 
 
@@ -121,6 +129,101 @@ def csv_file(tmp_path):
     return path
 
 
+def test_every_release_faces_the_same_attacks(quick_demo):
+    # Like against like: the smoothed release faces the reference-based attacks
+    # (on its votes, references trained through the smoothing recipe) and the
+    # label-only attacks too, so its worst case compares with the networks'.
+    _, out, _, output = quick_demo
+    results = json.loads((output / "results.json").read_text("utf-8"))
+    sets = {}
+    for r in results["membership"]:
+        sets.setdefault(r["model"], []).append((r["attack"], r["reads"]))
+    assert set(sets) == {"plain", "CRL", "smoothed"}
+    assert sets["plain"] == sets["CRL"] == sets["smoothed"]
+    attacks = dict(sets["smoothed"])
+    assert {"RMIA", "LiRA"} <= set(attacks)
+    # Adaptive: the smoothed release's references are smoothed models too.
+    for r in results["membership"]:
+        if r["model"] == "smoothed" and r["attack"] in ("RMIA", "LiRA"):
+            assert r["references"] == ["SmoothedClassifier"] * 4
+    assert "labels" in attacks.values() and "proba" in attacks.values()
+    assert "Every release faced the same 6 attacks" in out
+
+
+def _results(tpr_smoothed=0.02, attacks_smoothed=("loss", "RMIA")):
+    """A minimal results dict, as Demo.run returns it."""
+
+    def row(model, attack, tpr):
+        return {
+            "model": model,
+            "attack": attack,
+            "reads": "proba",
+            "auc": 0.6,
+            "auc_interval": [0.55, 0.65],
+            "tpr_at_fpr": {"0.001": None, "0.01": tpr, "0.1": 0.2},
+            "epsilon_lower_bound": None,
+            "predict_fpr": 0.01,
+        }
+
+    return {
+        "data": {
+            "dataset": "d",
+            "n_rows": 5000,
+            "n_features": 3,
+            "members": 1000,
+            "non_members": 1000,
+            "population": 2000,
+            "sensitive": None,
+            "tpr_fpr": 0.01,
+        },
+        "models": {
+            "plain": {"test_accuracy": 0.8},
+            "smoothed": {"test_accuracy": 0.8},
+        },
+        "membership": [row("plain", "loss", 0.03), row("plain", "RMIA", 0.05)]
+        + [row("smoothed", a, tpr_smoothed) for a in attacks_smoothed],
+    }
+
+
+def test_summary_flags_releases_that_faced_different_attacks():
+    same = summary_rows(_results())
+    assert "attacks" not in same[0]
+    header, rows = summary_rows(_results(attacks_smoothed=("loss",)))
+    assert header[-1] == "attacks"
+    assert [row[-1] for row in rows] == ["loss, RMIA", "loss"]
+    assert "faced different attacks" in format_text(_results(attacks_smoothed=("a",)))
+
+
+def test_unresolved_rates_print_na_and_serialize_as_null(tmp_path):
+    results = _results(tpr_smoothed=None)
+    header, rows = summary_rows(results)
+    tpr = header.index("TPR@1%FPR")
+    assert [row[tpr] for row in rows] == ["5.0%", "n/a"]
+    assert [row[header.index("eps >=")] for row in rows] == ["n/a", "n/a"]
+    # No resolvable FPR at all: the headline column says so.
+    results["data"]["tpr_fpr"] = None
+    header, rows = summary_rows(results)
+    assert "TPR@low FPR" in header and rows[0][header.index("TPR@low FPR")] == "n/a"
+    text = format_text(results)
+    assert "n/a: a TPR at an FPR needs at least 10/FPR non-members" in text
+    header, rows = membership_rows(results)
+    assert header[5:8] == ["TPR@0.1%FPR", "TPR@1%FPR", "TPR@10%FPR"]
+    assert rows[0][5] == "n/a"
+    # NaN is not JSON; the report writes null and refuses NaN outright.
+    payload = json.loads(json.dumps(results, allow_nan=False))
+    assert payload["membership"][2]["tpr_at_fpr"]["0.01"] is None
+
+
+def test_tpr_only_at_fprs_the_non_members_resolve():
+    membership = np.r_[np.ones(150), np.zeros(150)]
+    scores = np.r_[np.arange(150) + 100.5, np.arange(150)]
+    tprs = tpr_at_reported_fprs(membership, scores)
+    assert tprs["0.001"] is None and tprs["0.01"] is None  # need 10,000 and 1,000
+    # 150 >= 100 non-members resolve 10%: 15 of them (scores 135-149) may be
+    # flagged, so members above 134 count: 116 of 150.
+    assert tprs["0.1"] == pytest.approx(116 / 150)
+
+
 def test_audit_command_on_a_csv(csv_file, tmp_path, capsys):
     output = tmp_path / "out"
     code = main(
@@ -130,8 +233,6 @@ def test_audit_command_on_a_csv(csv_file, tmp_path, capsys):
             str(csv_file),
             "--target",
             "label",
-            "--sensitive",
-            "age",
             "--quick",
             "--output",
             str(output),
@@ -142,6 +243,9 @@ def test_audit_command_on_a_csv(csv_file, tmp_path, capsys):
     assert code == 0, captured.err
     results = json.loads((output / "results.json").read_text("utf-8"))
     assert results["data"]["dataset"] == "people.csv"
+    # 150 non-members resolve no FPR below 10%: the headline says which.
+    assert results["data"]["tpr_fpr"] == 0.1
+    assert "TPR@10%FPR" in captured.out
     assert results["data"]["members"] == 150  # a quarter of 600 rows
     assert "smoothed" not in results and "attribute" not in results
     assert (output / "membership_roc.png").exists()
@@ -165,6 +269,11 @@ def _run_main(args, capsys):
         (["--sigma", "abc"], "not a number"),
         (["--seed", "x"], "not an integer"),
         (["--n-jobs", "0"], "positive count or -1"),
+        (["--threads", "0"], "must be >= 1"),
+        (["audit", "--sigma", "0.5"], "unrecognized arguments: --sigma"),
+        (["audit", "--sensitive", "age"], "unrecognized arguments: --sensitive"),
+        (["--member-column", "m"], "unrecognized arguments"),
+        (["audit", "--member-column", "m"], "applies with --model"),
         (["--bogus"], "unrecognized arguments"),
         (["demo", "--target", "y"], "--target applies to a CSV file"),
         (["--sensitive", "sex"], "not a numeric feature"),
@@ -233,3 +342,236 @@ def test_module_entry_point():
     )
     assert run.returncode == 2
     assert "needs --target" in run.stderr and "Traceback" not in run.stderr
+
+
+# -- columns by name ------------------------------------------------------------
+def _write_csv(path, n=400, *, empty="empty", seed=0):
+    """A CSV whose all-missing numeric column comes before age."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            empty: np.full(n, np.nan),
+            "x": rng.normal(size=n),
+            "age": rng.integers(18, 80, n).astype(float),
+            "city": rng.choice(["a", "b", "c"], n),
+        }
+    )
+    frame["label"] = np.where(frame["x"] + 0.03 * (frame["age"] - 50) > 0, 1, 0)
+    frame.to_csv(path, index=False)
+    return frame
+
+
+@pytest.mark.filterwarnings("ignore:Skipping features without any observed")
+def test_sensitive_column_is_found_by_name_after_preprocessing(tmp_path):
+    frame = _write_csv(tmp_path / "d.csv")
+    bunch = load_dataset(str(tmp_path / "d.csv"), target="label", sensitive="age")
+    demo = Demo(bunch, quick=True, seed=0, n_jobs=None)
+    demo.prepare()
+    # The imputer drops the empty column, so "age" is the second output
+    # column, not the third: positions from the input would attack a one-hot
+    # column and put the smoothing noise on another.
+    assert demo.dropped_features == ["empty"]
+    assert demo.results["data"]["dropped_features"] == ["empty"]
+    Z = demo.preprocessor.transform(bunch.data)
+    age = frame["age"].to_numpy()
+    assert np.corrcoef(Z[:, demo.sensitive_index], age)[0, 1] > 0.9999
+    # The scale converts the 5-year tolerance: it is age's standard deviation
+    # (about 18 for uniform ages 18-79) on the 200 population rows.
+    assert 14 < demo.sensitive_scale < 22
+    noised = Z[:, demo.numerical_columns]
+    assert noised.shape[1] == 2
+    assert np.corrcoef(noised[:, 0], frame["x"])[0, 1] > 0.9999
+    # One-hot columns (0/1 only) are never noised.
+    assert not np.isin(noised, [0.0, 1.0]).all(axis=0).any()
+
+
+def test_refuses_a_sensitive_column_that_preprocessing_drops(tmp_path, capsys):
+    _write_csv(tmp_path / "d.csv", empty="height")
+    args = ["--dataset", str(tmp_path / "d.csv"), "--target", "label"]
+    args += ["--sensitive", "height", "--quick", "--no-progress"]
+    code, err = _run_main([*args, "--output", str(tmp_path / "o")], capsys)
+    assert code == 2
+    assert "--sensitive 'height' has no observed values" in err
+
+
+# -- auditing the user's own model ----------------------------------------------
+@pytest.fixture(params=["frame", "array"])
+def user_model(tmp_path, request):
+    """A LogisticRegression pickled with joblib, and its CSV with a member column.
+
+    Fitted on a DataFrame (it knows the column names) or on an array.
+    """
+    rng = np.random.default_rng(1)
+    n = 500
+    frame = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"])
+    frame["label"] = np.where(frame["a"] - frame["b"] + rng.normal(size=n) > 0, 1, 0)
+    frame["trained"] = (np.arange(n) < 150).astype(int)
+    frame.to_csv(tmp_path / "records.csv", index=False)
+    members = frame[frame["trained"] == 1]
+    X = members[["a", "b", "c"]]
+    X = X if request.param == "frame" else X.to_numpy()
+    model = LogisticRegression().fit(X, members["label"])
+    joblib.dump(model, tmp_path / "model.joblib")
+    return tmp_path / "model.joblib", tmp_path / "records.csv"
+
+
+def _audit_args(model, data, *extra):
+    return [
+        "audit",
+        "--model",
+        str(model),
+        "--dataset",
+        str(data),
+        "--target",
+        "label",
+        "--member-column",
+        "trained",
+        "--quick",
+        "--no-progress",
+        *extra,
+    ]
+
+
+def test_audit_of_a_pickled_user_model(user_model, tmp_path, capsys):
+    model, data = user_model
+    output = tmp_path / "report"
+    with warnings.catch_warnings():
+        # Records go to the model as it was fitted: no feature-name warnings;
+        # unresolved rates are n/a in the tables and legends, not warnings.
+        warnings.filterwarnings("error", ".*feature names", UserWarning)
+        warnings.simplefilter("error", UnresolvedMetricWarning)
+        code = main(_audit_args(model, data, "--output", str(output)))
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "can execute arbitrary code" in captured.err
+    results = json.loads((output / "results.json").read_text("utf-8"))
+    assert list(results["models"]) == ["model"]
+    assert results["data"]["model"] == "model.joblib"
+    # 150 members; 350 non-members: half audited, half calibrate.
+    assert results["data"]["members"] == 150
+    assert results["data"]["non_members"] == results["data"]["population"] == 175
+    attacks = [r["attack"] for r in results["membership"]]
+    assert attacks == ["loss", "mentr", "RMIA", "LiRA", "label gap", "label noise"]
+    assert "smoothed" not in results and "attribute" not in results
+    assert captured.out.startswith("skprivacy audit of model.joblib on records.csv")
+
+
+def test_which_attacks_apply_to_a_user_model(tmp_path):
+    frame = pd.DataFrame({"a": [0.0, 1.0], "city": ["x", "y"]})
+    bunch = Bunch(raw_data=frame)
+
+    class LabelsOnly(BaseEstimator):
+        def predict(self, X):
+            return np.zeros(len(X))
+
+    demo = Demo(bunch, quick=True, seed=0, n_jobs=None, model=LabelsOnly())
+    attacks, skipped = demo.applicable_attacks("model")
+    assert attacks == []  # no probabilities, and no numeric records to perturb
+    assert skipped["RMIA"] == "the model has no predict_proba"
+    assert "not numeric" in skipped["label gap"]
+    bunch.raw_data = frame[["a"]]
+
+    class NotClonable:  # no get_params: references cannot be trained
+        def predict(self, X):
+            return np.zeros(len(X))
+
+        def predict_proba(self, X):
+            return np.full((len(X), 2), 0.5)
+
+    demo = Demo(bunch, quick=True, seed=0, n_jobs=None, model=NotClonable())
+    attacks, skipped = demo.applicable_attacks("model")
+    assert [a[0] for a in attacks] == ["loss", "label gap", "label noise"]
+    assert "cannot be cloned" in skipped["RMIA"]
+    demo = Demo(bunch, quick=True, seed=0, n_jobs=None, model=LogisticRegression())
+    assert [a[0] for a in demo.applicable_attacks("model")[0]] == [
+        a[0] for a in MEMBERSHIP_ATTACKS
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"drop": "--member-column"}, "--model needs --member-column"),
+        ({"member": "label"}, "must be different columns"),
+        ({"member": "a"}, "must hold 1 for the rows"),
+        ({"model": "nothing.joblib"}, "no such file"),
+        ({"model": "csv"}, "Cannot load --model"),
+        ({"object": [1, 2]}, "not a classifier"),
+        ({"object": "unfitted"}, "is not fitted"),
+        ({"object": "two columns"}, "expects 2 feature columns"),
+        ({"dataset": "adult"}, "--member-column applies to a CSV file"),
+    ],
+)
+def test_bad_audit_arguments(change, message, user_model, tmp_path, capsys):
+    model, data = user_model
+    if "object" in change:
+        value = change["object"]
+        if value == "unfitted":
+            value = LogisticRegression()
+        elif value == "two columns":
+            value = LogisticRegression().fit([[0, 0], [1, 1]], [0, 1])
+        joblib.dump(value, model)
+    if change.get("model") == "csv":
+        model = data
+    elif "model" in change:
+        model = tmp_path / change["model"]
+    args = _audit_args(model, data, "--output", str(tmp_path / "o"))
+    if "drop" in change:
+        i = args.index(change["drop"])
+        del args[i : i + 2]
+    if "member" in change:
+        args[args.index("trained")] = change["member"]
+    if "dataset" in change:
+        args[args.index(str(data))] = change["dataset"]
+        i = args.index("--target")
+        del args[i : i + 2]
+    code, err = _run_main(args, capsys)
+    assert code == 2
+    assert message in err
+
+
+def test_audit_refuses_labels_the_model_does_not_know(user_model, capsys):
+    model, data = user_model
+    frame = pd.read_csv(data)
+    frame["label"] = frame["label"].map({0: "no", 1: "yes"})
+    frame.to_csv(data, index=False)
+    code, err = _run_main(_audit_args(model, data), capsys)
+    assert code == 2
+    assert "labels the model does not know" in err
+
+
+# -- threads ------------------------------------------------------------------
+@pytest.mark.parametrize("threads", [None, 2])
+def test_threads_option_sets_torch_and_blas_threads(threads, monkeypatch, capsys):
+    import torch
+    from threadpoolctl import threadpool_info
+
+    seen = {}
+
+    def fake_run(self, stages):
+        seen["torch"] = torch.get_num_threads()
+        seen["pools"] = {pool["num_threads"] for pool in threadpool_info()}
+        raise CLIError("stopped by the test")
+
+    monkeypatch.setattr(Demo, "run", fake_run)
+    before = torch.get_num_threads()
+    args = ["audit", "--no-progress"]
+    args += [] if threads is None else ["--threads", str(threads)]
+    code, err = _run_main(args, capsys)
+    assert code == 2 and "stopped by the test" in err
+    expected = 1 if threads is None else threads
+    assert seen["torch"] == expected
+    assert seen["pools"] <= {expected}
+    assert torch.get_num_threads() == before  # restored after the run
+
+
+def test_help_shows_the_demo_options_and_the_pickle_warning(capsys):
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    for option in ("--quick", "--dataset", "--threads", "--sensitive"):
+        assert option in out
+    assert main(["audit", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--model" in out and "--member-column" in out
+    assert "arbitrary code" in out
+    assert "--sigma" not in out and "--sensitive" not in out

@@ -21,29 +21,56 @@ class CLIError(Exception):
     """A problem with the user's input, reported without a traceback."""
 
 
-def load_dataset(name: str, *, target=None, sensitive=None) -> Bunch:
+def load_dataset(
+    name: str,
+    *,
+    target=None,
+    sensitive=None,
+    require_sensitive=False,
+    member_column=None,
+) -> Bunch:
     """Load ``name`` ("adult", "german-credit" or a CSV path) as a frame Bunch.
 
     The Bunch has ``data`` (DataFrame), ``target`` (int codes), ``target_names``,
     ``numerical_features``, ``categorical_features``, ``feature_names``,
-    ``sensitive`` (the attribute to attack), ``drop`` and ``title``.
+    ``sensitive`` (the attribute to attack, or None), ``drop`` and ``title``; a
+    bundled dataset's default ``sensitive`` is age when ``require_sensitive``; a
+    CSV file also has ``raw_data`` and ``raw_target`` (its columns and labels as
+    read, for a user's model) and, with ``member_column``, ``membership``.
     """
     if name in _DROP:
         if target is not None:
             raise CLIError(f"--target applies to a CSV file, not to --dataset {name}.")
+        if member_column is not None:
+            raise CLIError(
+                f"--member-column applies to a CSV file, not to --dataset {name}."
+            )
         loader = load_adult if name == "adult" else load_german_credit
         bunch = loader(as_frame=True)
         bunch.drop = _DROP[name]
         bunch.title = "UCI Adult" if name == "adult" else "German Credit"
         bunch.target = np.asarray(bunch.target, dtype=int)
     else:
-        bunch = _load_csv(name, target)
-    sensitive = "age" if sensitive is None and name in _DROP else sensitive
-    if sensitive is None:
+        bunch = _load_csv(name, target, member_column)
+    if sensitive is None and require_sensitive:
+        if name not in _DROP:
+            raise CLIError(
+                "--sensitive is required with a CSV file: name the numeric column "
+                "(e.g. age) that the attribute-inference attack tries to recover."
+            )
+        sensitive = "age"
+    bunch.sensitive = sensitive
+    if sensitive is not None:
+        _check_sensitive(bunch, sensitive)
+    if len(bunch.data) < _MIN_ROWS:
         raise CLIError(
-            "--sensitive is required with a CSV file: name the numeric column "
-            "(e.g. age) that the attribute-inference attack tries to recover."
+            f"The data has {len(bunch.data)} rows; the demo needs at least "
+            f"{_MIN_ROWS} (members, non-members and a population to calibrate on)."
         )
+    return bunch
+
+
+def _check_sensitive(bunch, sensitive):
     if sensitive not in bunch.numerical_features:
         numeric = [c for c in bunch.numerical_features if c not in bunch.drop]
         raise CLIError(
@@ -53,22 +80,15 @@ def load_dataset(name: str, *, target=None, sensitive=None) -> Bunch:
         )
     if sensitive in bunch.drop:
         raise CLIError(f"--sensitive {sensitive!r} is not used by the models.")
-    bunch.sensitive = sensitive
-    if len(bunch.data) < _MIN_ROWS:
-        raise CLIError(
-            f"The data has {len(bunch.data)} rows; the demo needs at least "
-            f"{_MIN_ROWS} (members, non-members and a population to calibrate on)."
-        )
-    return bunch
 
 
-def _load_csv(path, target) -> Bunch:
+def _load_csv(path, target, member_column) -> Bunch:
     path = Path(path)
     if target is None:
         raise CLIError(
             f"--dataset {str(path)!r} is not a bundled dataset (adult, "
             "german-credit), so it is read as a CSV file, which needs --target "
-            "COLUMN (and --sensitive COLUMN)."
+            "COLUMN (the label)."
         )
     if not path.is_file():
         problem = "not a file" if path.exists() else "no such file"
@@ -87,6 +107,9 @@ def _load_csv(path, target) -> Bunch:
             f"--target {target!r} is not a column of {path.name}; its columns are "
             f"{list(frame.columns)}."
         )
+    membership = None
+    if member_column is not None:
+        membership = _membership(frame, member_column, target, path)
     labels = frame.pop(target)
     if labels.isna().any():
         raise CLIError(f"--target column {target!r} has missing values.")
@@ -101,13 +124,16 @@ def _load_csv(path, target) -> Bunch:
         )
     if frame.shape[1] == 0:
         raise CLIError(f"{path.name} has no feature columns besides the target.")
+    raw = frame.copy()
     numerical = [c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])]
     numerical = [c for c in numerical if not pd.api.types.is_bool_dtype(frame[c])]
     categorical = [c for c in frame.columns if c not in numerical]
     for column in categorical:
         frame[column] = frame[column].astype("category")
-    return Bunch(
+    bunch = Bunch(
         data=frame,
+        raw_data=raw,
+        raw_target=labels.to_numpy(),
         target=codes.astype(int),
         target_names=[str(n) for n in names],
         feature_names=list(frame.columns),
@@ -116,3 +142,24 @@ def _load_csv(path, target) -> Bunch:
         drop=[],
         title=path.name,
     )
+    if membership is not None:
+        bunch.membership = membership
+    return bunch
+
+
+def _membership(frame, column, target, path):
+    """Pop the 0/1 column that says which rows trained the user's model."""
+    if column not in frame.columns:
+        raise CLIError(
+            f"--member-column {column!r} is not a column of {path.name}; its columns "
+            f"are {list(frame.columns)}."
+        )
+    if column == target:
+        raise CLIError("--member-column and --target must be different columns.")
+    values = frame.pop(column)
+    if values.isna().any() or not values.isin([0, 1]).all():
+        raise CLIError(
+            f"--member-column {column!r} must hold 1 for the rows the model was "
+            "trained on and 0 for the others, with no missing values."
+        )
+    return values.to_numpy(dtype=int)

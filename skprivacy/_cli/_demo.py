@@ -12,11 +12,19 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from joblib import Memory
+from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
 from tqdm.auto import tqdm
 
-from skprivacy.audit import AttributeInferenceAttack, MembershipInferenceAuditor
+from skprivacy._cli._data import CLIError
+from skprivacy.audit import (
+    AttributeInferenceAttack,
+    LabelNoiseAttack,
+    MembershipInferenceAuditor,
+    tpr_at_fpr,
+)
 from skprivacy.certify import (
     SmoothedClassifier,
     average_certified_radius,
@@ -24,22 +32,34 @@ from skprivacy.certify import (
 )
 from skprivacy.datasets import make_preprocessor
 from skprivacy.defense import CRLClassifier
+from skprivacy.exceptions import UnresolvedMetricWarning
 from skprivacy.utils import spawn_generators, spawn_seeds
 
-# (name in the report, auditor ``attack``, whether it trains reference models).
+# Every release faces the same attacks, so that their worst cases compare like
+# with like: (name in the report, auditor ``attack``, what the attack reads).
+# "proba" is a network's probabilities and a smoothed release's vote
+# frequencies; "labels" is the released prediction alone. The decision-boundary
+# attack is left out: about 90 queries per record, each of which costs a
+# smoothed release ``n_predict`` forward passes.
 MEMBERSHIP_ATTACKS = (
-    ("loss", "loss", False),
-    ("mentr", "mentr", True),
-    ("RMIA", "rmia", True),
-    ("LiRA", "lira", True),
+    ("loss", "loss", "proba"),
+    ("mentr", "mentr", "proba"),
+    ("RMIA", "rmia", "proba"),
+    ("LiRA", "lira", "proba"),
+    ("label gap", "label_gap", "labels"),
+    ("label noise", "label_noise", "labels"),
 )
-# A smoothed release is audited on its vote frequencies (its predict_proba);
-# reference-based attacks would retrain the whole smoothed model per reference.
-SMOOTHED_ATTACKS = (("loss (votes)", "loss", False),)
+# Attacks calibrated on reference models trained with the release's recipe.
+USES_REFERENCES = {"mentr", "rmia", "lira"}
+# TPR is reported at the smallest of these FPRs that the non-members resolve
+# (at least 10 / FPR of them).
+REPORTED_FPRS = (0.001, 0.01, 0.1)
 # Models within this many points of the best test accuracy compete on leakage.
 ACCURACY_SLACK = 0.015
 # Certified accuracy is reported at these multiples of sigma.
 RADII_IN_SIGMA = (0.0, 0.5, 1.0, 2.0)
+# Fewest members, and non-members on each side of the user's model audit.
+MIN_AUDITED = 20
 
 
 @dataclass(frozen=True)
@@ -53,14 +73,15 @@ class Settings:
     n_certify: int
     n_certify_samples: int
     n_predict: int
+    n_noise_queries: int
     n_attribute: int
     bins: int
 
     @classmethod
     def make(cls, quick: bool) -> "Settings":
         if quick:
-            return cls(1000, 2000, 30, 4, 200, 1000, 100, 200, 20)
-        return cls(2000, 4000, 60, 8, 500, 10_000, 200, 500, 30)
+            return cls(1000, 2000, 30, 4, 200, 1000, 100, 4, 200, 20)
+        return cls(2000, 4000, 60, 8, 500, 10_000, 200, 16, 500, 30)
 
 
 def _split(bunch, settings, seed):
@@ -76,6 +97,23 @@ def _split(bunch, settings, seed):
     return members, non_members, population
 
 
+def _split_by_membership(membership, settings, seed):
+    """The user's members; half their non-members audited, half the population."""
+    rng_in, rng_out = spawn_generators(seed, 2)
+    members = rng_in.permutation(np.flatnonzero(membership == 1))
+    others = rng_out.permutation(np.flatnonzero(membership == 0))
+    n_out = min(len(others) // 2, settings.n_members)
+    if min(len(members), n_out) < MIN_AUDITED:
+        raise CLIError(
+            f"--member-column marks {len(members)} members and {len(others)} "
+            f"non-members; the audit needs at least {MIN_AUDITED} members and "
+            f"{2 * MIN_AUDITED} non-members (half are audited, half set the "
+            "attack thresholds)."
+        )
+    population = others[n_out : n_out + settings.n_population]
+    return members[: settings.n_members], others[:n_out], population
+
+
 def _tolerance(bunch):
     """Attribute-inference tolerance: 5 years for an age, else 10% of the range."""
     column = bunch.data[bunch.sensitive]
@@ -86,15 +124,60 @@ def _tolerance(bunch):
     return raw, f"{raw:.3g} ({bunch.sensitive} units, 10% of its range)"
 
 
-class Demo:
-    """Runs the demo's stages and collects their results in ``results``."""
+def _rows(X, index):
+    return X.iloc[index] if hasattr(X, "iloc") else X[index]
 
-    def __init__(self, bunch, *, quick, seed, n_jobs, sigma, progress=True):
+
+def _stack(A, B):
+    if hasattr(A, "iloc"):
+        return pd.concat([A, B], ignore_index=True)
+    return np.concatenate([A, B])
+
+
+def _number(value):
+    """A float for the results, or None for a rate the data cannot resolve."""
+    value = float(value)
+    return None if np.isnan(value) else value
+
+
+def tpr_at_reported_fprs(membership, scores):
+    """``{fpr: TPR or None}``: None where the non-members cannot resolve the FPR."""
+    with warnings.catch_warnings():
+        # tpr_at_fpr returns NaN for those, reported as n/a instead.
+        warnings.simplefilter("ignore", UnresolvedMetricWarning)
+        return {
+            f"{fpr:g}": _number(tpr_at_fpr(membership, scores, fpr))
+            for fpr in REPORTED_FPRS
+        }
+
+
+class Demo:
+    """Runs the demo's stages and collects their results in ``results``.
+
+    Without ``model``, trains the demo's networks (the training recipe) on
+    ``bunch``; with a fitted ``model``, audits it on the rows that
+    ``bunch.membership`` marks as its members and non-members.
+    """
+
+    def __init__(
+        self,
+        bunch,
+        *,
+        quick,
+        seed,
+        n_jobs,
+        sigma=0.25,
+        model=None,
+        model_name="your model",
+        progress=True,
+    ):
         self.bunch = bunch
         self.quick = quick
         self.seed = seed
         self.n_jobs = n_jobs
         self.sigma = sigma
+        self.model = model
+        self.model_name = model_name
         self.settings = Settings.make(quick)
         self.progress = progress
         self.results = {}
@@ -107,36 +190,86 @@ class Demo:
         split_seed, self.model_seed, self.audit_seed, self.smooth_seed = spawn_seeds(
             self.seed, 4
         )
-        members, non_members, population = _split(bunch, s, split_seed)
-        # The preprocessing is fitted on the population, data the adversary
-        # may hold anyway, so it carries nothing of the members.
-        self.preprocessor = make_preprocessor(bunch, drop=bunch.drop).fit(
-            bunch.data.iloc[population]
-        )
-        Z = self.preprocessor.transform(bunch.data)
-        y = bunch.target
-        self.Z_in, self.y_in = Z[members], y[members]
-        self.Z_out, self.y_out = Z[non_members], y[non_members]
-        self.Z_pop, self.y_pop = Z[population], y[population]
-        numerical = [c for c in bunch.numerical_features if c not in bunch.drop]
-        self.numerical_columns = np.arange(len(numerical))
-        self.sensitive_index = numerical.index(bunch.sensitive)
-        scaler = self.preprocessor.named_transformers_["numerical"][-1]
-        self.sensitive_scale = float(scaler.scale_[self.sensitive_index])
-        column = Z[:, self.sensitive_index]
-        self.sensitive_domain = (
-            float(np.nextafter(column.min(), -np.inf)),
-            float(np.nextafter(column.max(), np.inf)),
-        )
+        self.dropped_features = []
+        if self.model is None:
+            members, non_members, population = _split(bunch, s, split_seed)
+            X, y = self._preprocess(population), bunch.target
+        else:
+            members, non_members, population = _split_by_membership(
+                bunch.membership, s, split_seed
+            )
+            X, y = bunch.raw_data, bunch.raw_target
+            if not hasattr(self.model, "feature_names_in_"):
+                X = X.to_numpy()  # it was fitted on an array, without names
+        self.X_in, self.y_in = _rows(X, members), y[members]
+        self.X_out, self.y_out = _rows(X, non_members), y[non_members]
+        self.X_pop, self.y_pop = _rows(X, population), y[population]
         self.results["data"] = {
             "dataset": bunch.title,
             "n_rows": len(bunch.data),
-            "n_features": Z.shape[1],
+            "n_features": X.shape[1],
             "members": len(members),
             "non_members": len(non_members),
             "population": len(population),
             "sensitive": bunch.sensitive,
             "target_names": [str(t) for t in bunch.target_names],
+            "dropped_features": self.dropped_features,
+        }
+        if self.model is not None:
+            self._register_model()
+
+    def _preprocess(self, population):
+        """Fit the preprocessing; locate the noised and the sensitive columns.
+
+        The preprocessing is fitted on the population, data the adversary may
+        hold anyway, so it carries nothing of the members. Columns are found by
+        name in its output: the imputer drops a numeric column without observed
+        values there, which shifts every position after it.
+        """
+        bunch = self.bunch
+        with warnings.catch_warnings():
+            # The dropped columns are reported in the results instead.
+            warnings.filterwarnings("ignore", "Skipping features without any observed")
+            self.preprocessor = make_preprocessor(bunch, drop=bunch.drop).fit(
+                bunch.data.iloc[population]
+            )
+            Z = self.preprocessor.transform(bunch.data)
+        # Output names are "<transformer>__<column>" ("numerical__age"); the
+        # scaler's statistics follow the numerical block's own order.
+        names = list(self.preprocessor.get_feature_names_out())
+        numerical = [n for n in names if n.startswith("numerical__")]
+        kept = [n.removeprefix("numerical__") for n in numerical]
+        self.dropped_features = [
+            c for c in bunch.numerical_features if c not in bunch.drop and c not in kept
+        ]
+        self.numerical_columns = np.array([names.index(n) for n in numerical])
+        if bunch.sensitive is not None:
+            if bunch.sensitive not in kept:
+                raise CLIError(
+                    f"--sensitive {bunch.sensitive!r} has no observed values in the "
+                    "population records the preprocessing is fitted on, so it is "
+                    "dropped and the models never see it; choose another numeric "
+                    "column."
+                )
+            self.sensitive_index = names.index(f"numerical__{bunch.sensitive}")
+            scaler = self.preprocessor.named_transformers_["numerical"][-1]
+            self.sensitive_scale = float(scaler.scale_[kept.index(bunch.sensitive)])
+            column = Z[:, self.sensitive_index]
+            self.sensitive_domain = (
+                float(np.nextafter(column.min(), -np.inf)),
+                float(np.nextafter(column.max(), np.inf)),
+            )
+        return Z
+
+    def _register_model(self):
+        self.results["data"]["model"] = self.model_name
+        self._register("model", self.model)
+
+    def _register(self, name, model):
+        self.artifacts.setdefault("models", {})[name] = model
+        self.results.setdefault("models", {})[name] = {
+            "train_accuracy": float(model.score(self.X_in, self.y_in)),
+            "test_accuracy": float(model.score(self.X_out, self.y_out)),
         }
 
     def _recipe(self, crl):
@@ -145,46 +278,91 @@ class Demo:
         )
 
     def train(self, name, crl):
-        model = self._recipe(crl).fit(self.Z_in, self.y_in)
-        self.artifacts.setdefault("models", {})[name] = model
-        self.results.setdefault("models", {})[name] = {
-            "train_accuracy": float(model.score(self.Z_in, self.y_in)),
-            "test_accuracy": float(model.score(self.Z_out, self.y_out)),
-        }
+        self._register(name, self._recipe(crl).fit(self.X_in, self.y_in))
 
-    def audit(self, name, label, attack, uses_references, memory):
-        model = (
-            self.artifacts["smoothed"]
-            if name == "smoothed"
-            else self.artifacts["models"][name]
-        )
-        X = np.concatenate([self.Z_in, self.Z_out])
+    def _release(self, name):
+        if name == "smoothed":
+            return self.artifacts["smoothed"]
+        return self.artifacts["models"][name]
+
+    def applicable_attacks(self, name):
+        """``(attacks, skipped)``: the attacks that apply to a release, and why not.
+
+        The demo's own releases face every attack. A user's model may lack
+        ``predict_proba``, refuse ``clone`` (reference models are unfitted
+        clones of it, trained on halves of the audited records) or take
+        non-numeric columns (label-only attacks perturb records).
+        """
+        if name != "model":
+            return list(MEMBERSHIP_ATTACKS), {}
+        skipped = {}
+
+        def skip(reason, applies):
+            skipped.update(
+                {label: reason for label, *how in MEMBERSHIP_ATTACKS if applies(*how)}
+            )
+
+        try:
+            clone(self.model)
+        except Exception as exc:  # any failure means no references
+            skip(
+                f"the model cannot be cloned to train references ({exc})",
+                lambda attack, _: attack in USES_REFERENCES,
+            )
+        if not hasattr(self.model, "predict_proba"):
+            skip("the model has no predict_proba", lambda _, reads: reads == "proba")
+        features = self.bunch.raw_data
+        if features.select_dtypes("number").shape[1] < features.shape[1]:
+            skip(
+                "label-only attacks perturb records: some columns are not numeric",
+                lambda _, reads: reads == "labels",
+            )
+        attacks = [a for a in MEMBERSHIP_ATTACKS if a[0] not in skipped]
+        return attacks, skipped
+
+    def _attack(self, key):
+        if key == "label_noise":
+            return LabelNoiseAttack(n_samples=self.settings.n_noise_queries)
+        return key
+
+    def audit(self, name, label, attack, reads, memory):
+        X = _stack(self.X_in, self.X_out)
         y = np.concatenate([self.y_in, self.y_out])
-        membership = np.r_[np.ones(len(self.Z_in)), np.zeros(len(self.Z_out))]
+        membership = np.r_[np.ones(len(self.X_in)), np.zeros(len(self.X_out))]
+        # The references of a smoothed release are unfitted clones of it, so
+        # they are trained through the same noise-augmented recipe and release
+        # vote frequencies too: the attack is adaptive to the defense.
         auditor = MembershipInferenceAuditor(
-            FrozenEstimator(model),
-            attack=attack,
-            n_references=self.settings.n_references if uses_references else 0,
+            FrozenEstimator(self._release(name)),
+            attack=self._attack(attack),
+            release=reads,
+            n_references=self.settings.n_references if attack in USES_REFERENCES else 0,
             n_jobs=self.n_jobs,
             memory=memory,
             random_state=self.audit_seed,
         )
         # Every member and non-member is in the pool (online attacks need
         # them there); the population sets the threshold without labels.
-        auditor.fit(X, y, X_population=self.Z_pop, y_population=self.y_pop)
+        auditor.fit(X, y, X_population=self.X_pop, y_population=self.y_pop)
         report = auditor.audit(X, y, membership)
         m = report.metrics
         self.artifacts.setdefault("reports", {})[(name, label)] = report
+        records = report.records
         self.results.setdefault("membership", []).append(
             {
                 "model": name,
                 "attack": label,
+                "reads": reads,
                 "auc": float(m["auc"]),
-                "tpr_at_1pct_fpr": float(m["tpr_at_0.01_fpr"]),
-                "tpr_at_1pct_fpr_resolved": bool(report.resolved[0.01]),
-                "epsilon_lower_bound": float(m["epsilon_lower_bound"]),
-                "predict_fpr": float(m["predict_fpr"]),
                 "auc_interval": [float(v) for v in report.intervals["auc"]],
+                "tpr_at_fpr": tpr_at_reported_fprs(
+                    records["membership"], records["score"]
+                ),
+                "epsilon_lower_bound": _number(m["epsilon_lower_bound"]),
+                "predict_fpr": float(m["predict_fpr"]),
+                # What the references were, so that a reader can check that
+                # they share the release's recipe (a smoothed one included).
+                "references": [type(r).__name__ for r in auditor.estimators_],
             }
         )
 
@@ -226,11 +404,11 @@ class Demo:
             noise_features=self.numerical_columns,
             n_jobs=self.n_jobs,
             random_state=self.smooth_seed,
-        ).fit(self.Z_in, self.y_in)
+        ).fit(self.X_in, self.y_in)
         self.artifacts["smoothed"] = smoothed
         self.results["models"]["smoothed"] = {
-            "train_accuracy": float(smoothed.score(self.Z_in, self.y_in)),
-            "test_accuracy": float(smoothed.score(self.Z_out, self.y_out)),
+            "train_accuracy": float(smoothed.score(self.X_in, self.y_in)),
+            "test_accuracy": float(smoothed.score(self.X_out, self.y_out)),
         }
         self.results["smoothed"] = {
             "base": chosen,
@@ -243,7 +421,7 @@ class Demo:
 
     def certify(self):
         smoothed = self.artifacts["smoothed"]
-        X = self.Z_out[: self.settings.n_certify]
+        X = self.X_out[: self.settings.n_certify]
         y = self.y_out[: self.settings.n_certify]
         labels, radii = smoothed.certify(X)
         grid = self.sigma * np.asarray(RADII_IN_SIGMA)
@@ -264,22 +442,17 @@ class Demo:
 
     def attribute_attack(self, name):
         s = self.settings
-        target = (
-            self.artifacts["smoothed"]
-            if name == "smoothed"
-            else self.artifacts["models"][name]
-        )
         tolerance, tolerance_text = _tolerance(self.bunch)
         attack = AttributeInferenceAttack(
-            target,
+            self._release(name),
             self.sensitive_index,
             domain=self.sensitive_domain,
             bins=s.bins,
             prior="empirical",
             tolerance=tolerance / self.sensitive_scale,
-        ).fit(self.Z_pop)
+        ).fit(self.X_pop)
         # The adversary knows a member's other features and sees the release.
-        result = attack.evaluate(self.Z_in[: s.n_attribute])
+        result = attack.evaluate(self.X_in[: s.n_attribute])
         self.results.setdefault("attribute", []).append(
             {
                 "release": name,
@@ -296,39 +469,44 @@ class Demo:
         )
 
     # -- driver -------------------------------------------------------------
-    def run(self, stages=("audit", "smooth")):
-        steps = [("preparing the data", self.prepare)]
-        steps += [
-            ("training the plain network", lambda: self.train("plain", False)),
-            ("training the CRL network", lambda: self.train("CRL", True)),
+    def _audit_steps(self, name, memory):
+        attacks, skipped = self.applicable_attacks(name)
+        if not attacks:
+            raise CLIError(
+                f"No membership attack applies to {self.model_name}: "
+                + "; ".join(sorted(set(skipped.values())))
+                + "."
+            )
+        if skipped:
+            self.results.setdefault("skipped_attacks", {})[name] = skipped
+        return [
+            (
+                f"auditing {name} with {label}",
+                lambda la=label, a=attack, r=reads: self.audit(name, la, a, r, memory),
+            )
+            for label, attack, reads in attacks
         ]
+
+    def run(self, stages=("audit", "smooth")):
         cache = tempfile.TemporaryDirectory(prefix="skprivacy-demo-")
         memory = Memory(cache.name, verbose=0)
-        for name in ("plain", "CRL"):
-            for label, attack, uses_references in MEMBERSHIP_ATTACKS:
-                steps.append(
-                    (
-                        f"auditing {name} with {label}",
-                        lambda n=name, la=label, a=attack, u=uses_references: (
-                            self.audit(n, la, a, u, memory)
-                        ),
-                    )
-                )
+        steps = [("preparing the data", self.prepare)]
+        if self.model is None:
+            steps += [
+                ("training the plain network", lambda: self.train("plain", False)),
+                ("training the CRL network", lambda: self.train("CRL", True)),
+            ]
+            releases = ["plain", "CRL"]
+        else:
+            releases = ["model"]
+        steps += [step for name in releases for step in self._audit_steps(name, memory)]
         if "smooth" in stages:
             chosen = []
             steps += [
                 ("choosing a model", lambda: chosen.append(self.choose())),
                 ("training the smoothed model", lambda: self.smooth(chosen[0])),
                 ("certifying", self.certify),
-            ]
-            steps += [
-                (
-                    f"auditing smoothed with {label}",
-                    lambda la=label, a=attack, u=uses_references: self.audit(
-                        "smoothed", la, a, u, memory
-                    ),
-                )
-                for label, attack, uses_references in SMOOTHED_ATTACKS
+                *self._audit_steps("smoothed", memory),
             ]
             steps += [
                 (
@@ -337,8 +515,6 @@ class Demo:
                 )
                 for name in ("plain", "CRL", "smoothed")
             ]
-        else:
-            steps.append(("choosing a model", self.choose))
         try:
             with (
                 warnings.catch_warnings(),
@@ -349,9 +525,8 @@ class Demo:
                     bar_format="{l_bar}{bar}| {n_fmt}/{total_fmt} [{elapsed}]",
                 ) as bar,
             ):
-                # Reported in the tables instead: FPRs that the sample cannot
-                # resolve, and sklearn's notes on the skorch internals.
-                warnings.simplefilter("ignore", UserWarning)
+                # Unresolved rates are reported as n/a in the tables instead.
+                warnings.simplefilter("ignore", UnresolvedMetricWarning)
                 for description, step in steps:
                     bar.set_description(description)
                     start = time.perf_counter()
@@ -360,4 +535,10 @@ class Demo:
                     bar.update()
         finally:
             cache.cleanup()
+        # The summary's TPR column: the smallest FPR the non-members resolve
+        # (they are the same for every audit).
+        first = self.results["membership"][0]["tpr_at_fpr"]
+        self.results["data"]["tpr_fpr"] = next(
+            (float(f) for f, tpr in first.items() if tpr is not None), None
+        )
         return self.results

@@ -7,28 +7,49 @@ import base64
 import html
 import json
 import platform
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 import skprivacy
+from skprivacy.exceptions import UnresolvedMetricWarning
 
 _RELEASE_NAMES = {
     "plain": "plain network",
     "CRL": "CRL network",
     "smoothed": "smoothed {base}",
+    "model": "{model}",
 }
+# What each attack reads, in the words of the tables.
+_READS = {"proba": "probabilities", "labels": "labels"}
+_UNRESOLVED = "n/a"
 
 
 def _release_name(name, results):
     base = results.get("smoothed", {}).get("base", "")
-    return _RELEASE_NAMES[name].format(base=base)
+    model = results["data"].get("model", "")
+    return _RELEASE_NAMES[name].format(base=base, model=model)
 
 
-def _fmt(value, spec=".3f"):
+def _fmt(value, spec=".3f", missing="-"):
     if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "-"
+        return missing
     return format(value, spec)
+
+
+def _percent(fpr):
+    return f"{100 * fpr:g}%"
+
+
+def _tpr_header(fpr):
+    return f"TPR@{_percent(fpr)}FPR" if fpr is not None else "TPR@low FPR"
+
+
+def _worst(values):
+    """The largest of the resolved values, None if none is."""
+    values = [v for v in values if v is not None]
+    return max(values) if values else None
 
 
 def _render(header, rows):
@@ -44,24 +65,42 @@ def _render(header, rows):
     return "\n".join(lines)
 
 
+def attack_sets(results):
+    """``{release: [attack names]}`` in the order they ran."""
+    sets = {}
+    for r in results["membership"]:
+        sets.setdefault(r["model"], []).append(r["attack"])
+    return sets
+
+
 def summary_rows(results):
-    """One row per release: utility, membership leakage, certificates, attribute."""
+    """One row per release: utility, membership leakage, certificates, attribute.
+
+    The leakage columns are the worst case over the attacks each release faced;
+    when the releases did not all face the same attacks, a column lists them.
+    """
     radii = list(results.get("smoothed", {}).get("certified_accuracy", {}))
     attribute = {r["release"]: r for r in results.get("attribute", [])}
-    header = ["release", "test acc", "worst AUC", "TPR@1%FPR", "eps >="]
+    fpr = results["data"]["tpr_fpr"]
+    sets = attack_sets(results)
+    differ = len({tuple(v) for v in sets.values()}) > 1
+    header = ["release", "test acc", "worst AUC", _tpr_header(fpr), "eps >="]
     header += [f"cert acc r={r}" for r in radii]
     if attribute:
         first = next(iter(attribute.values()))
         header += [f"{first['attribute']} attack", "prior only"]
+    if differ:
+        header.append("attacks")
     rows = []
     for name, model in results["models"].items():
         audits = [r for r in results["membership"] if r["model"] == name]
+        tprs = [r["tpr_at_fpr"][f"{fpr:g}"] if fpr else None for r in audits]
         row = [
             _release_name(name, results),
             _fmt(model["test_accuracy"]),
             _fmt(max(r["auc"] for r in audits)),
-            _fmt(max(r["tpr_at_1pct_fpr"] for r in audits), ".1%"),
-            _fmt(max(r["epsilon_lower_bound"] for r in audits), ".2f"),
+            _fmt(_worst(tprs), ".1%", _UNRESOLVED),
+            _fmt(_worst(r["epsilon_lower_bound"] for r in audits), ".2f", _UNRESOLVED),
         ]
         certified = results["smoothed"]["certified_accuracy"] if radii else {}
         row += [_fmt(certified.get(r)) if name == "smoothed" else "-" for r in radii]
@@ -70,22 +109,32 @@ def summary_rows(results):
                 _fmt(attribute[name]["success_rate"]),
                 _fmt(attribute[name]["prior_success_rate"]),
             ]
+        if differ:
+            row.append(", ".join(sets.get(name, [])))
         rows.append(row)
     return header, rows
 
 
+def _reads(record):
+    if record["model"] == "smoothed" and record["reads"] == "proba":
+        return "votes"
+    return _READS[record["reads"]]
+
+
 def membership_rows(results):
-    header = ["release", "attack", "AUC", "AUC 95% CI", "TPR@1%FPR", "eps >="]
-    header += ["FPR of predict"]
+    fprs = list(results["membership"][0]["tpr_at_fpr"])
+    header = ["release", "attack", "reads", "AUC", "AUC 95% CI"]
+    header += [_tpr_header(float(f)) for f in fprs]
+    header += ["eps >=", "FPR of predict"]
     rows = [
         [
             _release_name(r["model"], results),
             r["attack"],
+            _reads(r),
             _fmt(r["auc"]),
             "[{:.3f}, {:.3f}]".format(*r["auc_interval"]),
-            _fmt(r["tpr_at_1pct_fpr"], ".1%")
-            + ("" if r["tpr_at_1pct_fpr_resolved"] else "*"),
-            _fmt(r["epsilon_lower_bound"], ".2f"),
+            *(_fmt(r["tpr_at_fpr"][f], ".1%", _UNRESOLVED) for f in fprs),
+            _fmt(r["epsilon_lower_bound"], ".2f", _UNRESOLVED),
             _fmt(r["predict_fpr"], ".1%"),
         ]
         for r in results["membership"]
@@ -110,16 +159,44 @@ def attribute_rows(results):
 
 def _notes(results):
     data = results["data"]
+    fpr = data["tpr_fpr"]
+    sets = attack_sets(results)
     notes = [
         f"{data['members']} members (training rows) and {data['non_members']} "
         f"non-members are audited; {data['population']} population records set "
         "the attack thresholds without membership labels.",
-        "worst AUC, TPR@1%FPR and eps >= are the strongest of the attacks below; "
-        "eps >= is a 95% lower bound on the privacy loss epsilon.",
+        f"worst AUC, {_tpr_header(fpr)} and eps >= are the strongest of the "
+        "attacks each release faced; eps >= is the epsilon that the attack's "
+        "TPR and FPR imply at 95% confidence, treating the records of this one "
+        "training run as independent trials: a measure of leakage, not a "
+        "guaranteed lower bound (one-run DP auditing gives that).",
     ]
-    if any(not r["tpr_at_1pct_fpr_resolved"] for r in results["membership"]):
+    if len({tuple(v) for v in sets.values()}) == 1:
         notes.append(
-            "* fewer than 1,000 non-members: the TPR at 1% FPR is not resolved."
+            f"Every release faced the same {len(next(iter(sets.values())))} attacks: "
+            f"{', '.join(next(iter(sets.values())))}."
+        )
+    else:
+        notes.append(
+            "The releases faced different attacks (column 'attacks'): compare "
+            "their worst cases with care."
+        )
+    for name, skipped in results.get("skipped_attacks", {}).items():
+        for reason in sorted(set(skipped.values())):
+            attacks = [a for a, why in skipped.items() if why == reason]
+            notes.append(
+                f"Not run on {_release_name(name, results)}: {', '.join(attacks)} "
+                f"({reason})."
+            )
+    if any(v is None for r in results["membership"] for v in r["tpr_at_fpr"].values()):
+        notes.append(
+            f"{_UNRESOLVED}: a TPR at an FPR needs at least 10/FPR non-members; with "
+            f"{data['non_members']} the data cannot resolve it."
+        )
+    if data.get("dropped_features"):
+        notes.append(
+            "Dropped by the preprocessing (no observed values in the population): "
+            f"{', '.join(data['dropped_features'])}."
         )
     chosen = results.get("chosen")
     if chosen and "smoothed" in results:
@@ -129,8 +206,9 @@ def _notes(results):
             f"on the {s['noised_columns']} standardized numerical columns; "
             f"certified radii are l2 in their standard deviations, n={s['n']}, "
             f"alpha={s['alpha']}, on {s['certified_rows']} test rows "
-            f"(abstains on {s['abstain_rate']:.1%}); the smoothed release is "
-            f"audited on its vote frequencies ({s['n_predict']} votes)."
+            f"(abstains on {s['abstain_rate']:.1%}). Its attacks read its vote "
+            f"frequencies ({s['n_predict']} votes; the reference models are trained "
+            "through the same smoothing recipe) or its labels."
         )
     for r in results.get("attribute", [])[:1]:
         notes.append(
@@ -141,13 +219,25 @@ def _notes(results):
     return notes
 
 
+def _title(data):
+    if data.get("model"):
+        return (
+            f"skprivacy audit of {data['model']} on {data['dataset']} "
+            f"({data['n_rows']} rows, {data['n_features']} feature columns)"
+        )
+    title = (
+        f"skprivacy {'demo' if data['sensitive'] else 'audit'} on {data['dataset']} "
+        f"({data['n_rows']} rows, {data['n_features']} features after preprocessing"
+    )
+    if data["sensitive"]:
+        title += f"; sensitive attribute: {data['sensitive']}"
+    return title + ")"
+
+
 def format_text(results):
     """What the demo prints: the comparison table, then the details."""
-    data = results["data"]
     parts = [
-        f"skprivacy demo on {data['dataset']} ({data['n_rows']} rows, "
-        f"{data['n_features']} features after preprocessing; sensitive attribute: "
-        f"{data['sensitive']})",
+        _title(results["data"]),
         "",
         _render(*summary_rows(results)),
         "",
@@ -167,17 +257,23 @@ def _plot_membership(results, artifacts, path):
     from skprivacy.audit import MembershipInferenceDisplay
 
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
+    # The legends give the TPR at the FPR of the summary, which the data
+    # resolves; when none is, they say n/a (and the warning is the table's note).
+    fpr = results["data"]["tpr_fpr"]
     for name in results["models"]:
         audits = [r for r in results["membership"] if r["model"] == name]
         strongest = max(audits, key=lambda r: r["auc"])
         records = artifacts["reports"][(name, strongest["attack"])].records
-        MembershipInferenceDisplay.from_predictions(
-            records["membership"],
-            records["score"],
-            name=f"{_release_name(name, results)}, {strongest['attack']}",
-            ax=ax,
-            histogram=False,
-        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UnresolvedMetricWarning)
+            MembershipInferenceDisplay.from_predictions(
+                records["membership"],
+                records["score"],
+                name=f"{_release_name(name, results)}, {strongest['attack']}",
+                low_fpr=fpr or min(float(f) for f in strongest["tpr_at_fpr"]),
+                ax=ax,
+                histogram=False,
+            )
     # Each display sets the limits from its own curve and adds a chance line;
     # with several curves on one axes, span the resolvable range and keep one.
     n = len(records)
@@ -321,7 +417,9 @@ def write_report(results, artifacts, folder, meta):
         images.append(("attribute inference", folder / "attribute_inference.png"))
         _plot_attribute(results, images[-1][1])
     payload = {"meta": meta, **results}
-    (folder / "results.json").write_text(json.dumps(payload, indent=2), "utf-8")
+    # Unresolved rates are null; a NaN anywhere would make invalid JSON.
+    text = json.dumps(payload, indent=2, allow_nan=False)
+    (folder / "results.json").write_text(text, "utf-8")
     (folder / "report.txt").write_text(format_text(results) + "\n", "utf-8")
     (folder / "report.html").write_text(_html(results, images, meta), "utf-8")
     return [path for _, path in images] + [

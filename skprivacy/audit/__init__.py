@@ -1,7 +1,8 @@
 """Attacks that measure what a model or a release leaks.
 
-Membership-inference audits (attacks, metrics, reports and plots) and attribute
-inference against released predictions.
+Membership-inference audits (attacks, metrics, reports and plots), attribute
+inference against released predictions, and audits of differential-privacy
+claims with canaries.
 """
 
 # Authors: The skprivacy developers
@@ -24,7 +25,17 @@ from skprivacy.audit._attacks import (
     ShadowModelAttack,
 )
 from skprivacy.audit._auditor import MembershipInferenceAuditor
+from skprivacy.audit._boundary_inversion import BoundaryRepulsionInversion
+from skprivacy.audit._canaries import CanarySet, make_canaries
 from skprivacy.audit._display import MembershipInferenceDisplay
+from skprivacy.audit._dp_audit import DPAuditor
+from skprivacy.audit._dp_bounds import (
+    epsilon_from_guesses,
+    epsilon_multi_run,
+    epsilon_one_run,
+)
+from skprivacy.audit._dp_display import DPAuditDisplay
+from skprivacy.audit._dp_report import DPAuditReport
 from skprivacy.audit._inversion import AttributeInferenceAttack
 from skprivacy.audit._metrics import (
     bootstrap_ci,
@@ -52,6 +63,11 @@ __all__ = [
     "BaseMembershipAttack",
     "BaseQueryAttack",
     "BoundaryDistanceAttack",
+    "BoundaryRepulsionInversion",
+    "CanarySet",
+    "DPAuditDisplay",
+    "DPAuditReport",
+    "DPAuditor",
     "EntropyAttack",
     "GapAttack",
     "LabelNoiseAttack",
@@ -68,7 +84,11 @@ __all__ = [
     "clopper_pearson",
     "compute_signal",
     "empirical_epsilon",
+    "epsilon_from_guesses",
+    "epsilon_multi_run",
+    "epsilon_one_run",
     "held_out_ci",
+    "make_canaries",
     "make_privacy_scorer",
     "membership_advantage",
     "membership_auc",

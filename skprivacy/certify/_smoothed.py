@@ -337,6 +337,23 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     repeated queries reveals nothing more. The guarantees hold over the draw of
     the seed. A query at a slightly different input gets fresh noise.
 
+    **Robust privacy: the alpha/2 bound.** If the release returns one label
+    ``c`` with probability at least ``1 - alpha`` at every input of a set ``B``
+    (over its noise), then for any ``x, x'`` in ``B`` no adversary seeing the
+    released label tells ``x`` from ``x'`` with probability above ``1/2 +
+    alpha/2`` ((R, alpha)-Robust Privacy, Jin et al., 2026). Proof: every event
+    ``A`` has ``P(M(x) in A) - P(M(x') in A) <= alpha`` (if ``c`` is in ``A`` the
+    second term is at least ``1 - alpha``, otherwise the first is at most
+    ``alpha``), so the two output laws are within ``alpha`` in total variation,
+    and the best distinguishing advantage is half of it. A :meth:`certify`
+    radius ``R`` at ``x`` supplies ``B``, the radius-``R`` ball, for the smoothed
+    classifier ``g``, with confidence ``1 - alpha`` over the seed; for the
+    finite-sample release of :meth:`predict` the premise is the chance that the
+    ``n_predict`` votes differ from ``g``. Here the randomness is over the seed
+    (a row's noise is fixed by it), so the bound is about the seed, or about
+    distinct rows; ``tests/certify/test_robust_privacy_guarantee.py`` checks it
+    against the exact binomial law.
+
     **Metric.** Radii are l2 norms of the perturbation of the noised columns
     measured in units of ``feature_scale_``: ``||delta_j / scale_j||_2``.
     Non-noised columns are held fixed by the certificate.
@@ -836,6 +853,11 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``alpha``; a class other than ``g(x)`` is returned with probability at
         most ``alpha``.
 
+        Where this label is returned with probability at least ``1 - alpha`` on
+        a ball around ``x`` (a :meth:`certify` radius supplies one for ``g``), it
+        gives any adversary at most ``alpha / 2`` advantage in telling ``x`` from
+        a point of the ball (see the class Notes).
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
@@ -910,6 +932,11 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         ``1 - alpha``, the smoothed classifier returns the label for every input
         whose noised columns differ by less than the radius (in units of
         ``feature_scale_``) and whose other columns are unchanged.
+
+        This is (R, alpha)-Robust Privacy: a release that returns the label with
+        probability at least ``1 - alpha`` on the ball gives any adversary at
+        most ``alpha / 2`` advantage in telling ``x`` from a point of the ball
+        (see the class Notes for the proof sketch).
 
         Parameters
         ----------

@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from skprivacy.datasets._base import load_adult, load_german_credit
+from skprivacy.datasets._insurance import load_medical_insurance, make_insurance_like
 from skprivacy.datasets._movielens import load_movielens_100k
 from skprivacy.datasets._preprocessing import make_preprocessor
 from skprivacy.datasets._recommendation import make_recommendation
@@ -11,7 +12,9 @@ from skprivacy.datasets._recommendation import make_recommendation
 __all__ = [
     "load_adult",
     "load_german_credit",
+    "load_medical_insurance",
     "load_movielens_100k",
+    "make_insurance_like",
     "make_preprocessor",
     "make_recommendation",
 ]

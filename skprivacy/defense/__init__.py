@@ -2,6 +2,8 @@
 
 :class:`CRLClassifier` trains a skorch network with Center-based Relaxed
 Learning (Fang & Kim, UAI 2024); its losses are usable on their own.
+:class:`DPSGDClassifier` trains one with differentially private SGD (Opacus),
+the baseline with a formal guarantee.
 :class:`RandomizedResponseClassifier` releases labels through k-ary randomized
 response, a local differential-privacy baseline.
 """
@@ -10,6 +12,8 @@ response, a local differential-privacy baseline.
 # SPDX-License-Identifier: BSD-3-Clause
 
 from skprivacy.defense._crl import CRLClassifier
+from skprivacy.defense._dpsgd import DPSGDClassifier
+from skprivacy.defense._focus import SensitiveFocusPenalty
 from skprivacy.defense._losses import (
     CRLLoss,
     ImpRelaxLoss,
@@ -24,9 +28,11 @@ from skprivacy.defense._randomized_response import RandomizedResponseClassifier
 __all__ = [
     "CRLClassifier",
     "CRLLoss",
+    "DPSGDClassifier",
     "ImpRelaxLoss",
     "RandomizedResponseClassifier",
     "RelaxedCenterLoss",
+    "SensitiveFocusPenalty",
     "TabularMLP",
     "crl_loss",
     "normalized_ce_floor",

@@ -9,23 +9,15 @@ import warnings
 from numbers import Integral, Real
 from typing import ClassVar
 
-import numpy as np
 import torch
 import torch.nn.functional as F
-from sklearn.utils.multiclass import check_classification_targets
-from skorch import NeuralNet, NeuralNetClassifier
-from skorch.callbacks import EpochScoring
-from skorch.utils import TeeGenerator, is_dataset, to_tensor
+from skorch.utils import TeeGenerator, to_tensor
 
 from skprivacy.defense._losses import CRLLoss, normalized_ce_floor
-from skprivacy.defense._modules import TabularMLP
+from skprivacy.defense._net import BaseNetClassifier
 from skprivacy.exceptions import DefenseConfigurationWarning
-from skprivacy.utils import spawn_seeds, torch_seed
-from skprivacy.utils._sklearn_compat import (
-    Interval,
-    validate_data,
-    validate_parameter_constraints,
-)
+from skprivacy.utils import torch_seed
+from skprivacy.utils._sklearn_compat import Interval
 
 # Parameters whose change needs a new module (and so new centers and optimizers).
 _MODULE_PARAMS = frozenset({"hidden_units", "dropout"})
@@ -49,17 +41,7 @@ _CENTER_OPTIMIZER_PARAMS = {
 _BRANCHES = ("ascent", "descent", "flatten")
 
 
-def _softmax(logits):
-    return torch.softmax(logits, dim=-1)
-
-
-def _encoded_accuracy(net, X, y):
-    """Validation accuracy on the encoded labels skorch hands to callbacks."""
-    proba = net.predict_proba(X)
-    return float(np.mean(proba.argmax(axis=1) == np.asarray(y)))
-
-
-class CRLClassifier(NeuralNetClassifier):
+class CRLClassifier(BaseNetClassifier):
     """Neural-network classifier trained with Center-based Relaxed Learning.
 
     CRL (Fang & Kim, UAI 2024) is a training-time defense against
@@ -318,45 +300,16 @@ class CRLClassifier(NeuralNetClassifier):
         self.center_weight_decay = center_weight_decay
         self.random_state = random_state
 
-    # ------------------------------------------------------------------ tags
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
-        tags.input_tags.sparse = False
-        return tags
-
-    @property
-    def _default_callbacks(self):
-        # skorch scores validation accuracy with predict(), which returns the
-        # original labels while callbacks see the encoded ones.
-        return [
-            (name, cb)
-            if name != "valid_acc"
-            else (
-                name,
-                EpochScoring(_encoded_accuracy, name=name, lower_is_better=False),
-            )
-            for name, cb in super()._default_callbacks
-        ]
-
-    @property
-    def classes_(self):
-        try:
-            return self.classes_inferred_
-        except AttributeError as exc:
-            raise AttributeError(
-                f"{type(self).__name__} has no attribute 'classes_' before fit."
-            ) from exc
+    _seed_names = ("module", "criterion", "train")
+    _sample_weight_reason = (
+        "CRL picks its branch (ascent, descent, flattening) from unweighted batch "
+        "means."
+    )
 
     # ------------------------------------------------------------ validation
 
     def _validate_hyperparameters(self):
-        validate_parameter_constraints(
-            self._parameter_constraints,
-            {key: getattr(self, key) for key in self._parameter_constraints},
-            caller_name=type(self).__name__,
-        )
+        super()._validate_hyperparameters()
         if self.get_params_for("criterion"):
             raise ValueError(
                 "Set the CRL loss parameters with their top-level names (alpha, "
@@ -364,72 +317,7 @@ class CRLClassifier(NeuralNetClassifier):
                 f"{sorted(self.get_params_for('criterion'))}."
             )
 
-    def _validate_training_data(self, X, y, reset, classes=None):
-        X, y = validate_data(self, X, y, dtype=np.float32, reset=reset)
-        check_classification_targets(y)
-        if reset:
-            labels = classes if classes is not None else self.classes
-            known = np.unique(y if labels is None else np.asarray(labels))
-            if len(known) < 2:
-                raise ValueError(
-                    f"{type(self).__name__} needs at least 2 classes; got "
-                    f"{len(known)} class."
-                )
-            self.classes_inferred_ = known
-        unseen = ~np.isin(y, self.classes_)
-        if unseen.any():
-            raise ValueError(
-                f"y contains labels not in classes_: {np.unique(y[unseen])}."
-            )
-        return X, np.searchsorted(self.classes_, y).astype(np.int64)
-
-    def check_data(self, X, y=None):
-        # Data are validated and labels encoded before skorch sees them.
-        pass
-
     # --------------------------------------------------------- initialisation
-
-    def initialize(self):
-        """Draw this fit's seeds from ``random_state`` and build every part.
-
-        Returns
-        -------
-        self : CRLClassifier
-        """
-        keys = ("module", "criterion", "train")
-        self.seeds_ = dict(zip(keys, spawn_seeds(self.random_state, 3), strict=True))
-        return super().initialize()
-
-    def _data_sizes(self):
-        if not hasattr(self, "n_features_in_"):
-            raise ValueError(
-                f"{type(self).__name__} is sized from the data: call fit (a fit "
-                "with max_epochs=0 only builds the network) before initialising."
-            )
-        return self.n_features_in_, len(self.classes_)
-
-    def initialize_module(self):
-        """Build the module, under a seed drawn from ``random_state``.
-
-        Returns
-        -------
-        self : CRLClassifier
-        """
-        kwargs = self.get_params_for("module")
-        module = self.module
-        if module is None:
-            n_in, n_out = self._data_sizes()
-            module = TabularMLP
-            kwargs = {
-                "n_in": n_in,
-                "n_out": n_out,
-                "hidden_units": self.hidden_units,
-                "dropout": self.dropout,
-                **kwargs,
-            }
-        with torch_seed(self.seeds_["module"]):
-            self.module_ = self.initialized_instance(module, kwargs)
-        return self
 
     def _feature_dim(self):
         if self.module is None and self.feature_layer is None:
@@ -564,64 +452,6 @@ class CRLClassifier(NeuralNetClassifier):
 
     # --------------------------------------------------------------- training
 
-    def fit(self, X, y, **fit_params):
-        """Initialise and train the network with CRL (or plain CE).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data; every row is a member of the training set.
-        y : array-like of shape (n_samples,)
-            Class labels of any type.
-        **fit_params : dict
-            Passed to the module's ``forward``.
-
-        Returns
-        -------
-        self : CRLClassifier
-        """
-        self._validate_hyperparameters()
-        warm = self.warm_start and self.initialized_
-        X, y = self._validate_training_data(X, y, reset=not warm)
-        if not warm:
-            self.initialize()
-        return self._train(X, y, "fit", **fit_params)
-
-    def partial_fit(self, X, y, classes=None, **fit_params):
-        """Train for ``max_epochs`` more epochs without re-initialising.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Training data.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        classes : array-like of shape (n_classes,), default=None
-            All class labels; only used by the first call.
-        **fit_params : dict
-            Passed to the module's ``forward``.
-
-        Returns
-        -------
-        self : CRLClassifier
-        """
-        self._validate_hyperparameters()
-        first = not (self.initialized_ and hasattr(self, "n_features_in_"))
-        X, y = self._validate_training_data(X, y, reset=first, classes=classes)
-        if first:
-            self.initialize()
-        return self._train(X, y, "partial_fit", **fit_params)
-
-    def _train(self, X, y, routing_method, **fit_params):
-        # Dropout and shuffling draw from torch's global RNG; fork it and seed it
-        # from (this fit's seed, epochs done) so calls differ but reproduce.
-        seed = np.random.SeedSequence([self.seeds_["train"], len(self.history)])
-        with torch_seed(int(seed.generate_state(1)[0])):
-            NeuralNet.partial_fit(
-                self, X, y, _routing_method=routing_method, **fit_params
-            )
-        return self
-
     def get_iterator(self, dataset, training=False):
         """skorch's iterator; training batches are shuffled unless overridden.
 
@@ -636,12 +466,8 @@ class CRLClassifier(NeuralNetClassifier):
         -------
         iterator : torch DataLoader (or ``iterator_train``/``iterator_valid``)
         """
-        if training and "iterator_train__shuffle" not in vars(self):
-            kwargs = {"shuffle": True, **self.get_params_for("iterator_train")}
-            kwargs.setdefault("batch_size", self.batch_size)
-            if kwargs["batch_size"] == -1:
-                kwargs["batch_size"] = len(dataset)
-            return self.iterator_train(dataset, **kwargs)
+        if training:
+            return self._build_iterator(dataset, training, shuffle=True)
         return super().get_iterator(dataset, training=training)
 
     def infer(self, x, **fit_params):
@@ -798,48 +624,3 @@ class CRLClassifier(NeuralNetClassifier):
             self.history.record(
                 branch_key, "+".join(name for name in _BRANCHES if name in fired)
             )
-
-    # ------------------------------------------------------------- prediction
-
-    def __sklearn_is_fitted__(self):
-        return bool(self.initialized_) and hasattr(self, "n_features_in_")
-
-    def _get_predict_nonlinearity(self):
-        # The module outputs raw logits; probabilities are their softmax.
-        if self.predict_nonlinearity == "auto":
-            return _softmax
-        return super()._get_predict_nonlinearity()
-
-    def predict_proba(self, X):
-        """Class probabilities: softmax of the raw logits.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``.
-        """
-        self.check_is_fitted(["n_features_in_", "module_"])
-        if not is_dataset(X):
-            X = validate_data(self, X, dtype=np.float32, reset=False)
-        return super().predict_proba(X)
-
-    def predict(self, X):
-        """Most probable class labels.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Input data.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        proba = self.predict_proba(X)
-        return self.classes_[proba.argmax(axis=1)]

@@ -130,6 +130,34 @@ def test_random_state_reproducible_and_global_rng_untouched(data):
     assert not np.array_equal(a.predict_proba(X), c.predict_proba(X))
 
 
+def test_predict_leaves_torch_global_rng_untouched(fitted, data):
+    # Issue 12 finding 8: skorch's DataLoader drew its base seed from torch's
+    # global generator at every predict.
+    X, _ = data
+    state = torch.random.get_rng_state()
+    fitted.predict_proba(X)
+    fitted.predict(X)
+    assert torch.equal(state, torch.random.get_rng_state())
+
+
+def test_sample_weight_is_refused_clearly(data):
+    from sklearn.model_selection import cross_validate
+
+    X, y = data
+    clf = CRLClassifier(**FAST)
+    with pytest.raises(TypeError, match="does not support sample_weight.*batch"):
+        clf.fit(X, y, sample_weight=np.ones(len(y)))
+    with pytest.raises(TypeError, match="does not support sample_weight"):
+        cross_validate(
+            clf,
+            X,
+            y,
+            cv=2,
+            params={"sample_weight": np.ones(len(y))},
+            error_score="raise",
+        )
+
+
 def test_clone_gives_identical_unfitted_recipe(fitted, data):
     X, y = data
     recipe = clone(fitted)

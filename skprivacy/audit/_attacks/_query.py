@@ -46,6 +46,14 @@ def row_normals(X, random_state, shape) -> np.ndarray:
     return out
 
 
+def reads_log_proba(attack) -> bool:
+    """Whether ``attack``'s signals are a model's log-probabilities on the records."""
+    return (
+        attack.query_output == "log_proba"
+        and type(attack).signals is BaseMembershipAttack.signals
+    )
+
+
 def _torch_rng_guard():
     # torch's DataLoader draws from the global generator even at inference.
     if "torch" in sys.modules:
@@ -125,11 +133,7 @@ class SignalExtractor:
     @property
     def reads_log_proba(self) -> bool:
         """Whether the signals are the model's log-probabilities on the records."""
-        attack = self.attack
-        return (
-            attack.query_output == "log_proba"
-            and type(attack).signals is BaseMembershipAttack.signals
-        )
+        return reads_log_proba(self.attack)
 
     def query(self, model, output=None):
         """The query function of ``model``."""

@@ -145,7 +145,7 @@ def test_sample_weight_is_refused_clearly(data):
 
     X, y = data
     clf = CRLClassifier(**FAST)
-    with pytest.raises(TypeError, match="does not support sample_weight.*batch"):
+    with pytest.raises(TypeError, match=r"does not support sample_weight.*batch"):
         clf.fit(X, y, sample_weight=np.ones(len(y)))
     with pytest.raises(TypeError, match="does not support sample_weight"):
         cross_validate(

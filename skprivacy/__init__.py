@@ -9,13 +9,14 @@ measure leakage with membership-inference attacks, all as scikit-learn estimator
 
 from skprivacy.audit import MembershipInferenceAuditor
 from skprivacy.certify import SmoothedClassifier
-from skprivacy.defense import CRLClassifier
+from skprivacy.defense import CRLClassifier, DPSGDClassifier
 
 __version__ = "0.1.0.dev0"
 
 
 __all__ = [
     "CRLClassifier",
+    "DPSGDClassifier",
     "MembershipInferenceAuditor",
     "SmoothedClassifier",
     "__version__",

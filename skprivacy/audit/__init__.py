@@ -36,6 +36,8 @@ from skprivacy.audit._dp_bounds import (
 )
 from skprivacy.audit._dp_display import DPAuditDisplay
 from skprivacy.audit._dp_report import DPAuditReport
+from skprivacy.audit._frontier import DefenseEvaluation
+from skprivacy.audit._frontier_display import FrontierDisplay
 from skprivacy.audit._inversion import AttributeInferenceAttack
 from skprivacy.audit._metrics import (
     bootstrap_ci,
@@ -68,7 +70,9 @@ __all__ = [
     "DPAuditDisplay",
     "DPAuditReport",
     "DPAuditor",
+    "DefenseEvaluation",
     "EntropyAttack",
+    "FrontierDisplay",
     "GapAttack",
     "LabelNoiseAttack",
     "LiRA",

@@ -381,8 +381,11 @@ class DPSGDClassifier(BaseNetClassifier):
         if self.secure_mode:
             noise_generator = sampler_generator = _secure_generator()
         else:
+            # Noise is drawn where the gradients are; batches on the CPU.
             noise_seed, sampler_seed = seeds.spawn(2)
-            noise_generator = torch_generator(noise_seed.generate_state(1)[0])
+            noise_generator = torch_generator(
+                noise_seed.generate_state(1)[0], device=self.device
+            )
             sampler_generator = torch_generator(sampler_seed.generate_state(1)[0])
         module, optimizer = self.module_, self.optimizer_
         reduction = self.criterion_.reduction

@@ -115,6 +115,9 @@ class BaseNetClassifier(NeuralNetClassifier):
 
     _sample_weight_reason = "its loss is an unweighted mean over each batch."
 
+    def _fit_data_params(self, X, y):
+        """Check and set what depends on the data, before anything is built."""
+
     def check_data(self, X, y=None):
         # Data are validated and labels encoded before skorch sees them.
         pass
@@ -186,6 +189,7 @@ class BaseNetClassifier(NeuralNetClassifier):
         warm = self.warm_start and self.initialized_
         X, y = self._validate_training_data(X, y, reset=not warm)
         if not warm:
+            self._fit_data_params(X, y)
             self.initialize()
         return self._train(X, y, "fit", **fit_params)
 
@@ -212,6 +216,7 @@ class BaseNetClassifier(NeuralNetClassifier):
         first = not (self.initialized_ and hasattr(self, "n_features_in_"))
         X, y = self._validate_training_data(X, y, reset=first, classes=classes)
         if first:
+            self._fit_data_params(X, y)
             self.initialize()
         return self._train(X, y, "partial_fit", **fit_params)
 

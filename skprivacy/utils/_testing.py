@@ -19,9 +19,15 @@ INIT_PARAMS: dict[str, list[dict]] = {
     # Delegates to LogisticRegression; a small sample keeps the row copies cheap.
     "AuditRecorder": [{"n_members": 20, "random_state": 0}],
     # Tiny nets with a large learning rate so the many fits of the checks stay fast;
-    # one with the CRL loss, one with its center part off and dropout on.
+    # one with the full CRL loss, one with its center part off and dropout on.
     "CRLClassifier": [
-        {"hidden_units": (16,), "max_epochs": 8, "lr": 0.03, "batch_size": 32},
+        {
+            "hidden_units": (16,),
+            "center_weight": 0.1,
+            "max_epochs": 8,
+            "lr": 0.03,
+            "batch_size": 32,
+        },
         {
             "hidden_units": (16,),
             "dropout": 0.1,
@@ -101,6 +107,13 @@ EXEMPT_FROM_COMMON_CHECKS: dict[str, str] = {
         "queried as black boxes and `fit` takes no data (it runs the attack). Its "
         "API (clone, reproducibility, errors) is tested in "
         "tests/audit/test_boundary_inversion.py."
+    ),
+    "DefenseEvaluation": (
+        "an evaluation of training recipes, not a learner: fit(X, y) trains "
+        "n_models clones of every recipe and stores a results table; it has no "
+        "predict or transform for sklearn's checks to call, and its required "
+        "recipes argument has no default. Own API tests (clone, get/set_params, "
+        "reproducibility, errors) in tests/audit/test_frontier.py."
     ),
     "MembershipInferenceAuditor": (
         "its methods take records and their labels, (X, y): fit(X_pool, y_pool), "

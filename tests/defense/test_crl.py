@@ -21,8 +21,16 @@ from torch import nn
 
 from skprivacy import CRLClassifier
 from skprivacy.defense import CRLLoss, TabularMLP
+from skprivacy.exceptions import DefenseConfigurationWarning
 
-FAST = {"hidden_units": (16,), "max_epochs": 4, "batch_size": 32, "lr": 0.01}
+# The center term is on, so every test exercises the full CRL loss.
+FAST = {
+    "hidden_units": (16,),
+    "max_epochs": 4,
+    "batch_size": 32,
+    "lr": 0.01,
+    "center_weight": 0.1,
+}
 
 
 @pytest.fixture(scope="module")
@@ -156,6 +164,21 @@ def test_sample_weight_is_refused_clearly(data):
             params={"sample_weight": np.ones(len(y))},
             error_score="raise",
         )
+    # Also when routed to fit by metadata routing.
+    from sklearn import config_context
+
+    with config_context(enable_metadata_routing=True):
+        routed = clone(clf).set_fit_request(sample_weight=True)
+        routed.set_score_request(sample_weight=False)
+        with pytest.raises(TypeError, match="does not support sample_weight"):
+            cross_validate(
+                routed,
+                X,
+                y,
+                cv=2,
+                params={"sample_weight": np.ones(len(y))},
+                error_score="raise",
+            )
 
 
 def test_clone_gives_identical_unfitted_recipe(fitted, data):
@@ -182,7 +205,8 @@ def test_partial_fit_continues_epochs(data):
 def test_history_records_terms_and_branches(data, capsys):
     X, y = data
     # alpha far above any batch CE: even epochs ascend, odd epochs flatten.
-    clf = CRLClassifier(random_state=0, alpha=5.0, verbose=1, **FAST).fit(X, y)
+    with pytest.warns(DefenseConfigurationWarning, match="chance-level"):
+        clf = CRLClassifier(random_state=0, alpha=5.0, verbose=1, **FAST).fit(X, y)
     branches = clf.history[:, "irl_branch"]
     assert branches == ["flatten", "ascent", "flatten", "ascent"]
     batches = clf.history[-1]["batches"]
@@ -243,10 +267,10 @@ def test_one_forward_pass_per_batch(data):
 
 def test_center_weight_zero_is_relaxed_learning_alone(data):
     X, y = data
-    clf = CRLClassifier(random_state=0, center_weight=0.0, **FAST)
+    clf = CRLClassifier(random_state=0, **dict(FAST, center_weight=0.0))
     clf.fit(X, y)
     assert "irl_ce" in clf.history[-1] and "rcl_dist" not in clf.history[-1]
-    init = CRLClassifier(random_state=0, center_weight=0.0, **dict(FAST, max_epochs=0))
+    init = CRLClassifier(random_state=0, **dict(FAST, center_weight=0.0, max_epochs=0))
     init.fit(X, y)
     torch.testing.assert_close(
         clf.criterion_.center.centers, init.criterion_.center.centers
@@ -301,6 +325,63 @@ def test_warns_when_alpha_below_ce_floor(data):
         CRLClassifier(random_state=0, center_tau=1.0, center_alpha=2.5, **FAST).fit(
             X, y
         )
+
+
+def test_warns_when_alpha_at_or_above_chance_level(data):
+    X, y = data
+    # Issue 11 point 6: the loss of predicting the class frequencies is the
+    # entropy of the labels; a target at or above it yields a constant predictor.
+    counts = np.bincount(y) / len(y)
+    chance = -np.sum(counts * np.log(counts))
+    with pytest.warns(
+        DefenseConfigurationWarning, match=f"chance-level loss {chance:.4g}"
+    ):
+        CRLClassifier(random_state=0, alpha=chance, **FAST).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DefenseConfigurationWarning)
+        CRLClassifier(random_state=0, alpha=0.95 * chance, **FAST).fit(X, y)
+        CRLClassifier(random_state=0, alpha=5.0, crl=False, **FAST).fit(X, y)
+
+
+@pytest.mark.parametrize("n_classes, upper", [(2, 0.5), (3, 0.3), (3, 1 / 3)])
+def test_upper_at_or_below_one_over_n_classes_raises(n_classes, upper):
+    X, y = make_classification(
+        n_samples=60, n_features=6, n_informative=4, n_classes=n_classes, random_state=0
+    )
+    clf = CRLClassifier(upper=upper, **FAST)
+    with pytest.raises(ValueError, match="must exceed 1 / n_classes"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "module_") or not clf.initialized_
+    CRLClassifier(upper=upper, crl=False, **FAST).fit(X, y)
+    CRLClassifier(upper=1 / n_classes + 0.01, **FAST).fit(X, y)
+
+
+def test_auto_alpha_follows_the_held_out_loss_level():
+    # Separable classes: held-out rows reach a low loss, so does the target.
+    X, y = make_classification(
+        n_samples=300,
+        n_features=6,
+        n_informative=4,
+        n_classes=3,
+        class_sep=3.0,
+        random_state=0,
+    )
+    params = dict(FAST, max_epochs=15, lr=0.03, alpha="auto", random_state=0)
+    easy = CRLClassifier(**params).fit(X, y)
+    # Random labels: nothing generalises; the level stays near chance, log 3.
+    noise = np.random.default_rng(0).integers(0, 3, len(y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DefenseConfigurationWarning)
+        hard = CRLClassifier(**params).fit(X, noise)
+    assert easy.alpha_ < 0.3 * np.log(3) < 0.8 * np.log(3) < hard.alpha_
+    assert easy.criterion_.relax.alpha == easy.alpha_
+    # Reproducible, and a clone (a reference model) re-derives it from its data.
+    torch_state = torch.random.get_rng_state()
+    again = clone(easy).fit(X, y)
+    assert torch.equal(torch_state, torch.random.get_rng_state())
+    assert again.alpha_ == easy.alpha_
+    np.testing.assert_array_equal(again.predict_proba(X), easy.predict_proba(X))
+    assert clone(easy).get_params()["alpha"] == "auto"
 
 
 # ---------------------------------------------------------------- user modules
@@ -366,7 +447,7 @@ def test_binary_task_with_one_logit_raises(data):
 def test_bad_parameters_raise(data, params, match):
     X, y = data
     with pytest.raises(ValueError, match=match):
-        CRLClassifier(**params, **FAST).fit(X, y)
+        CRLClassifier(**{**FAST, **params}).fit(X, y)
 
 
 def test_bad_data_raises(data, fitted):

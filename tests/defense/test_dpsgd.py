@@ -3,12 +3,14 @@
 # Authors: The skprivacy developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import importlib.util
 import pickle
 import warnings
 
 import numpy as np
 import pytest
 import torch
+from opacus.accountants import PRVAccountant, RDPAccountant
 from scipy import stats
 from sklearn.base import clone
 from sklearn.datasets import make_classification
@@ -18,10 +20,6 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 from torch import nn
-
-pytest.importorskip("opacus")
-
-from opacus.accountants import PRVAccountant, RDPAccountant
 
 from skprivacy.defense import DPSGDClassifier
 from skprivacy.exceptions import DPParameterWarning
@@ -233,15 +231,14 @@ def test_sample_weight_is_refused_also_through_cross_validate(data):
         )
 
 
+@pytest.mark.skipif(
+    importlib.util.find_spec("torchcsprng") is not None,
+    reason="torchcsprng (not a dependency) is installed",
+)
 def test_secure_mode_needs_torchcsprng(data):
-    try:
-        import torchcsprng  # noqa: F401
-    except ImportError:
-        X, y = data
-        with pytest.raises(ImportError, match="torchcsprng"):
-            DPSGDClassifier(secure_mode=True, **FAST).fit(X, y)
-    else:  # pragma: no cover - torchcsprng is not a dependency
-        pytest.skip("torchcsprng is installed")
+    X, y = data
+    with pytest.raises(ImportError, match="torchcsprng"):
+        DPSGDClassifier(secure_mode=True, **FAST).fit(X, y)
 
 
 # --------------------------------------------------------------- sklearn API

@@ -1,0 +1,1007 @@
+"""DefenseEvaluation: the privacy-utility frontier of training recipes.
+
+The membership game of Carlini et al. (2022, Sec. 4) and Aerni, Zhang & Tramèr
+(2024, "Evaluations of machine learning privacy defenses are misleading"):
+``M`` models of a recipe are trained on random halves of a pool (a balanced
+keep matrix, every record in half of them); each model is attacked in turn
+with the ``M - 1`` others as its references (the adaptive attack: the
+references follow the defense's own recipe), and the scores are pooled over
+models, so that one training run per model yields about ``M n / 2``
+non-member trials. Every recipe and grid point plays on the same pool, keep
+matrix and model seeds, which makes the comparisons paired.
+"""
+
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Mapping
+from numbers import Integral, Real
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, clone
+from sklearn.model_selection import ParameterGrid
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import _num_samples, check_is_fitted, check_memory
+
+from skprivacy.audit._attacks import ATTACKS, ReferenceSignals
+from skprivacy.audit._auditor import _check_X_y, _final_estimator
+from skprivacy.audit._metrics import (
+    _counts,
+    _epsilon_bounds,
+    _fpr_resolved,
+    empirical_epsilon,
+    membership_auc,
+    tpr_at_fpr,
+)
+from skprivacy.audit._references import (
+    aligned_log_proba,
+    balanced_keep_matrix,
+    train_references,
+)
+from skprivacy.audit._report import _fpr_key
+from skprivacy.audit._signals import class_indices, has_probabilities
+from skprivacy.exceptions import UnresolvedMetricWarning
+from skprivacy.utils import spawn_generators, spawn_seeds
+from skprivacy.utils._sklearn_compat import HasMethods, Interval, _fit_context
+
+CANARY_KINDS = ("mislabeled", "outlier")
+# Fewest records of each class a model's training half must hold.
+_MIN_PER_CLASS = 2
+
+
+# ----------------------------------------------------------------- recipes
+def _resolve_recipes(recipes):
+    """``[(name, params, estimator)]``, one entry per grid point, validated.
+
+    Everything that can be checked before training is checked here, so that a
+    bad recipe fails before any model is trained.
+    """
+    if not isinstance(recipes, Mapping) or not recipes:
+        raise TypeError(
+            "recipes must be a non-empty dict {name: estimator} or "
+            "{name: (estimator, param_grid)}; got "
+            f"{type(recipes).__name__}."
+        )
+    points = []
+    for name, spec in recipes.items():
+        if not isinstance(name, str):
+            raise TypeError(f"Recipe names must be str; got {name!r}.")
+        if isinstance(spec, tuple) and len(spec) != 2:
+            raise TypeError(
+                f"Recipe {name!r}: pass an estimator or a pair (estimator, "
+                f"param_grid); got a tuple of length {len(spec)}."
+            )
+        estimator, grid = spec if isinstance(spec, tuple) else (spec, {})
+        if not (hasattr(estimator, "fit") and hasattr(estimator, "get_params")):
+            raise TypeError(
+                f"Recipe {name!r} is a {type(estimator).__name__}, not an unfitted "
+                "scikit-learn estimator with fit (e.g. MLPClassifier(...))."
+            )
+        try:
+            grid_points = list(ParameterGrid(grid))
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"Recipe {name!r}: param_grid is not valid for ParameterGrid ({exc})."
+            ) from exc
+        for params in grid_points:
+            try:
+                point = clone(estimator).set_params(**params)
+            except ValueError as exc:
+                raise ValueError(
+                    f"Recipe {name!r}: cannot set parameters {params} ({exc})."
+                ) from exc
+            if not has_probabilities(point):
+                raise ValueError(
+                    f"Recipe {name!r} ({type(point).__name__}) gives no "
+                    "probabilities: the attacks need predict_proba or "
+                    "predict_log_proba. Use a probabilistic classifier (e.g. "
+                    "SVC(probability=True) or CalibratedClassifierCV)."
+                )
+            points.append((name, params, point))
+    return points
+
+
+def _resolve_attacks(attacks, n_models):
+    if isinstance(attacks, str) or not attacks:
+        raise TypeError(
+            "attacks must be a non-empty list of attack names or objects, e.g. "
+            f"('lira', 'rmia_online'); got {attacks!r}."
+        )
+    resolved = []
+    for attack in attacks:
+        if isinstance(attack, str):
+            if attack not in ATTACKS:
+                raise ValueError(
+                    f"Unknown attack {attack!r}; use one of {sorted(ATTACKS)} or an "
+                    "attack object."
+                )
+            name, attack = attack, ATTACKS[attack]()
+        else:
+            name = type(attack).__name__
+            attack = clone(attack)
+        if getattr(attack, "needs_queries", False) or attack.needs_population:
+            raise ValueError(
+                f"The attack {name!r} needs queries or population data; the "
+                "membership game scores log-probabilities of the pool only. Use "
+                "'lira', 'rmia_online', 'rmia', 'reference', 'loss' or 'mentr'."
+            )
+        if n_models - 1 < attack.min_references:
+            raise ValueError(
+                f"The attack {name!r} needs {attack.min_references} references, so "
+                f"at least n_models={attack.min_references + 1} models (each is "
+                f"attacked with the others); got n_models={n_models}."
+            )
+        params = attack.get_params()
+        if params.get("online") is True and params.get("a") == "auto":
+            # Online RMIA uses its offline coefficient only for records no
+            # reference trained on, which the game never has; tuning it (M
+            # times per point) would dominate the cost of the attacks.
+            attack.set_params(a=1.0)
+        resolved.append((name, attack))
+    names = [name for name, _ in resolved]
+    if len(set(names)) != len(names):
+        raise ValueError(f"attacks must have distinct names; got {names}.")
+    return resolved
+
+
+# ---------------------------------------------------------------- canaries
+def _make_canaries(X, y, classes, n_canaries, kinds, rng):
+    """Worst-case records appended to the pool: ``(X_canaries, y, kind)``.
+
+    ``"mislabeled"``: copies of pool records with another class's label.
+    ``"outlier"``: rare feature combinations, each numeric feature at its
+    pool minimum or maximum (values the preprocessing has seen) and each
+    categorical one a value drawn uniformly among those observed (rare
+    values as likely as common ones), with a random label.
+    """
+    n = _num_samples(X)
+    blocks, labels, kind_of = [], [], []
+    for kind in kinds:
+        if kind == "mislabeled":
+            rows = rng.choice(n, n_canaries, replace=n_canaries > n)
+            shift = rng.integers(1, len(classes), n_canaries)
+            source = class_indices(classes, y[rows])
+            labels.append(classes[(source + shift) % len(classes)])
+            blocks.append(X.iloc[rows] if hasattr(X, "iloc") else X[rows])
+        else:
+            labels.append(classes[rng.integers(len(classes), size=n_canaries)])
+            blocks.append(_outliers(X, n_canaries, rng))
+        kind_of += [kind] * n_canaries
+    if hasattr(X, "iloc"):
+        X_can = pd.concat(blocks, ignore_index=True)
+    else:
+        X_can = np.concatenate(blocks).astype(X.dtype, copy=False)
+    return X_can, np.concatenate(labels), np.array(kind_of)
+
+
+def _outliers(X, n, rng):
+    frame = X if hasattr(X, "iloc") else pd.DataFrame(X)
+    columns = {}
+    for column in frame.columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) and not isinstance(
+            values.dtype, pd.CategoricalDtype
+        ):
+            ends = np.array([values.min(), values.max()], dtype=values.dtype)
+            columns[column] = ends[rng.integers(2, size=n)]
+        else:
+            observed = pd.unique(values.dropna())
+            columns[column] = pd.Series(
+                observed[rng.integers(len(observed), size=n)]
+            ).astype(values.dtype)
+    out = pd.DataFrame(columns, columns=frame.columns)
+    return out if hasattr(X, "iloc") else out.to_numpy(dtype=X.dtype)
+
+
+def _concat_rows(X, X_extra):
+    if hasattr(X, "iloc"):
+        return pd.concat([X, X_extra.set_axis(X.columns, axis=1)], ignore_index=True)
+    return np.concatenate([X, X_extra])
+
+
+# ------------------------------------------------------------------- game
+def _model_dp(estimator):
+    """The accountant's ``(epsilon_, delta_)`` a fitted model declares, if any."""
+    final = _final_estimator(estimator)
+    epsilon = getattr(final, "epsilon_", None)
+    if epsilon is None:
+        return np.nan, np.nan
+    delta = getattr(final, "delta_", None)
+    return float(epsilon), np.nan if delta is None else float(delta)
+
+
+def _play_point(
+    name,
+    params,
+    recipe,
+    X,
+    y,
+    keep,
+    seeds,
+    classes,
+    attacks,
+    attack_seed,
+    X_test,
+    y_test_idx,
+    memory,
+    verbose,
+):
+    """Train the ``M`` models of one grid point and attack each in turn.
+
+    Returns only arrays (scores, correctness, DP parameters), so that a
+    parallel worker sends back little.
+    """
+    start = time.perf_counter()
+    try:
+        estimators, lp, _ = train_references(
+            recipe,
+            X,
+            y,
+            keep,
+            seeds,
+            classes=classes,
+            memory=memory,
+            verbose=max(int(verbose) - 1, 0),
+        )
+    except Exception as exc:
+        raise ValueError(
+            f"Recipe {name!r} with parameters {params} failed to train: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    y_idx = class_indices(classes, y)
+    M = len(keep)
+    scores = np.empty((len(attacks), M, len(y_idx)))
+    for a, (_, attack) in enumerate(attacks):
+        for j in range(M):
+            others = np.arange(M) != j
+            # The attack learns from the other models only: what it sees of
+            # model j is its log-probabilities, never its membership labels.
+            signals = ReferenceSignals(
+                lp[others], keep[others], y_idx, random_state=attack_seed
+            )
+            fitted = clone(attack).fit(signals)
+            scores[a, j] = fitted.score_samples(lp[j], y_idx, lp[others], keep[others])
+    if X_test is None:
+        correct = lp.argmax(axis=2) == y_idx
+    else:
+        correct = np.stack(
+            [
+                aligned_log_proba(est, X_test, classes).argmax(axis=1) == y_test_idx
+                for est in estimators
+            ]
+        )
+    dp = np.array([_model_dp(est) for est in estimators])
+    return {
+        "scores": scores,
+        "correct": correct,
+        "dp_epsilon": dp[:, 0],
+        "dp_delta": dp[:, 1],
+        "seconds": time.perf_counter() - start,
+    }
+
+
+# -------------------------------------------------------------- statistics
+class _Curve:
+    """Pooled trials of one (point, attack, record set), sorted once.
+
+    Bootstrap resamples reweight the trials (a record drawn twice counts twice)
+    instead of re-sorting them, so each resample costs a cumulative sum.
+    With unit weights the statistics equal :func:`membership_auc` and
+    :func:`tpr_at_fpr` (tested).
+    """
+
+    def __init__(self, scores, membership):
+        flat = scores.ravel()
+        self.order = np.argsort(-flat, kind="stable")
+        s = flat[self.order]
+        self.last = np.r_[s[1:] != s[:-1], True]
+        self.member = membership.ravel()[self.order]
+
+    def stats(self, weights, fprs):
+        """AUC and TPR at each FPR of trials weighted by ``weights`` (flat)."""
+        w = weights.ravel()[self.order]
+        tp = np.cumsum(w * self.member)[self.last]
+        fp = np.cumsum(w * ~self.member)[self.last]
+        n_in, n_out = tp[-1], fp[-1]
+        if n_in <= 0 or n_out <= 0:
+            return np.nan, np.full(len(fprs), np.nan)
+        tp_group, fp_group = np.diff(tp, prepend=0.0), np.diff(fp, prepend=0.0)
+        auc = np.sum(tp_group * (n_out - fp + 0.5 * fp_group)) / (n_in * n_out)
+        tp0, fp0 = np.r_[0.0, tp], np.r_[0.0, fp]
+        reach = np.searchsorted(fp0, np.asarray(fprs) * n_out * (1 + 1e-9), "right")
+        return auc, tp0[reach - 1] / n_in
+
+
+def _dp_consistent(membership, scores, epsilon, delta, confidence):
+    """Whether every threshold's (TPR, FPR) is within the DP bound, up to CIs.
+
+    At each distinct threshold, the Clopper-Pearson bound of
+    :func:`empirical_epsilon` (lower TPR, upper FPR; both inequalities of
+    (epsilon, delta)-DP) must not exceed ``epsilon``. The confidence is split
+    over the thresholds (Bonferroni), so a correct DP mechanism is flagged with
+    probability at most ``1 - confidence`` for independent trials.
+    """
+    if not np.isfinite(epsilon):
+        return np.nan
+    tp, fp, _ = _counts(membership, scores)
+    level = 1.0 - (1.0 - confidence) / len(tp)
+    bounds = _epsilon_bounds(
+        tp, fp, membership.sum(), (~membership).sum(), delta, level
+    )
+    return bool(bounds.max() <= epsilon)
+
+
+def _weights(rng, groups, n_resamples):
+    """Bootstrap multiplicities (B, n): each group of indices resampled alone."""
+    size = sum(len(g) for g in groups)
+    out = np.zeros((n_resamples, size))
+    for group in groups:
+        if len(group):
+            draws = rng.integers(len(group), size=(n_resamples, len(group)))
+            for b in range(n_resamples):
+                out[b, group] = np.bincount(draws[b], minlength=len(group))
+    return out
+
+
+def _interval(name, values, confidence):
+    """``{name_low, name_high}``: the percentile interval of bootstrap values."""
+    return dict(
+        zip((f"{name}_low", f"{name}_high"), _ci(values, confidence), strict=True)
+    )
+
+
+def _ci(values, confidence):
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    if finite.mean() < 0.5:
+        return np.nan, np.nan
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(values[finite], [tail, 1 - tail])
+    return float(low), float(high)
+
+
+class DefenseEvaluation(BaseEstimator):
+    """Privacy-utility frontier of training recipes under the membership game.
+
+    For every named recipe and every point of its parameter grid, ``fit``
+    trains ``n_models`` models on random halves of the pool (each record in
+    the training set of half of them), attacks each model in turn with the
+    other models as references (LiRA and RMIA by default: an adaptive attack,
+    since the references follow the defense's own recipe), and pools the
+    scores over models. One training run per model thus yields about
+    ``n_models * n_records / 2`` non-member trials, which resolves the TPR at
+    0.1% FPR from a few thousand records. All recipes play on the same pool,
+    keep matrix and model seeds, so comparisons between them are paired.
+
+    Optional canaries (mislabeled copies of records and outliers) are appended
+    to the pool, play the game like every record, and are reported separately:
+    the leakage of the most exposed records, not of the average one.
+
+    Results: :attr:`results_` (one row per point, attack and record set, with
+    bootstrap confidence intervals), :meth:`matched_accuracy` (each recipe's
+    leakage at fixed accuracy drops from the baseline, with paired bootstrap
+    intervals) and :class:`FrontierDisplay`.
+
+    Parameters
+    ----------
+    recipes : dict
+        ``{name: estimator}`` or ``{name: (estimator, param_grid)}``: unfitted
+        classifiers with ``predict_proba`` (a Pipeline, a skorch net, a
+        :class:`~skprivacy.defense.CRLClassifier`, a
+        :class:`~skprivacy.certify.SmoothedClassifier`...), and optionally a
+        grid in :class:`~sklearn.model_selection.ParameterGrid` form, each
+        point of which is one point of the frontier. Give every recipe the
+        same number of points (an equal tuning budget).
+    n_models : int, default=16
+        Models per point, ``M``. Each model is attacked with the ``M - 1``
+        others, so online attacks need ``M >= 5``.
+    attacks : list of str or BaseMembershipAttack, default=("lira", "rmia_online")
+        Attacks played, by name as in :class:`MembershipInferenceAuditor` or
+        as objects; each is fitted, per target model, on the other models only.
+    fprs : tuple of float, default=(0.001, 0.01)
+        False-positive rates at which the TPR is reported. A rate with fewer
+        than ``10 / fpr`` non-member trials is reported as NaN with an
+        :class:`~skprivacy.exceptions.UnresolvedMetricWarning`.
+    n_canaries : int, default=0
+        Canaries of each kind appended to the pool.
+    canary_kinds : tuple of {"mislabeled", "outlier"}, default=("mislabeled", \
+            "outlier")
+        ``"mislabeled"``: copies of random pool records with another class's
+        label. ``"outlier"``: rare feature combinations (each numeric feature at
+        its pool minimum or maximum, each categorical one drawn uniformly among
+        its observed values) with a random label.
+    delta : float, default=0.0
+        The delta of the epsilon lower bound for recipes that declare none; a
+        model with an accountant (fitted ``epsilon_`` and ``delta_``, as
+        :class:`~skprivacy.defense.DPSGDClassifier` has) is audited at its own
+        delta.
+    n_resamples : int, default=200
+        Bootstrap resamples for the confidence intervals. Models, pool records
+        (each record set on its own) and test records are resampled together,
+        with the same draws for every recipe (a paired bootstrap).
+    confidence : float, default=0.95
+        Coverage of the intervals and of the epsilon lower bound.
+    n_jobs : int, default=None
+        Grid points evaluated in parallel (joblib; a Dask cluster through
+        :func:`joblib.parallel_config`). Within a point the ``M`` models are
+        trained at once with :mod:`torch.func` when the recipe allows (see
+        :class:`MembershipInferenceAuditor`), one after the other otherwise.
+    memory : str or joblib.Memory, default=None
+        Cache of trained models: an interrupted evaluation rerun with the same
+        arguments resumes where it stopped.
+    verbose : int, default=0
+        ``1`` shows a progress bar over grid points, ``2`` also over models.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the keep matrix, the canaries, every model, the attacks and the
+        bootstrap.
+
+    Attributes
+    ----------
+    results_ : pandas.DataFrame
+        One row per grid point, attack (plus ``"strongest"``: per metric, the
+        best of the attacks) and record set (``"population"`` and each canary
+        kind): ``recipe``, ``point``, ``params``, ``attack``, ``records``,
+        ``accuracy``, ``auc``, ``tpr_at_<fpr>_fpr`` each with ``_low`` and
+        ``_high`` bounds, ``epsilon_lower_bound`` (Clopper-Pearson, at
+        ``confidence``) and its ``delta``, ``dp_epsilon`` (the largest
+        accountant epsilon among the point's models, NaN without one),
+        ``dp_consistent`` (whether the attack's ROC respects that epsilon at
+        every threshold, see Notes), ``n_member_trials``,
+        ``n_non_member_trials`` and ``fit_seconds``.
+    points_ : pandas.DataFrame
+        One row per grid point: ``recipe``, ``point``, ``params``.
+    membership_ : ndarray of shape (n_models, n_records), bool
+        Which pool records (canaries last) each model trained on.
+    records_ : ndarray of shape (n_records,)
+        The record set of each pool record.
+    scores_ : ndarray of shape (n_points, n_attacks, n_models, n_records)
+        Every attack score, for recomputing any metric.
+    attack_names_ : list of str
+        The attacks, in the order of ``scores_``.
+    seeds_ : dict
+        The seeds drawn from ``random_state``.
+
+    See Also
+    --------
+    MembershipInferenceAuditor : Audit one fitted model.
+    FrontierDisplay : Plot the frontier.
+
+    Notes
+    -----
+    Accuracy is measured on ``X_test`` when given to ``fit``, otherwise on the
+    pool records each model did not train on. Canaries never count in the
+    accuracy. The trials of one model (and of one record) are correlated; the
+    bootstrap resamples models and records to account for it, but the
+    Clopper-Pearson bounds behind ``epsilon_lower_bound`` and
+    ``dp_consistent`` treat trials as independent, so their confidence is
+    nominal; for a rigorous DP audit use one canary per training run. The
+    ``"strongest"`` rows take a maximum over attacks, which can only overstate
+    the leakage.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.ensemble import RandomForestClassifier
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skprivacy.audit import DefenseEvaluation
+    >>> X, y = make_classification(300, 10, flip_y=0.1, random_state=0)
+    >>> evaluation = DefenseEvaluation(
+    ...     {"forest": RandomForestClassifier(20, random_state=0),
+    ...      "logreg": (LogisticRegression(), {"C": [0.1, 10.0]})},
+    ...     n_models=6, fprs=(0.1,), n_resamples=20, random_state=0,
+    ... ).fit(X, y)
+    >>> table = evaluation.results_.query("attack == 'strongest'")
+    >>> table[["recipe", "params", "accuracy", "auc", "tpr_at_0.1_fpr"]].round(2)
+       recipe       params  accuracy   auc  tpr_at_0.1_fpr
+    2  forest           {}      0.90  0.74            0.29
+    5  logreg   {'C': 0.1}      0.88  0.56            0.15
+    8  logreg  {'C': 10.0}      0.89  0.56            0.15
+    >>> matched = evaluation.matched_accuracy(drops=(3.0,), metric="auc")
+    >>> matched[["recipe", "accuracy", "leakage", "best"]].round(2)
+       recipe  accuracy  leakage   best
+    0  forest      0.90     0.74  False
+    1  logreg      0.89     0.56   True
+    """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "recipes": [dict],
+        "n_models": [Interval(Integral, 2, None, closed="left")],
+        "attacks": [list, tuple],
+        "fprs": [list, tuple],
+        "n_canaries": [Interval(Integral, 0, None, closed="left")],
+        "canary_kinds": [list, tuple],
+        "delta": [Interval(Real, 0, 1, closed="left")],
+        "n_resamples": [Interval(Integral, 1, None, closed="left")],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+        "n_jobs": [Integral, None],
+        "memory": [None, str, HasMethods(["cache"])],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        recipes,
+        *,
+        n_models=16,
+        attacks=("lira", "rmia_online"),
+        fprs=(0.001, 0.01),
+        n_canaries=0,
+        canary_kinds=CANARY_KINDS,
+        delta=0.0,
+        n_resamples=200,
+        confidence=0.95,
+        n_jobs=None,
+        memory=None,
+        verbose=0,
+        random_state=None,
+    ):
+        self.recipes = recipes
+        self.n_models = n_models
+        self.attacks = attacks
+        self.fprs = fprs
+        self.n_canaries = n_canaries
+        self.canary_kinds = canary_kinds
+        self.delta = delta
+        self.n_resamples = n_resamples
+        self.confidence = confidence
+        self.n_jobs = n_jobs
+        self.memory = memory
+        self.verbose = verbose
+        self.random_state = random_state
+
+    # ------------------------------------------------------------ checks
+    def _check_params(self):
+        fprs = np.asarray(self.fprs, dtype=float)
+        if fprs.size == 0 or not ((fprs > 0) & (fprs < 1)).all():
+            raise ValueError(f"fprs must be rates in (0, 1); got {self.fprs!r}.")
+        unknown = set(self.canary_kinds) - set(CANARY_KINDS)
+        if unknown or len(set(self.canary_kinds)) != len(self.canary_kinds):
+            raise ValueError(
+                f"canary_kinds must be distinct values of {CANARY_KINDS}; got "
+                f"{self.canary_kinds!r}."
+            )
+        return sorted(set(fprs.tolist()))
+
+    def _check_data(self, X, y, X_test, y_test):
+        y = _check_X_y(X, y)
+        check_classification_targets(y)
+        classes = np.unique(y)
+        if len(classes) < 2:
+            raise ValueError(
+                f"y has a single class ({classes[0]!r}): a classifier needs at "
+                "least two, and mislabeled canaries need another label to flip to."
+            )
+        if self.n_canaries and hasattr(X, "toarray"):
+            raise ValueError(
+                "Canaries need a dense X (a numpy array or a DataFrame); pass "
+                "n_canaries=0 or densify X."
+            )
+        if self.n_canaries and "outlier" in self.canary_kinds:
+            if not hasattr(X, "iloc") and np.asarray(X).dtype.kind not in "biuf":
+                raise ValueError(
+                    "Outlier canaries need numeric features or a DataFrame; got an "
+                    f"array of dtype {np.asarray(X).dtype}. Pass a DataFrame or "
+                    "canary_kinds=('mislabeled',)."
+                )
+        if (X_test is None) != (y_test is None):
+            raise ValueError("Pass both X_test and y_test, or neither.")
+        y_test_idx = None
+        if X_test is not None:
+            y_test_idx = class_indices(classes, _check_X_y(X_test, y_test))
+        return y, classes, y_test_idx
+
+    def _check_keep(self, keep, y_idx, n_classes):
+        for j, row in enumerate(keep):
+            counts = np.bincount(y_idx[row], minlength=n_classes)
+            if counts.min() < _MIN_PER_CLASS:
+                raise ValueError(
+                    f"The pool ({len(y_idx)} records) is too small for "
+                    f"{len(keep)} models: model {j}'s training half holds "
+                    f"{counts.min()} record(s) of class index {counts.argmin()}. "
+                    "Pass more records (each model trains on about half)."
+                )
+
+    # --------------------------------------------------------------- fit
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y, *, X_test=None, y_test=None):
+        """Play the membership game for every recipe and grid point.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_records, n_features)
+            The pool: each model trains on a random half of it.
+        y : array-like of shape (n_records,)
+            Class labels of the pool.
+        X_test : array-like of shape (n_test, n_features), default=None
+            Held-out records for the accuracy; ``None`` measures each model on
+            the pool records it did not train on.
+        y_test : array-like of shape (n_test,), default=None
+            Their labels.
+
+        Returns
+        -------
+        self : DefenseEvaluation
+            The fitted evaluation.
+        """
+        fprs = self._check_params()
+        points = _resolve_recipes(self.recipes)
+        attacks = _resolve_attacks(self.attacks, self.n_models)
+        y, classes, y_test_idx = self._check_data(X, y, X_test, y_test)
+        M = self.n_models
+        split_seed, canary_seed, attack_seed, boot_seed, *model_seeds = spawn_seeds(
+            self.random_state, M + 4
+        )
+        n_pool = _num_samples(X)
+        kinds = np.array(["population"] * n_pool, dtype=object)
+        if self.n_canaries and self.canary_kinds:
+            (rng,) = spawn_generators(canary_seed, 1)
+            X_can, y_can, kind_can = _make_canaries(
+                X, y, classes, self.n_canaries, self.canary_kinds, rng
+            )
+            X, y = _concat_rows(X, X_can), np.concatenate([y, y_can])
+            kinds = np.concatenate([kinds, kind_can])
+        y_idx = class_indices(classes, y)
+        (rng,) = spawn_generators(split_seed, 1)
+        keep = balanced_keep_matrix(M, len(y), rng)
+        self._check_keep(keep, y_idx, len(classes))
+        record_sets = ["population", *(k for k in self.canary_kinds if k in kinds)]
+        self._warn_unresolved(keep, kinds, record_sets, fprs)
+
+        memory = check_memory(self.memory) if self.memory is not None else None
+        jobs = (
+            delayed(_play_point)(
+                name,
+                params,
+                recipe,
+                X,
+                y,
+                keep,
+                model_seeds,
+                classes,
+                attacks,
+                attack_seed,
+                X_test,
+                y_test_idx,
+                memory,
+                self.verbose,
+            )
+            for name, params, recipe in points
+        )
+        outcomes = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
+        if self.verbose:
+            from tqdm.auto import tqdm
+
+            outcomes = tqdm(outcomes, total=len(points), desc="grid points")
+        outcomes = list(outcomes)
+
+        self._summarize(
+            points,
+            attacks,
+            outcomes,
+            keep,
+            kinds,
+            record_sets,
+            fprs,
+            boot_seed,
+            has_test=X_test is not None,
+        )
+        self.seeds_ = {
+            "split": split_seed,
+            "canaries": canary_seed,
+            "attack": attack_seed,
+            "bootstrap": boot_seed,
+            "models": model_seeds,
+        }
+        return self
+
+    def _warn_unresolved(self, keep, kinds, record_sets, fprs):
+        for records in record_sets:
+            n_out = int((~keep[:, kinds == records]).sum())
+            for fpr in fprs:
+                if not _fpr_resolved(n_out, fpr):
+                    warnings.warn(
+                        f"{n_out} non-member trials on {records} records cannot "
+                        f"resolve a false-positive rate of {fpr:g} (need "
+                        f"{int(np.ceil(10 / fpr))}): its TPR is reported as NaN. "
+                        "Use more records or models.",
+                        UnresolvedMetricWarning,
+                        stacklevel=3,
+                    )
+
+    def _summarize(
+        self,
+        points,
+        attacks,
+        outcomes,
+        keep,
+        kinds,
+        record_sets,
+        fprs,
+        boot_seed,
+        has_test,
+    ):
+        """Point estimates, bootstrap replicates and the results table."""
+        M, B = len(keep), self.n_resamples
+        (rng,) = spawn_generators(boot_seed, 1)
+        model_w = _weights(rng, [np.arange(M)], B)
+        record_w = _weights(rng, [np.flatnonzero(kinds == r) for r in record_sets], B)
+        population = kinds == "population"
+        n_test = outcomes[0]["correct"].shape[1]
+        if has_test:
+            acc_mask = np.ones((M, n_test), dtype=bool)
+            acc_w = _weights(rng, [np.arange(n_test)], B)
+        else:
+            # Accuracy on each model's held-out population records.
+            acc_mask = ~keep & population
+            acc_w = record_w
+
+        metric_names = ["auc", *(_fpr_key(f) for f in fprs)]
+        attack_names = [name for name, _ in attacks]
+        rows, replicates = [], {}
+        for p, ((name, params, _), out) in enumerate(
+            zip(points, outcomes, strict=True)
+        ):
+            hits = out["correct"] & acc_mask
+            accuracy = hits.sum() / acc_mask.sum()
+            acc_boot = np.einsum("bm,mn,bn->b", model_w, hits, acc_w) / np.einsum(
+                "bm,mn,bn->b", model_w, acc_mask, acc_w
+            )
+            eps_dp = float(np.nanmax(out["dp_epsilon"], initial=-np.inf))
+            eps_dp = eps_dp if np.isfinite(eps_dp) else np.nan
+            delta_dp = float(np.nanmax(out["dp_delta"], initial=-np.inf))
+            delta = delta_dp if np.isfinite(delta_dp) else self.delta
+            replicates[p, "accuracy"] = acc_boot
+            for records in record_sets:
+                cols = kinds == records
+                member = keep[:, cols]
+                n_in, n_out = int(member.sum()), int((~member).sum())
+                boot_w = (model_w, record_w[:, cols])
+                per_attack = []
+                for a, attack in enumerate(attack_names):
+                    s = out["scores"][a][:, cols]
+                    row, boot = self._curve_row(
+                        s, member, boot_w, fprs, delta, eps_dp, boot_seed
+                    )
+                    per_attack.append((row, boot))
+                    replicates[p, attack, records] = boot
+                strongest = {
+                    m: np.fmax.reduce([r[m] for r, _ in per_attack])
+                    for m in metric_names
+                }
+                strongest["epsilon_lower_bound"] = max(
+                    r["epsilon_lower_bound"] for r, _ in per_attack
+                )
+                consistent = [r["dp_consistent"] for r, _ in per_attack]
+                strongest["dp_consistent"] = (
+                    np.nan if np.isnan(eps_dp) else bool(all(consistent))
+                )
+                boot_max = {
+                    m: np.fmax.reduce(np.stack([b[m] for _, b in per_attack]), axis=0)
+                    for m in metric_names
+                }
+                replicates[p, "strongest", records] = boot_max
+                for attack, (row, boot) in [
+                    *zip(attack_names, per_attack, strict=True),
+                    ("strongest", (strongest, boot_max)),
+                ]:
+                    entry = {
+                        "recipe": name,
+                        "point": p,
+                        "params": params,
+                        "attack": attack,
+                        "records": records,
+                        "accuracy": accuracy,
+                        **_interval("accuracy", acc_boot, self.confidence),
+                    }
+                    for m in metric_names:
+                        resolved = m == "auc" or np.isfinite(row[m])
+                        entry[m] = row[m]
+                        low, high = _ci(boot[m], self.confidence)
+                        entry[f"{m}_low"] = low if resolved else np.nan
+                        entry[f"{m}_high"] = high if resolved else np.nan
+                    entry.update(
+                        epsilon_lower_bound=row["epsilon_lower_bound"],
+                        delta=delta,
+                        dp_epsilon=eps_dp,
+                        dp_consistent=row["dp_consistent"],
+                        n_member_trials=n_in,
+                        n_non_member_trials=n_out,
+                        fit_seconds=out["seconds"],
+                    )
+                    rows.append(entry)
+        self.results_ = pd.DataFrame(rows)
+        self.points_ = pd.DataFrame(
+            [
+                {"recipe": name, "point": p, "params": params}
+                for p, (name, params, _) in enumerate(points)
+            ]
+        )
+        self.membership_ = keep
+        self.records_ = kinds
+        self.scores_ = np.stack([out["scores"] for out in outcomes])
+        self.attack_names_ = attack_names
+        self._replicates = replicates
+        self._metric_names = metric_names
+
+    def _curve_row(self, s, member, boot_w, fprs, delta, eps_dp, seed):
+        membership, scores = member.ravel(), s.ravel()
+        m = membership.astype(int)
+        row = {"auc": membership_auc(m, scores)}
+        with warnings.catch_warnings():
+            # Unresolved rates (NaN) were announced once, per record set, in fit.
+            warnings.simplefilter("ignore", UnresolvedMetricWarning)
+            for f in fprs:
+                row[_fpr_key(f)] = tpr_at_fpr(m, scores, f)
+        # The trials come from M independent training runs, but a run's records
+        # share it: the bound's confidence is nominal (see the class Notes).
+        row["epsilon_lower_bound"] = empirical_epsilon(
+            m,
+            scores,
+            trials="independent",
+            delta=delta,
+            confidence=self.confidence,
+            random_state=seed,
+        )
+        row["dp_consistent"] = _dp_consistent(
+            membership, scores, eps_dp, delta, self.confidence
+        )
+        curve = _Curve(s, member)
+        # Trial weights: a model drawn k times and a record drawn l times
+        # count k * l times; built per resample to keep memory at one (M, n).
+        stats = [
+            curve.stats(np.outer(w_model, w_record), fprs)
+            for w_model, w_record in zip(*boot_w, strict=True)
+        ]
+        boot = {"auc": np.array([auc for auc, _ in stats])}
+        for k, f in enumerate(fprs):
+            key = _fpr_key(f)
+            boot[key] = (
+                np.array([tprs[k] for _, tprs in stats])
+                if np.isfinite(row[key])
+                else np.full(len(stats), np.nan)
+            )
+        return row, boot
+
+    # ------------------------------------------------------------ views
+    def _view(self, metric, attack, records):
+        """Point estimates and replicates of accuracy and one leakage metric."""
+        check_is_fitted(self, "results_")
+        fprs_keys = self._metric_names
+        metric = (
+            fprs_keys[-1 if len(fprs_keys) == 1 else 1] if metric is None else metric
+        )
+        if metric not in fprs_keys:
+            raise ValueError(f"metric must be one of {fprs_keys}; got {metric!r}.")
+        attacks = [*self.attack_names_, "strongest"]
+        if attack not in attacks:
+            raise ValueError(f"attack must be one of {attacks}; got {attack!r}.")
+        sets = list(pd.unique(self.results_["records"]))
+        if records not in sets:
+            raise ValueError(f"records must be one of {sets}; got {records!r}.")
+        table = self.results_[
+            (self.results_["attack"] == attack) & (self.results_["records"] == records)
+        ].sort_values("point")
+        n_points = len(self.points_)
+        acc_b = np.stack([self._replicates[p, "accuracy"] for p in range(n_points)])
+        leak_b = np.stack(
+            [self._replicates[p, attack, records][metric] for p in range(n_points)]
+        )
+        return table, metric, acc_b, leak_b
+
+    def matched_accuracy(
+        self,
+        drops=(0.5, 1.5, 3.0),
+        *,
+        metric=None,
+        attack="strongest",
+        records="population",
+        baseline=None,
+    ) -> pd.DataFrame:
+        """Each recipe's leakage at fixed accuracy drops from the baseline.
+
+        The target accuracy is the baseline's best accuracy minus ``drop``
+        points; a recipe's leakage there is the lowest leakage among its grid
+        points that reach the target (its Pareto front read at that accuracy,
+        never interpolated: only trained models count), NaN when none does.
+        Intervals come from the paired bootstrap of :attr:`results_` (the
+        whole selection is redone on every resample), and the ratio compares
+        with the baseline's most accurate point, the undefended model.
+
+        Parameters
+        ----------
+        drops : tuple of float, default=(0.5, 1.5, 3.0)
+            Accuracy drops, in percentage points.
+        metric : str, default=None
+            Leakage column of :attr:`results_` (``"auc"`` or
+            ``"tpr_at_<fpr>_fpr"``); ``None`` is the TPR at the lowest FPR.
+        attack : str, default="strongest"
+            An attack name of :attr:`attack_names_`, or ``"strongest"``.
+        records : str, default="population"
+            ``"population"`` or a canary kind.
+        baseline : str, default=None
+            The undefended recipe; ``None`` is the first recipe.
+
+        Returns
+        -------
+        table : pandas.DataFrame
+            One row per drop and recipe: ``drop``, ``target_accuracy``,
+            ``recipe``, ``point`` and ``params`` of the chosen point, its
+            ``accuracy``, the ``leakage`` with ``leakage_low`` and
+            ``leakage_high``, ``ratio`` (to the baseline's most accurate point)
+            with ``ratio_low`` and ``ratio_high``, ``best`` (lowest leakage at
+            this drop) and ``significant`` (for the best recipe: the paired
+            interval of its difference with every other recipe that reaches
+            the target excludes 0).
+        """
+        table, metric, acc_b, leak_b = self._view(metric, attack, records)
+        names = list(self.recipes)
+        baseline = names[0] if baseline is None else baseline
+        if baseline not in names:
+            raise ValueError(f"baseline must be one of {names}; got {baseline!r}.")
+        recipe_of = table["recipe"].to_numpy()
+        acc = table["accuracy"].to_numpy()
+        leak = table[metric].to_numpy()
+        base = np.flatnonzero(recipe_of == baseline)
+        top = base[np.argmax(acc[base])]
+        top_b = base[np.argmax(acc_b[base], axis=0)]
+        cols = np.arange(acc_b.shape[1])
+        ref, ref_b = leak[top], leak_b[top_b, cols]
+        rows = []
+        for drop in drops:
+            target = acc[top] - drop / 100
+            target_b = acc_b[top_b, cols] - drop / 100
+            fronts = {}
+            for name in names:
+                idx = np.flatnonzero(recipe_of == name)
+                reach = acc[idx] >= target - 1e-12
+                value = np.where(reach, leak[idx], np.inf)
+                chosen = idx[np.argmin(value)] if reach.any() else None
+                reach_b = acc_b[idx] >= target_b - 1e-12
+                value_b = np.where(reach_b, leak_b[idx], np.inf).min(axis=0)
+                value_b[~np.isfinite(value_b)] = np.nan
+                fronts[name] = (chosen, value_b)
+            estimates = {
+                n: leak[c] if c is not None else np.nan for n, (c, _) in fronts.items()
+            }
+            finite = {n: v for n, v in estimates.items() if np.isfinite(v)}
+            best = min(finite, key=finite.get) if finite else None
+            significant = best is not None and len(finite) > 1
+            for name in finite:
+                if best is not None and name != best:
+                    diff = fronts[name][1] - fronts[best][1]
+                    low, _ = _ci(diff, self.confidence)
+                    significant &= bool(low > 0)
+            for name, (chosen, value_b) in fronts.items():
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ratio, ratio_b = estimates[name] / ref, value_b / ref_b
+                rows.append(
+                    {
+                        "drop": drop,
+                        "target_accuracy": target,
+                        "recipe": name,
+                        "point": -1
+                        if chosen is None
+                        else int(table["point"].iloc[chosen]),
+                        "params": None
+                        if chosen is None
+                        else table["params"].iloc[chosen],
+                        "accuracy": np.nan if chosen is None else acc[chosen],
+                        "leakage": estimates[name],
+                        **_interval("leakage", value_b, self.confidence),
+                        "ratio": ratio,
+                        **_interval("ratio", ratio_b, self.confidence),
+                        "best": name == best,
+                        "significant": bool(name == best and significant),
+                    }
+                )
+        out = pd.DataFrame(rows)
+        out.attrs["metric"] = metric
+        return out

@@ -13,18 +13,14 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from skprivacy.audit._attacks import ReferenceSignals
-from skprivacy.audit._auditor import (
-    _check_X_y,
-    _final_estimator,
-    _needs_queries,
-    _resolve_attack,
-    _row_keys,
-)
+from skprivacy.audit._attacks._query import reads_log_proba
+from skprivacy.audit._auditor import _check_X_y, _resolve_attack, _row_keys
 from skprivacy.audit._canaries import CANARY_KINDS, CanarySet, _concat, make_canaries
 from skprivacy.audit._dp_bounds import multi_run_audit, one_run_audit
 from skprivacy.audit._dp_report import DPAuditReport
 from skprivacy.audit._references import balanced_keep_matrix, train_references
 from skprivacy.utils import spawn_generators, spawn_seeds
+from skprivacy.utils._estimators import unwrap_estimator
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -36,7 +32,7 @@ from skprivacy.utils._sklearn_compat import (
 
 def _accountant(estimator):
     """The (epsilon, delta) a fitted model's privacy accountant reports, or None."""
-    final = _final_estimator(estimator)
+    final, _ = unwrap_estimator(estimator)
     epsilon = getattr(final, "epsilon_", None)
     delta = getattr(final, "delta_", getattr(final, "delta", None))
     return (
@@ -189,7 +185,7 @@ class DPAuditor(MetaEstimatorMixin, BaseEstimator):
 
     def _check_attack(self):
         attack = _resolve_attack(self.attack)
-        if _needs_queries(attack) or attack.needs_population:
+        if not reads_log_proba(attack) or attack.needs_population:
             raise ValueError(
                 f"{type(attack).__name__} needs queries or population data; DP "
                 "auditing scores canaries from the models' probabilities: use "

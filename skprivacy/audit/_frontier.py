@@ -31,7 +31,8 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples, check_is_fitted, check_memory
 
 from skprivacy.audit._attacks import ATTACKS, ReferenceSignals
-from skprivacy.audit._auditor import _check_X_y, _final_estimator
+from skprivacy.audit._attacks._query import reads_log_proba
+from skprivacy.audit._auditor import _check_X_y
 from skprivacy.audit._metrics import (
     _counts,
     _epsilon_bounds,
@@ -49,6 +50,7 @@ from skprivacy.audit._report import _fpr_key
 from skprivacy.audit._signals import class_indices, has_probabilities
 from skprivacy.exceptions import UnresolvedMetricWarning
 from skprivacy.utils import spawn_generators, spawn_seeds
+from skprivacy.utils._estimators import unwrap_estimator
 from skprivacy.utils._sklearn_compat import HasMethods, Interval, _fit_context
 
 CANARY_KINDS = ("mislabeled", "outlier")
@@ -126,7 +128,7 @@ def _resolve_attacks(attacks, n_models):
         else:
             name = type(attack).__name__
             attack = clone(attack)
-        if getattr(attack, "needs_queries", False) or attack.needs_population:
+        if not reads_log_proba(attack) or attack.needs_population:
             raise ValueError(
                 f"The attack {name!r} needs queries or population data; the "
                 "membership game scores log-probabilities of the pool only. Use "
@@ -209,7 +211,7 @@ def _concat_rows(X, X_extra):
 # ------------------------------------------------------------------- game
 def _model_dp(estimator):
     """The accountant's ``(epsilon_, delta_)`` a fitted model declares, if any."""
-    final = _final_estimator(estimator)
+    final, _ = unwrap_estimator(estimator)
     epsilon = getattr(final, "epsilon_", None)
     if epsilon is None:
         return np.nan, np.nan

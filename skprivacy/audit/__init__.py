@@ -9,6 +9,7 @@ inference against released predictions.
 
 from skprivacy.audit._attacks import (
     RMIA,
+    BaVarIA,
     BaseMembershipAttack,
     BaseQueryAttack,
     BoundaryDistanceAttack,
@@ -19,6 +20,7 @@ from skprivacy.audit._attacks import (
     LossAttack,
     PerturbationAttack,
     PopulationAttack,
+    QuantileRegressionAttack,
     ReferenceAttack,
     ReferenceSignals,
     ShadowModelAttack,
@@ -48,6 +50,7 @@ __all__ = [
     "AttributeInferenceAttack",
     "AuditRecorder",
     "AuditReport",
+    "BaVarIA",
     "BaseMembershipAttack",
     "BaseQueryAttack",
     "BoundaryDistanceAttack",
@@ -60,6 +63,7 @@ __all__ = [
     "MembershipInferenceDisplay",
     "PerturbationAttack",
     "PopulationAttack",
+    "QuantileRegressionAttack",
     "ReferenceAttack",
     "ReferenceSignals",
     "ShadowModelAttack",

@@ -83,6 +83,7 @@ EXEMPT_FROM_COMMON_CHECKS: dict[str, str] = {
     ),
     **dict.fromkeys(
         (
+            "BaVarIA",
             "BaseMembershipAttack",
             "BaseQueryAttack",
             "BoundaryDistanceAttack",
@@ -93,6 +94,7 @@ EXEMPT_FROM_COMMON_CHECKS: dict[str, str] = {
             "LossAttack",
             "PerturbationAttack",
             "PopulationAttack",
+            "QuantileRegressionAttack",
             "RMIA",
             "ReferenceAttack",
             "ShadowModelAttack",

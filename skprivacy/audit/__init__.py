@@ -9,9 +9,9 @@ inference against released predictions.
 
 from skprivacy.audit._attacks import (
     RMIA,
-    BaVarIA,
     BaseMembershipAttack,
     BaseQueryAttack,
+    BaVarIA,
     BoundaryDistanceAttack,
     EntropyAttack,
     GapAttack,

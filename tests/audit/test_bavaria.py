@@ -75,9 +75,13 @@ def test_with_many_references_the_score_tends_to_lira():
         1000, 200, seed=2
     )
     y = refs.y
-    bavaria = BaVarIA().fit(refs).score_samples(target_lp, y, refs.log_proba, refs.membership)
-    lira = LiRA(fix_variance=False).fit(refs).score_samples(
-        target_lp, y, refs.log_proba, refs.membership
+    bavaria = (
+        BaVarIA().fit(refs).score_samples(target_lp, y, refs.log_proba, refs.membership)
+    )
+    lira = (
+        LiRA(fix_variance=False)
+        .fit(refs)
+        .score_samples(target_lp, y, refs.log_proba, refs.membership)
     )
     oracle = stats.norm.logpdf(phi, mu_in, s_in) - stats.norm.logpdf(phi, mu_out, s_out)
     # With 500 values per side the sample means and deviations are within

@@ -223,8 +223,7 @@ class BaVarIA(BaseMembershipAttack):
         out = ~membership
         if not out.any(axis=0).all():
             raise ValueError(
-                "BaVarIA needs, for every record, a reference that did not train "
-                "on it."
+                "BaVarIA needs, for every record, a reference that did not train on it."
             )
         if self.online and not membership.any(axis=0).all():
             raise ValueError(

@@ -83,8 +83,9 @@ class QuantileRegressionAttack(BaseQueryAttack):
         Regression model, cloned for every fold (and for the spread).
         ``None`` uses :class:`~sklearn.ensemble.HistGradientBoostingRegressor`
         (early stopping, ``min_samples_leaf=50``) with squared error (Gaussian
-        form) or with the pinball loss at ``quantile`` (quantile form). A given regressor is used as is: in the
-        quantile form it must itself be a ``quantile``-level regressor, e.g.
+        form) or with the pinball loss at ``quantile`` (quantile form). A
+        given regressor is used as is: in the quantile form it must itself
+        be a ``quantile``-level regressor, e.g.
         ``HistGradientBoostingRegressor(loss="quantile", quantile=0.99)``.
         Its ``random_state`` parameters are seeded by the auditor.
     quantile : float in (0, 1) or None, default=None

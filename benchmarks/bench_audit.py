@@ -72,6 +72,12 @@ def parse_args():
         "--hidden", type=int, default=256, help="hidden units of the target MLP"
     )
     parser.add_argument(
+        "--data",
+        choices=("synthetic", "adult"),
+        default="synthetic",
+        help="the synthetic 4-class task or rows of UCI Adult",
+    )
+    parser.add_argument(
         "--max-references",
         type=int,
         default=None,
@@ -297,14 +303,39 @@ def strength_by_references(
     print()
 
 
+def load_data(name, n):
+    """``n`` numeric records: the synthetic task, or rows of Adult one-hot encoded
+    (the quantile attack and the query attacks read numeric features)."""
+    if name == "synthetic":
+        X, y = make_classification(
+            n_samples=n, n_features=64, n_informative=32, n_classes=4, random_state=0
+        )
+        return X, y, f"make_classification({n}, 64, n_informative=32, n_classes=4)"
+    from sklearn.compose import make_column_selector, make_column_transformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    from skprivacy.datasets import load_adult
+
+    X, y = load_adult(as_frame=True, return_X_y=True, dropna=True)
+    encode = make_column_transformer(
+        (OneHotEncoder(), make_column_selector(dtype_include="category")),
+        (StandardScaler(), make_column_selector(dtype_include="number")),
+        sparse_threshold=0,
+    )
+    X = np.column_stack([encode.fit_transform(X), y])
+    # Adult repeats rows: a "non-member" equal to a member would be mislabelled.
+    X = np.unique(X, axis=0)
+    X = X[np.random.default_rng(0).permutation(len(X))[:n]]
+    X, y = X[:, :-1], X[:, -1].astype(int)
+    return X, y, f"Adult, {n} distinct rows, one-hot encoded ({X.shape[1]} columns)"
+
+
 def main():
     args = parse_args()
     cfg = setting(args.quick)
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     n = cfg["n_samples"]
-    X, y = make_classification(
-        n_samples=n, n_features=64, n_informative=32, n_classes=4, random_state=0
-    )
+    X, y, data_name = load_data(args.data, n)
     perm = np.random.default_rng(0).permutation(n)
     quarter = n // 4
     members, non_members, population = (
@@ -323,7 +354,7 @@ def main():
     target = clone(recipe).fit(X[members], y[members])
     target_seconds = time.perf_counter() - start
     print(
-        f"data: make_classification({n}, 64, n_informative=32, n_classes=4); "
+        f"data: {data_name}; "
         f"target MLP({args.hidden}) {cfg['epochs']} epochs on {quarter} members in "
         f"{target_seconds:.1f}s: train acc {target.score(X[members], y[members]):.3f}, "
         f"test acc {target.score(X[non_members], y[non_members]):.3f}"

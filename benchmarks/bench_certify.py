@@ -20,7 +20,14 @@ Side by side, in one run, on the same module:
 Also the peak memory of certify at n=10,000 and n=100,000, and the throughput for
 a non-torch base model (HistGradientBoostingClassifier) against its own predict.
 
-Usage: ``python benchmarks/bench_certify.py [--quick] [--threads N]``. Ratios
+Sequential certification (issue 17): fixed-sample certify at n = 10,000 and
+100,000 against ``certify_sequential`` at a target radius and for the whole curve
+(``n_max`` = 100,000), on the MLP and the HistGradientBoosting base: model
+evaluations, wall time, certified accuracy at r = 0, 0.25, 0.5 and the target
+radius, and the average certified radius (ACR).
+
+Usage: ``python benchmarks/bench_certify.py [--quick] [--threads N]
+[--only-sequential] [--device cuda]``. Ratios
 use the CPU time of this process (best of interleaved rounds), which other
 processes on a shared machine disturb much less than wall-clock time (also
 shown); compare ratios, which come from one run on one machine.
@@ -168,10 +175,78 @@ def peak_rss_mib(fn):
     return read("VmHWM") - before
 
 
+def run_certify(clf, X, call, target):
+    """Labels, radii and evaluations per row of one certification method."""
+    if call == "certify":
+        labels, radii = clf.certify(X)
+        return labels, radii, np.full(len(X), N0 + clf.n)
+    if call == "target":
+        return clf.certify_sequential(X, radius=target, return_n_samples=True)
+    return clf.certify_sequential(X, rtol=call, return_n_samples=True)
+
+
+def sequential_section(bases, X_fit, y_fit, quick, threads):
+    """Fixed-sample certify against certify_sequential, side by side."""
+    n_big = 10_000 if quick else 100_000
+    fixed_sizes = (1_000, 10_000) if quick else (10_000, 100_000)
+    target = 0.25
+    radii_shown = (0.0, 0.25, 0.5)
+    print(
+        f"\nSequential certification (sigma={SIGMA}, n0={N0}, alpha={ALPHA}, "
+        f"n_max={n_big:,}, target radius {target})"
+    )
+    header = (
+        f"{'base':21s} {'method':26s} {'evals/row':>10s} {'x fewer':>8s} "
+        f"{'wall s':>7s} "
+        + " ".join(f"{f'acc@{r:g}':>8s}" for r in radii_shown)
+        + f" {'ACR':>6s}"
+    )
+    print(header)
+    print("-" * len(header))
+    for base_name, (base, X_cert, y_cert) in bases.items():
+        reference = None
+        for label, n, call in [
+            *[(f"fixed n={m:,}", m, "certify") for m in fixed_sizes],
+            (f"sequential r={target}", n_big, "target"),
+            ("sequential curve rtol=0.02", n_big, 0.02),
+            ("sequential curve rtol=0.05", n_big, 0.05),
+        ]:
+            clf = SmoothedClassifier(
+                FrozenEstimator(base),
+                sigma=SIGMA,
+                n0=N0,
+                n=n,
+                alpha=ALPHA,
+                random_state=0,
+            ).fit(X_fit, y_fit)
+            with threadpool_limits(limits=threads):
+                _, wall, (labels, radii, used) = timed(
+                    lambda clf=clf, call=call, X_cert=X_cert: run_certify(
+                        clf, X_cert, call, target
+                    )
+                )
+            evals = float(np.mean(used))
+            if n == n_big and call == "certify":
+                reference = evals
+            correct = labels == y_cert
+            accs = " ".join(
+                f"{np.mean(correct & (radii >= r)):8.3f}" for r in radii_shown
+            )
+            fewer = f"{reference / evals:8.1f}" if reference else f"{'':8s}"
+            print(
+                f"{base_name:21s} {label:26s} {evals:10,.0f} {fewer} {wall:7.2f} "
+                f"{accs} {np.mean(radii * correct):6.3f}"
+            )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, 1 repeat")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument(
+        "--only-sequential", action="store_true", help="the sequential section only"
+    )
+    parser.add_argument("--device", default="cpu", help="torch device of the MLP")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)  # the MLP's initialisation
@@ -192,6 +267,7 @@ def main():
         batch_size=256,
         train_split=None,
         verbose=0,
+        device=args.device,
     )
     start = time.perf_counter()
     trained = SmoothedClassifier(net, sigma=SIGMA, random_state=0).fit(X_train, y_train)
@@ -202,6 +278,26 @@ def main():
         f"smoothed accuracy on 1000 test points: {accuracy:.3f}"
     )
     net_fitted = trained.estimator_
+    hgb = HistGradientBoostingClassifier(max_iter=100, random_state=0)
+    hgb_points = 10 if args.quick else 50
+    hgb_trained = SmoothedClassifier(hgb, sigma=SIGMA, random_state=0)
+    hgb_trained.fit(X_train, y_train)
+    sequential_section(
+        {
+            "MLP": (net_fitted, X_test[:n_points], y_test[:n_points]),
+            "HistGradientBoosting": (
+                hgb_trained.estimator_,
+                X_test[:hgb_points],
+                y_test[:hgb_points],
+            ),
+        },
+        X_train[:10],
+        y_train[:10],
+        quick=args.quick,
+        threads=args.threads,
+    )
+    if args.only_sequential:
+        return
     module = net_fitted.module_.eval()
     X_cert, y_cert = X_test[:n_points], y_test[:n_points]
     n_inputs = n_points * (N0 + n)

@@ -18,6 +18,7 @@ from skprivacy.certify._attribute import (
 from skprivacy.certify._bounds import (
     binomial_test_pvalue,
     certified_radius,
+    certify_spending_schedule,
     clopper_pearson_lower,
     clopper_pearson_upper,
     min_samples_to_certify,
@@ -42,6 +43,7 @@ __all__ = [
     "certified_accuracy_curve",
     "certified_accuracy_lower_bound",
     "certified_radius",
+    "certify_spending_schedule",
     "clopper_pearson_lower",
     "clopper_pearson_upper",
     "compatible_intervals",

@@ -202,6 +202,11 @@ def min_samples_to_predict(alpha: float) -> int:
     return max(1, math.ceil(1.0 + math.log2(1.0 / alpha) - 1e-12))
 
 
+def _halving_schedule(n_max: int, n_looks: int) -> list[int]:
+    """Cumulative sample counts ``..., n_max / 4, n_max / 2, n_max`` (rounded up)."""
+    return sorted({math.ceil(n_max / 2**i) for i in range(n_looks - 1, -1, -1)})
+
+
 def sequential_checkpoints(n_max: int, alpha: float) -> tuple[list[int], float]:
     """Looks of the sequential PREDICT and the level of each test.
 
@@ -234,12 +239,61 @@ def sequential_checkpoints(n_max: int, alpha: float) -> tuple[list[int], float]:
     """
     best = [n_max]
     for n_looks in range(2, 64):
-        checkpoints = sorted(
-            {math.ceil(n_max / 2**i) for i in range(n_looks - 1, -1, -1)}
-        )
+        checkpoints = _halving_schedule(n_max, n_looks)
         if len(checkpoints) < n_looks:
             break
         if checkpoints[0] < min_samples_to_predict(alpha / n_looks):
             break
         best = checkpoints
     return best, alpha / len(best)
+
+
+def certify_spending_schedule(n_max: int, alpha: float) -> tuple[list[int], np.ndarray]:
+    """Looks of sequential CERTIFY and the error level spent at each.
+
+    The looks halve from ``n_max`` down, as in :func:`sequential_checkpoints`.
+    Half of ``alpha`` is spent at the last look and the other half evenly over
+    the earlier ones, so a row that runs to ``n_max`` loses little radius
+    against fixed-sample CERTIFY at ``alpha`` (its bound is taken at
+    ``alpha / 2``), while rows far from any decision stop early. The levels sum
+    to ``alpha``: by the union bound, the Clopper-Pearson lower bounds of all
+    looks hold together with probability at least ``1 - alpha``, so a bound (or
+    the largest of them) read at any stopping time, chosen by any rule from the
+    votes seen so far, is a valid ``1 - alpha`` bound [CRK19, Prop. 2 per look].
+    ``K`` is the largest number of looks whose first one can already certify
+    (at least :func:`min_samples_to_certify` of its level).
+
+    Parameters
+    ----------
+    n_max : int
+        Estimation samples at the last look.
+    alpha : float
+        Overall error probability, in (0, 1).
+
+    Returns
+    -------
+    checkpoints : list of int
+        Increasing cumulative sample counts, ending at ``n_max``.
+    alphas : ndarray of float
+        The level of each look's bound; they sum to ``alpha``.
+
+    Examples
+    --------
+    >>> from skprivacy.certify import certify_spending_schedule
+    >>> checkpoints, alphas = certify_spending_schedule(1000, 0.001)
+    >>> checkpoints
+    [16, 32, 63, 125, 250, 500, 1000]
+    >>> alphas.round(6).tolist()
+    [8.3e-05, 8.3e-05, 8.3e-05, 8.3e-05, 8.3e-05, 8.3e-05, 0.0005]
+    """
+    best, best_alphas = [n_max], np.array([alpha])
+    for n_looks in range(2, 64):
+        checkpoints = _halving_schedule(n_max, n_looks)
+        if len(checkpoints) < n_looks:
+            break
+        alphas = np.full(n_looks, alpha / (2 * (n_looks - 1)))
+        alphas[-1] = alpha / 2
+        if checkpoints[0] < min_samples_to_certify(alphas[0]):
+            break
+        best, best_alphas = checkpoints, alphas
+    return best, best_alphas

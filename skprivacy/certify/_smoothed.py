@@ -10,6 +10,7 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
+from scipy.stats import norm
 from sklearn.base import (
     BaseEstimator,
     ClassifierMixin,
@@ -36,7 +37,9 @@ from skprivacy.certify._attribute import (
 from skprivacy.certify._bounds import (
     binomial_test_pvalue,
     certified_radius,
+    certify_spending_schedule,
     clopper_pearson_lower,
+    clopper_pearson_upper,
     min_samples_to_certify,
     min_samples_to_predict,
     sequential_checkpoints,
@@ -752,6 +755,178 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         if return_pa:
             return labels, radius, p_lower
         return labels, radius
+
+    def _certify_sequential(self, X, n_max, stop, stage="sequential-"):
+        """Sequential CERTIFY on validated rows: indices, radii, pA bounds, samples.
+
+        ``n0`` selection samples pick the class as in :meth:`_certify`; the
+        estimation votes then come in the rounds of
+        :func:`certify_spending_schedule`, each with fresh noise, and a row leaves
+        as soon as ``stop(n_top, n_drawn, p_lower, alpha_look)`` says so. Every
+        look's bound holds together with the others' at overall level ``alpha``,
+        whatever the stopping rule, so the largest bound seen is returned.
+        """
+        voter = self._voter()
+        n_rows = X.shape[0]
+        top = self._count(X, self.n0, f"{stage}selection", voter).argmax(axis=1)
+        checkpoints, alphas = certify_spending_schedule(n_max, self.alpha)
+        n_top = np.zeros(n_rows, dtype=np.int64)
+        n_drawn = np.zeros(n_rows, dtype=np.int64)
+        p_lower = np.zeros(n_rows)
+        active = np.arange(n_rows)
+        drawn = 0  # every active row has been through every look so far
+        for look, (checkpoint, alpha_look) in enumerate(
+            zip(checkpoints, alphas, strict=True)
+        ):
+            votes = self._count(
+                X[active], checkpoint - drawn, f"{stage}estimation-look{look}", voter
+            )
+            drawn = checkpoint
+            n_top[active] += votes[np.arange(active.size), top[active]]
+            n_drawn[active] = checkpoint
+            bound = clopper_pearson_lower(n_top[active], checkpoint, alpha_look)
+            p_lower[active] = np.maximum(p_lower[active], bound)
+            if look == len(checkpoints) - 1:
+                break
+            done = stop(n_top[active], checkpoint, p_lower[active], alpha_look)
+            active = active[~done]
+            if active.size == 0:
+                break
+        index = np.where(p_lower < 0.5, -1, top)
+        return index, certified_radius(p_lower, self.sigma), p_lower, n_drawn
+
+    def certify_sequential(
+        self, X, *, radius=None, rtol=0.02, n_max=None, return_n_samples=False
+    ):
+        """Certify with as few samples as each row needs (anytime-valid CERTIFY).
+
+        The estimation samples of :meth:`certify` are drawn in rounds that double
+        in size, up to ``n_max``; the Clopper-Pearson bound of each round is
+        taken at a share of ``alpha`` (:func:`certify_spending_schedule`) so that
+        all of them hold together with probability at least ``1 - alpha``. A row
+        stops as soon as more samples cannot change its answer:
+
+        - **At a target radius** (``radius`` given): a sequential test of
+          ``pA > Phi(radius / sigma)``. The row stops once its lower bound
+          certifies ``radius``, or once an upper bound at the same level shows
+          that ``n_max`` samples will not.
+        - **For the whole radius curve** (``radius=None``): the row stops when
+          sampling on to ``n_max`` would raise its certified radius by at most
+          the fraction ``rtol`` if the vote frequency stayed where it is, or when
+          an upper bound establishes ``pA < 1/2`` (the row abstains). Rows whose
+          votes are (almost) unanimous gain radius with every doubling of the
+          samples, as fixed-sample CERTIFY does, and run to ``n_max``.
+
+        **Guarantee.** The same as :meth:`certify`'s, at the stopping time: with
+        probability at least ``1 - alpha``, every row either abstains or returns
+        ``g(x)`` with a correct radius. The stopping rules only decide how many
+        samples are spent; they cannot inflate the error, which the union bound
+        over the rounds controls.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Inputs.
+        radius : float, default=None
+            The radius to decide, in units of ``feature_scale_``; ``None``
+            certifies the largest radius each row supports, as :meth:`certify`.
+        rtol : float, default=0.02
+            Curve mode: stop a row when sampling on to ``n_max`` is expected to
+            raise its radius by at most this fraction of it. Ignored when
+            ``radius`` is given.
+        n_max : int, default=None
+            The most estimation samples per row; ``None`` means ``n``.
+        return_n_samples : bool, default=False
+            Also return the samples each row used (selection included).
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Certified labels, ``abstain_label_`` on abstention.
+        radii : ndarray of shape (n_samples,)
+            Certified radii, 0 on abstention. At a target radius a row that
+            certifies it gets its full certified radius (at least ``radius``);
+            a row that does not may still certify a smaller one.
+        n_samples : ndarray of shape (n_samples,)
+            Selection plus estimation samples per row; only with
+            ``return_n_samples=True``.
+
+        See Also
+        --------
+        certify : Fixed-sample CERTIFY, ``n0 + n`` samples for every row.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import make_classification
+        >>> from sklearn.linear_model import LogisticRegression
+        >>> from skprivacy import SmoothedClassifier
+        >>> X, y = make_classification(n_samples=200, random_state=0)
+        >>> clf = SmoothedClassifier(
+        ...     LogisticRegression(), sigma=0.5, n=20_000, random_state=0
+        ... ).fit(X, y)
+        >>> labels, radii, used = clf.certify_sequential(
+        ...     X[:50], radius=0.25, return_n_samples=True
+        ... )
+        >>> bool(used.mean() < 0.2 * (clf.n0 + clf.n))
+        True
+        """
+        X = self._check_X(X)
+        n_max = self.n if n_max is None else n_max
+        if not isinstance(n_max, Integral) or isinstance(n_max, bool) or n_max < 1:
+            raise ValueError(f"n_max must be an int >= 1, got {n_max!r}.")
+        if radius is not None:
+            if not isinstance(radius, Real) or not 0 <= radius < np.inf:
+                raise ValueError(
+                    f"radius must be a finite number >= 0, got {radius!r}."
+                )
+            p_star = max(0.5, float(norm.cdf(radius / self.sigma)))
+
+            def stop(n_top, n_drawn, p_lower, alpha_look):
+                # Stopping on the upper bound spends power, never error: only
+                # the lower bounds make claims, and their levels sum to alpha.
+                hopeless = clopper_pearson_upper(n_top, n_drawn, alpha_look) < p_star
+                return (p_lower > p_star) | hopeless
+
+        else:
+            if not isinstance(rtol, Real) or not 0 <= rtol < np.inf:
+                raise ValueError(f"rtol must be a finite number >= 0, got {rtol!r}.")
+            alpha_last = certify_spending_schedule(n_max, self.alpha)[1][-1]
+
+            def stop(n_top, n_drawn, p_lower, alpha_look):
+                p_upper = clopper_pearson_upper(n_top, n_drawn, alpha_look)
+                # The radius that sampling on to n_max would certify if the vote
+                # frequency stayed where it is. The rule only decides how many
+                # samples to spend (never the error), so a point forecast will do.
+                expected = certified_radius(
+                    clopper_pearson_lower(n_top / n_drawn * n_max, n_max, alpha_last),
+                    self.sigma,
+                )
+                current = certified_radius(p_lower, self.sigma)
+                # A row with no radius yet goes on until pA < 1/2 is established:
+                # an early frequency below 1/2 is no forecast of abstention.
+                settled = (current > 0) & (expected <= (1 + rtol) * current)
+                return (p_upper < 0.5) | settled
+
+        if n_max < min_samples_to_certify(self.alpha / 2):
+            warnings.warn(
+                f"n_max={n_max} is too small to ever certify at alpha={self.alpha}:"
+                f" at least {min_samples_to_certify(self.alpha / 2)} estimation "
+                "samples are needed, so certify_sequential always abstains.",
+                SmallSampleWarning,
+                stacklevel=2,
+            )
+        index, radii, _, n_drawn = self._certify_sequential(X, n_max, stop)
+        n_samples = n_drawn + self.n0
+        if self.verbose:
+            print(
+                "[SmoothedClassifier] certify_sequential: samples per row mean "
+                f"{n_samples.mean():.0f}, median {np.median(n_samples):.0f}, max "
+                f"{n_samples.max()} (fixed-sample certify: {self.n0 + self.n})."
+            )
+        labels = self._labels(index)
+        if return_n_samples:
+            return labels, radii, n_samples
+        return labels, radii
 
     def certify_attribute(self, X, feature, *, domain=None, n_anchors=1):
         """Certified label and interval of one attribute's values, per row.

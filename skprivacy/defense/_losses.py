@@ -120,6 +120,113 @@ def _true_class_probability(logits, target, upper):
     return proba.clamp(0.0, upper)
 
 
+# ------------------------------------------------------------------------------
+# The formulas, once. They take an optional per-record ``weight`` (1 for a
+# batch's records, 0 for padding) and never branch in Python on data, so the
+# vectorized reference trainer can vmap them over models; the modules below
+# call them with ``weight=None``.
+
+
+def masked_mean(values: torch.Tensor, weight: torch.Tensor | None = None):
+    """Mean of ``values`` over the records whose ``weight`` is 1 (all if None)."""
+    if weight is None:
+        return values.mean()
+    return (values * weight).sum() / weight.sum().clamp_min(1.0)
+
+
+def relaxed(value, flatten, alpha: float, epoch: int):
+    """The relaxation rule of both CRL parts for the 1-based ``epoch``.
+
+    Even epochs: ``|value - alpha|``; odd epochs: ``value`` while it exceeds
+    ``alpha``, else the flattening loss ``flatten``.
+    """
+    if epoch % 2 == 0:
+        return (value - alpha).abs()
+    return torch.where(value > alpha, value, flatten)
+
+
+def irl_terms(logits, target, *, tau: float, upper: float, weight=None):
+    """Batch cross-entropy on normalised logits and the flattening loss.
+
+    See :class:`ImpRelaxLoss` for the formulas.
+
+    Returns
+    -------
+    ce, flatten : torch.Tensor (scalars)
+    """
+    n_classes = logits.shape[-1]
+    log_probs = F.log_softmax(tau_normalize(logits, tau), dim=-1)
+    nll = -log_probs.gather(1, target.unsqueeze(1)).squeeze(1)
+    p = _true_class_probability(logits, target, upper).unsqueeze(1)
+    # one_hot validates its input with .item(), which vmap cannot batch.
+    is_true = torch.arange(n_classes, device=target.device) == target.unsqueeze(1)
+    soft = torch.where(is_true, p, (1.0 - p) / (n_classes - 1))
+    flatten = masked_mean(-(soft * log_probs).sum(dim=1), weight)
+    return masked_mean(nll, weight), flatten
+
+
+def rcl_terms(logits, features, centers, target, *, tau, upper, weight=None):
+    """Half mean squared distance to the class centers and the flattening loss.
+
+    See :class:`RelaxedCenterLoss` for the formulas.
+
+    Returns
+    -------
+    dist, flatten : torch.Tensor (scalars)
+    """
+    h = tau_normalize(features, tau)
+    c = tau_normalize(centers, tau)
+    d = (h - c.index_select(0, target)).pow(2).sum(dim=1)
+    q = _true_class_probability(logits, target, upper)
+    flatten = 0.5 * masked_mean(q * d + (1.0 - q) * h.pow(2).sum(dim=1), weight)
+    return 0.5 * masked_mean(d, weight), flatten
+
+
+def crl_loss(logits, features, centers, target, weight, epoch, params):
+    """:class:`CRLLoss` of one batch as a pure function (vmap-friendly).
+
+    Parameters
+    ----------
+    logits, features : torch.Tensor of shape (B, C) and (B, F)
+    centers : torch.Tensor of shape (C, F)
+    target : torch.Tensor of shape (B,)
+    weight : torch.Tensor of shape (B,) or None
+        1 for the batch's records and 0 for padding.
+    epoch : int
+        The 1-based epoch.
+    params : dict
+        ``alpha, upper, tau, center_alpha, center_upper, center_tau,
+        center_weight`` as in :class:`CRLLoss`.
+
+    Returns
+    -------
+    loss : torch.Tensor (scalar)
+    """
+    ce, flatten = irl_terms(
+        logits, target, tau=params["tau"], upper=params["upper"], weight=weight
+    )
+    loss = relaxed(ce, flatten, params["alpha"], epoch)
+    if not params["center_weight"]:
+        return loss
+    dist, flatten = rcl_terms(
+        logits,
+        features,
+        centers,
+        target,
+        tau=params["center_tau"],
+        upper=params["center_upper"],
+        weight=weight,
+    )
+    center_loss = relaxed(dist, flatten, params["center_alpha"], epoch)
+    return loss + params["center_weight"] * center_loss
+
+
+def _branch(value: float, alpha: float, epoch: int) -> str:
+    if epoch % 2 == 0:
+        return "ascent" if value < alpha else "descent"
+    return "descent" if value > alpha else "flatten"
+
+
 class ImpRelaxLoss(nn.Module):
     """Improved relaxed cross-entropy on normalised logits (CRL, part 1).
 
@@ -188,22 +295,11 @@ class ImpRelaxLoss(nn.Module):
         terms : dict, only if ``return_terms``
         """
         _check_epoch(epoch)
-        log_probs = F.log_softmax(tau_normalize(logits, self.tau), dim=-1)
-        ce = F.nll_loss(log_probs, target)
-        ce_value = ce.item()
-        if epoch % 2 == 0:
-            loss = (ce - self.alpha).abs()
-            branch = "ascent" if ce_value < self.alpha else "descent"
-        elif ce_value > self.alpha:
-            loss, branch = ce, "descent"
-        else:
-            n_classes = logits.shape[1]
-            p = _true_class_probability(logits, target, self.upper).unsqueeze(1)
-            is_true = F.one_hot(target, n_classes).bool()
-            soft = torch.where(is_true, p, (1.0 - p) / (n_classes - 1))
-            loss = -(soft * log_probs).sum(dim=1).mean()
-            branch = "flatten"
+        ce, flatten = irl_terms(logits, target, tau=self.tau, upper=self.upper)
+        loss = relaxed(ce, flatten, self.alpha, epoch)
         if return_terms:
+            ce_value = ce.item()
+            branch = _branch(ce_value, self.alpha, epoch)
             return loss, {"irl_ce": ce_value, "irl_branch": branch}
         return loss
 
@@ -294,22 +390,13 @@ class RelaxedCenterLoss(nn.Module):
         terms : dict, only if ``return_terms``
         """
         _check_epoch(epoch)
-        h = tau_normalize(features, self.tau)
-        c = tau_normalize(self.centers, self.tau)
-        squared = (h - c.index_select(0, target)).pow(2)
-        dist = squared.sum() * (0.5 / len(target))
-        dist_value = dist.item()
-        if epoch % 2 == 0:
-            loss = (dist - self.alpha).abs()
-            branch = "ascent" if dist_value < self.alpha else "descent"
-        elif dist_value > self.alpha:
-            loss, branch = dist, "descent"
-        else:
-            q = _true_class_probability(logits, target, self.upper)
-            d = squared.sum(dim=1)
-            loss = 0.5 * (q * d + (1.0 - q) * h.pow(2).sum(dim=1)).mean()
-            branch = "flatten"
+        dist, flatten = rcl_terms(
+            logits, features, self.centers, target, tau=self.tau, upper=self.upper
+        )
+        loss = relaxed(dist, flatten, self.alpha, epoch)
         if return_terms:
+            dist_value = dist.item()
+            branch = _branch(dist_value, self.alpha, epoch)
             return loss, {"rcl_dist": dist_value, "rcl_branch": branch}
         return loss
 

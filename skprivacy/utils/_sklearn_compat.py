@@ -14,7 +14,9 @@ from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
     StrOptions,
+    make_constraint,
     validate_parameter_constraints,
+    validate_params,
 )
 from sklearn.utils.metadata_routing import _raise_for_params, _routing_enabled
 from sklearn.utils.validation import _check_sample_weight, validate_data
@@ -28,6 +30,8 @@ __all__ = [
     "_raise_for_params",
     "_routing_enabled",
     "_safe_indexing",
+    "make_constraint",
     "validate_data",
     "validate_parameter_constraints",
+    "validate_params",
 ]

@@ -75,12 +75,12 @@ def test_with_many_references_the_score_tends_to_lira():
     )
     y = refs.y
     bavaria = (
-        BaVarIA().fit(refs).score_samples(target_lp, y, refs.log_proba, refs.membership)
+        BaVarIA().fit(refs).score_samples(target_lp, y, refs.signals, refs.membership)
     )
     lira = (
         LiRA(fix_variance=False)
         .fit(refs)
-        .score_samples(target_lp, y, refs.log_proba, refs.membership)
+        .score_samples(target_lp, y, refs.signals, refs.membership)
     )
     oracle = stats.norm.logpdf(phi, mu_in, s_in) - stats.norm.logpdf(phi, mu_out, s_out)
     # With 500 values per side the sample means and deviations are within
@@ -97,7 +97,7 @@ def test_with_many_references_the_score_tends_to_lira():
     gaussian = (
         BaVarIA(predictive="gaussian")
         .fit(refs)
-        .score_samples(target_lp, y, refs.log_proba, refs.membership)
+        .score_samples(target_lp, y, refs.signals, refs.membership)
     )
     assert stats.spearmanr(bavaria, gaussian).statistic > 0.999
 
@@ -107,7 +107,7 @@ def test_heterogeneous_variances_give_a_finite_prior_and_offline_scores():
     attack = BaVarIA(online=False).fit(refs)
     # Record variances spread log-normally (sd 0.5 on log s): d0 is finite.
     assert np.isfinite(attack.prior_df_out_)
-    scores = attack.score_samples(target_lp, refs.y, refs.log_proba, refs.membership)
+    scores = attack.score_samples(target_lp, refs.y, refs.signals, refs.membership)
     # Offline scores are standard-normal quantiles of the out-predictive's
     # tail: for non-members they are roughly N(0, 1).
     assert np.all(np.isfinite(scores))

@@ -17,7 +17,7 @@ from skprivacy.audit import (
     QuantileRegressionAttack,
     tpr_at_fpr,
 )
-from skprivacy.audit._attacks._label_only import row_normals
+from skprivacy.audit._attacks._query import row_normals
 
 SHIFT = 2.0
 FAST = HistGradientBoostingRegressor(max_iter=50)
@@ -125,9 +125,9 @@ def test_folds_are_a_function_of_the_record():
     def query(rows):
         return np.log(np.full((len(rows), 2), 0.5))
 
-    whole = attack.query_signal(query, X, y, scale=np.ones(4), random_state=3)
+    whole = attack.signals(query, X, y, scale=np.ones(4), random_state=3)
     order = np.arange(50)[::-1]
-    part = attack.query_signal(
+    part = attack.signals(
         query, X[order][:20], y[:20], scale=np.ones(4), random_state=3
     )
     np.testing.assert_array_equal(part[:, 1], whole[order][:20, 1])

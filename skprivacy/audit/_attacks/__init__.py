@@ -6,14 +6,14 @@
 from skprivacy.audit._attacks._base import BaseMembershipAttack, ReferenceSignals
 from skprivacy.audit._attacks._bavaria import BaVarIA
 from skprivacy.audit._attacks._label_only import (
-    BaseQueryAttack,
     BoundaryDistanceAttack,
     GapAttack,
     LabelNoiseAttack,
 )
+from skprivacy.audit._attacks._lira import LiRA, ReferenceAttack
 from skprivacy.audit._attacks._perturbation import PerturbationAttack
 from skprivacy.audit._attacks._quantile import QuantileRegressionAttack
-from skprivacy.audit._attacks._reference import LiRA, ReferenceAttack
+from skprivacy.audit._attacks._query import BaseQueryAttack
 from skprivacy.audit._attacks._rmia import RMIA
 from skprivacy.audit._attacks._shadow import ShadowModelAttack
 from skprivacy.audit._attacks._threshold import (
@@ -22,7 +22,8 @@ from skprivacy.audit._attacks._threshold import (
     PopulationAttack,
 )
 
-# Attack names accepted by MembershipInferenceAuditor(attack=...).
+# Attack names accepted by MembershipInferenceAuditor(attack=...): a new attack
+# module registers its classes here (a factory of the attack object).
 ATTACKS = {
     "loss": LossAttack,
     "population": PopulationAttack,

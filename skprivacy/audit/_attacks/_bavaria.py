@@ -15,6 +15,7 @@ from scipy.stats import norm, t
 from skprivacy.audit._attacks._base import BaseMembershipAttack
 from skprivacy.audit._signals import compute_signal
 from skprivacy.utils._sklearn_compat import StrOptions
+from skprivacy.utils._validation import check_parameters
 
 # Above this many prior degrees of freedom the variances are taken as equal
 # (the inverse-gamma prior is then a point mass: LiRA's fixed variance).
@@ -167,19 +168,19 @@ class BaVarIA(BaseMembershipAttack):
 
     def fit(self, references):
         """Estimate each side's variance prior from all records."""
-        self._validate_params()
-        phi = compute_signal(references.log_proba, references.y, "logit")
+        check_parameters(self)
+        phi = compute_signal(references.signals, references.y, "logit")
         keep = references.membership
         priors = {}
         for side, mask in (("in", keep), ("out", ~keep)):
             n, _, ss = _record_moments(phi, mask)
             var, df = [ss[n >= 2] / (n[n >= 2] - 1)], [n[n >= 2] - 1]
-            if side == "out" and references.population_log_proba is not None:
+            if side == "out" and references.population_signals is not None:
                 pop = compute_signal(
                     np.concatenate(
                         [
-                            references.population_reference_log_proba,
-                            references.population_log_proba[None],
+                            references.population_reference_signals,
+                            references.population_signals[None],
                         ]
                     ),
                     references.population_y,
@@ -218,7 +219,7 @@ class BaVarIA(BaseMembershipAttack):
             return norm.logpdf(x, loc, scale)
         return t.logpdf(x, df, loc, scale)
 
-    def score_samples(self, log_proba, y, reference_log_proba, membership):
+    def score_samples(self, signals, y, reference_signals, membership):
         """Log-likelihood ratio (online) or normal quantile of the out-tail."""
         out = ~membership
         if not out.any(axis=0).all():
@@ -231,8 +232,8 @@ class BaVarIA(BaseMembershipAttack):
                 "on it: pass the audited records in the pool given to fit, or use "
                 "BaVarIA(online=False)."
             )
-        target = compute_signal(log_proba, y, "logit")
-        phi = compute_signal(reference_log_proba, y, "logit")
+        target = compute_signal(signals, y, "logit")
+        phi = compute_signal(reference_signals, y, "logit")
         df_out, loc_out, scale_out = self._predictive(
             phi, out, self.prior_df_out_, self.prior_var_out_
         )

@@ -13,11 +13,12 @@ from scipy.special import ndtr
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingRegressor
 
-from skprivacy.audit._attacks._label_only import BaseQueryAttack, row_normals
-from skprivacy.audit._references import _set_random_states
+from skprivacy.audit._attacks._query import BaseQueryAttack, row_normals
 from skprivacy.audit._signals import SIGNALS, compute_signal
 from skprivacy.utils import spawn_seeds
+from skprivacy.utils._estimators import set_random_states
 from skprivacy.utils._sklearn_compat import HasMethods, Interval, StrOptions
+from skprivacy.utils._validation import check_parameters
 
 # E|e| = sigma * sqrt(2 / pi) for e ~ N(0, sigma^2): the spread regression
 # predicts the mean absolute residual, rescaled to a standard deviation.
@@ -140,10 +141,10 @@ class QuantileRegressionAttack(BaseQueryAttack):
 
     def prepare(self, query, X, y, *, scale, random_state):
         """Validate the parameters before any signal is computed."""
-        self._validate_params()
+        check_parameters(self)
         return self
 
-    def query_signal(self, query, X, y, *, scale, random_state):
+    def signals(self, query, X, y, *, scale, random_state):
         """The target's score, the record's fold and its features, per row.
 
         The fold is drawn from a stream keyed on ``random_state`` and the
@@ -168,11 +169,11 @@ class QuantileRegressionAttack(BaseQueryAttack):
             model = HistGradientBoostingRegressor(
                 loss="quantile", quantile=self.quantile, **_DEFAULT_BOOSTING
             )
-        return _set_random_states(model, seed)
+        return set_random_states(model, seed)
 
     def fit(self, references):
         """Fit the regressors on the population, one set per fold."""
-        signal = references.population_log_proba
+        signal = references.population_signals
         if signal is None:
             raise ValueError(
                 "QuantileRegressionAttack learns from non-members of the target: "
@@ -203,11 +204,11 @@ class QuantileRegressionAttack(BaseQueryAttack):
         self.min_spread_ = 1e-3 * float(np.std(score)) + 1e-12
         return self
 
-    def score_samples(self, signal, y, reference_signal, membership):
+    def score_samples(self, signals, y, reference_signals, membership):
         """Standardised score ``(s - mu) / sigma``, or ``s - t_q`` (quantile)."""
-        signal = np.asarray(signal, dtype=np.float64)
-        inputs, score = self._inputs(signal, y), signal[:, _SCORE]
-        fold = signal[:, _FOLD]
+        signals = np.asarray(signals, dtype=np.float64)
+        inputs, score = self._inputs(signals, y), signals[:, _SCORE]
+        fold = signals[:, _FOLD]
         out = np.empty(len(score))
         for k, (location, spread) in enumerate(self.models_):
             rows = fold == k

@@ -1,0 +1,32 @@
+"""Row operations on any container of records (array, DataFrame, sparse)."""
+
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def concat_rows(a, b):
+    """The records of ``a`` followed by those of ``b``, in ``a``'s container.
+
+    Parameters
+    ----------
+    a, b : array-like, DataFrame or sparse matrix
+        Records with the same columns.
+
+    Returns
+    -------
+    rows : array-like, DataFrame or sparse matrix
+        A DataFrame with a fresh index, a CSR matrix, or an ndarray.
+    """
+    if hasattr(a, "iloc"):
+        import pandas as pd
+
+        return pd.concat([a, b], ignore_index=True)
+    if hasattr(a, "tocsr"):
+        import scipy.sparse as sp
+
+        return sp.vstack([a, b]).tocsr()
+    return np.concatenate([np.asarray(a), np.asarray(b)])

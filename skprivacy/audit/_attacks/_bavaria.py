@@ -12,7 +12,7 @@ from scipy.optimize import brentq
 from scipy.special import digamma, ndtri, polygamma
 from scipy.stats import norm, t
 
-from skprivacy.audit._attacks._base import BaseMembershipAttack
+from skprivacy.audit._attacks._lira import InOutAttack
 from skprivacy.audit._signals import compute_signal
 from skprivacy.utils._sklearn_compat import StrOptions
 from skprivacy.utils._validation import check_parameters
@@ -67,7 +67,7 @@ def variance_prior(sample_var, df):
     return 2 * half_prior, float(prior_var)
 
 
-class BaVarIA(BaseMembershipAttack):
+class BaVarIA(InOutAttack):
     """Bayesian-variance likelihood-ratio attack (Brännvall 2026), for few references.
 
     Brännvall ("Exponential-family membership inference: from LiRA and RMIA to
@@ -149,22 +149,11 @@ class BaVarIA(BaseMembershipAttack):
         "predictive": [StrOptions({"student", "gaussian"})],
     }
 
+    _online_likelihood_ratio = True
+
     def __init__(self, online=True, predictive="student"):
         self.online = online
         self.predictive = predictive
-
-    @property
-    def min_references(self):
-        # Online with one reference playing the target needs another in and out.
-        return 4 if self.online else 1
-
-    @property
-    def needs_in_references(self):
-        return bool(self.online)
-
-    @property
-    def is_likelihood_ratio(self):
-        return bool(self.online)
 
     def fit(self, references):
         """Estimate each side's variance prior from all records."""
@@ -221,17 +210,8 @@ class BaVarIA(BaseMembershipAttack):
 
     def score_samples(self, signals, y, reference_signals, membership):
         """Log-likelihood ratio (online) or normal quantile of the out-tail."""
+        self._check_references(membership)
         out = ~membership
-        if not out.any(axis=0).all():
-            raise ValueError(
-                "BaVarIA needs, for every record, a reference that did not train on it."
-            )
-        if self.online and not membership.any(axis=0).all():
-            raise ValueError(
-                "Online BaVarIA needs, for every record, a reference that trained "
-                "on it: pass the audited records in the pool given to fit, or use "
-                "BaVarIA(online=False)."
-            )
         target = compute_signal(signals, y, "logit")
         phi = compute_signal(reference_signals, y, "logit")
         df_out, loc_out, scale_out = self._predictive(

@@ -72,7 +72,9 @@ class QuantileRegressionAttack(BaseQueryAttack):
     than a fresh non-member, and the threshold holds its rate up to the small
     differences between folds.
 
-    Being a query attack, it needs numeric records (encode categorical
+    It reads no reference model: pass ``n_references=0`` to the auditor,
+    which would otherwise train references for nothing. The regression reads
+    the records' features, so they must be numeric (encode categorical
     columns first and audit the model that follows the encoder).
 
     Parameters

@@ -133,8 +133,11 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         (:class:`PopulationAttack`), ``"mentr"`` (:class:`EntropyAttack`),
         ``"reference"`` (:class:`ReferenceAttack`), ``"shadow"``
         (:class:`ShadowModelAttack`), ``"lira"`` / ``"lira_offline"``
-        (:class:`LiRA`), ``"rmia"`` / ``"rmia_online"`` (:class:`RMIA`), or an
-        attack object (see :class:`BaseMembershipAttack` to write your own).
+        (:class:`LiRA`), ``"rmia"`` / ``"rmia_online"`` (:class:`RMIA`),
+        ``"bavaria"`` / ``"bavaria_offline"`` (:class:`BaVarIA`, for few
+        references), ``"quantile"`` (:class:`QuantileRegressionAttack`, no
+        references, needs population records), or an attack object (see
+        :class:`BaseMembershipAttack` to write your own).
         Query attacks query the target on inputs of their choosing (see
         :class:`BaseQueryAttack`): ``"perturbation"`` /
         ``"perturbation_lrt"`` (:class:`PerturbationAttack`) and the

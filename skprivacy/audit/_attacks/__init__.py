@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from skprivacy.audit._attacks._base import BaseMembershipAttack, ReferenceSignals
+from skprivacy.audit._attacks._bavaria import BaVarIA
 from skprivacy.audit._attacks._label_only import (
     BoundaryDistanceAttack,
     GapAttack,
@@ -11,6 +12,7 @@ from skprivacy.audit._attacks._label_only import (
 )
 from skprivacy.audit._attacks._lira import LiRA, ReferenceAttack
 from skprivacy.audit._attacks._perturbation import PerturbationAttack
+from skprivacy.audit._attacks._quantile import QuantileRegressionAttack
 from skprivacy.audit._attacks._query import BaseQueryAttack
 from skprivacy.audit._attacks._rmia import RMIA
 from skprivacy.audit._attacks._shadow import ShadowModelAttack
@@ -32,6 +34,9 @@ ATTACKS = {
     "lira_offline": lambda: LiRA(online=False),
     "rmia": RMIA,
     "rmia_online": lambda: RMIA(online=True),
+    "quantile": QuantileRegressionAttack,
+    "bavaria": BaVarIA,
+    "bavaria_offline": lambda: BaVarIA(online=False),
     "perturbation": PerturbationAttack,
     "perturbation_lrt": lambda: PerturbationAttack(scoring="lrt"),
     # Label-only attacks: they query the target's predict, so they also audit
@@ -48,6 +53,7 @@ __all__ = [
     "ATTACKS",
     "LABEL_ONLY_ATTACKS",
     "RMIA",
+    "BaVarIA",
     "BaseMembershipAttack",
     "BaseQueryAttack",
     "BoundaryDistanceAttack",
@@ -58,6 +64,7 @@ __all__ = [
     "LossAttack",
     "PerturbationAttack",
     "PopulationAttack",
+    "QuantileRegressionAttack",
     "ReferenceAttack",
     "ReferenceSignals",
     "ShadowModelAttack",

@@ -49,6 +49,44 @@ def _per_record_std(values, mask, fallback):
     return np.maximum(std, _MIN_STD)
 
 
+class InOutAttack(BaseMembershipAttack):
+    """Base of attacks with an online form, which compares the target with
+    references that trained on each record and references that did not, and
+    an offline form, which has only the latter (parameter ``online``)."""
+
+    # Fewest references of the offline form.
+    _min_references_offline = 1
+    # Whether online scores are log-likelihood ratios.
+    _online_likelihood_ratio = False
+
+    @property
+    def min_references(self):
+        # Online with one reference playing the target needs another in and out.
+        return 4 if self.online else self._min_references_offline
+
+    @property
+    def needs_in_references(self):
+        return bool(self.online)
+
+    @property
+    def is_likelihood_ratio(self):
+        return bool(self.online) and self._online_likelihood_ratio
+
+    def _check_references(self, membership):
+        """Every record needs an out-reference, and online an in-reference."""
+        name = type(self).__name__
+        if not (~membership).any(axis=0).all():
+            raise ValueError(
+                f"{name} needs, for every record, a reference that did not train on it."
+            )
+        if self.online and not membership.any(axis=0).all():
+            raise ValueError(
+                f"Online {name} needs, for every record, a reference that trained "
+                "on it: pass the audited records in the pool given to fit, or use "
+                f"{name}(online=False)."
+            )
+
+
 def _norm_logpdf(x, mu, sigma):
     return -0.5 * ((x - mu) / sigma) ** 2 - np.log(sigma) - 0.5 * np.log(2 * np.pi)
 
@@ -88,7 +126,7 @@ class ReferenceAttack(SignalAttack):
         return np.where(n_out > 0, (below + 0.5 * ties) / np.maximum(n_out, 1), 0.5)
 
 
-class LiRA(BaseMembershipAttack):
+class LiRA(InOutAttack):
     """Likelihood-ratio attack (Carlini et al. 2022, "Membership inference attacks
     from first principles").
 
@@ -129,22 +167,12 @@ class LiRA(BaseMembershipAttack):
         "fix_variance": ["boolean", StrOptions({"auto"})],
     }
 
+    _min_references_offline = 2
+    _online_likelihood_ratio = True
+
     def __init__(self, online=True, fix_variance="auto"):
         self.online = online
         self.fix_variance = fix_variance
-
-    @property
-    def min_references(self):
-        # Online with one reference playing the target needs another in and out.
-        return 4 if self.online else 2
-
-    @property
-    def needs_in_references(self):
-        return bool(self.online)
-
-    @property
-    def is_likelihood_ratio(self):
-        return bool(self.online)
 
     def fit(self, references):
         """Estimate the global variances and resolve ``fix_variance``."""
@@ -163,17 +191,8 @@ class LiRA(BaseMembershipAttack):
 
     def score_samples(self, signals, y, reference_signals, membership):
         """Log-likelihood ratio (online) or standardised ``phi`` (offline)."""
+        self._check_references(membership)
         out = ~membership
-        if not out.any(axis=0).all():
-            raise ValueError(
-                "LiRA needs, for every record, a reference that did not train on it."
-            )
-        if self.online and not membership.any(axis=0).all():
-            raise ValueError(
-                "Online LiRA needs, for every record, a reference that trained on "
-                "it: pass the audited records in the pool given to fit, or use "
-                "LiRA(online=False)."
-            )
         target = compute_signal(signals, y, "logit")
         phi = compute_signal(reference_signals, y, "logit")
         mu_out = _masked_median(phi, out)

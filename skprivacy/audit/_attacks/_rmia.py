@@ -12,7 +12,7 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.metrics import roc_auc_score
 
-from skprivacy.audit._attacks._base import BaseMembershipAttack
+from skprivacy.audit._attacks._lira import InOutAttack
 from skprivacy.audit._signals import compute_signal
 from skprivacy.utils._sklearn_compat import Interval, StrOptions
 from skprivacy.utils._validation import check_parameters
@@ -26,7 +26,7 @@ def _log_mean(values, mask):
     return logsumexp(masked, axis=0) - np.log(np.maximum(mask.sum(axis=0), 1))
 
 
-class RMIA(BaseMembershipAttack):
+class RMIA(InOutAttack):
     """Robust membership inference attack (Zarifzadeh et al. 2024, "Low-cost
     high-power membership inference attacks", ICML).
 
@@ -77,14 +77,6 @@ class RMIA(BaseMembershipAttack):
         self.online = online
         self.a = a
 
-    @property
-    def min_references(self):
-        return 4 if self.online else 1
-
-    @property
-    def needs_in_references(self):
-        return bool(self.online)
-
     def fit(self, references):
         """Tune ``a`` (offline) on the references."""
         check_parameters(self)
@@ -121,20 +113,10 @@ class RMIA(BaseMembershipAttack):
         """``log r(x) = log Pr(x|target) - log Pr(x)``."""
         log_p = compute_signal(signals, y, "loss")
         log_p_refs = compute_signal(reference_signals, y, "loss")
+        self._check_references(membership)
         out = ~membership
-        if not out.any(axis=0).all():
-            raise ValueError(
-                "RMIA needs, for every record, a reference that did not train on it."
-            )
         log_pr = self._log_pr_offline(_log_mean(log_p_refs, out), self.a_)
         if self.online:
-            has_in = membership.any(axis=0)
-            if not has_in.all():
-                raise ValueError(
-                    "Online RMIA needs, for every record, a reference that trained "
-                    "on it: pass the audited records in the pool given to fit, or "
-                    "use RMIA(online=False)."
-                )
             log_pr = np.logaddexp(
                 _log_mean(log_p_refs, membership), _log_mean(log_p_refs, out)
             ) - np.log(2.0)

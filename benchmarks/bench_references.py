@@ -1,174 +1,220 @@
-"""Speed of reference-model training: separate skorch fits vs the vectorized path.
+"""Time and peak memory of training and storing reference models, three ways.
 
-Trains ``M`` reference MLPs (64-256-256-4, ReLU, cross-entropy, Adam lr=1e-3,
-batch 256, shuffled), each on a random half of a 5,000-row pool drawn from
-``make_classification(n_features=64, n_informative=32, n_classes=4)`` (a
-balanced keep matrix, as the auditor uses), three ways:
+Trains ``M`` reference MLPs (one-hot Adult features -> 64 -> 64 -> 2, ReLU,
+cross-entropy, Adam lr=1e-2, batch 128, shuffled) on random halves of an
+Adult pool (a balanced keep matrix, as the auditor uses), and keeps what the
+auditor keeps with ``keep_models=False``: each reference's log-probabilities
+on the pool. Three engines:
 
-* ``skorch sequential``: ``M`` separate ``NeuralNetClassifier`` fits, one after
-  another (the auditor's joblib path with ``n_jobs=None``);
-* ``vectorized``: the auditor's fast path (``skprivacy.audit._vectorized``),
-  all models in one ``torch.func.vmap`` job, scoring of the pool included;
-* ``floor``: the same vmapped forward+backward passes, as many as the fast
-  path runs, on one fixed batch, with no optimizer, batching or scoring: the
-  compute the fast path cannot avoid.
+* ``skorch sequential``: ``M`` separate ``NeuralNetClassifier`` fits, one
+  after another (the joblib path with ``n_jobs=None``);
+* ``vectorized``: all models in one ``torch.func.vmap`` job on the recipe's
+  device (``skprivacy.audit._vectorized``), scoring of the pool included;
+* ``dask (2 workers)``: the joblib path on a ``dask.distributed.LocalCluster``
+  of two single-threaded worker processes (cluster start-up and the
+  workers' imports excluded).
 
-Both trained sets of models are then scored on 5,000 fresh test rows; the
-table gives the mean test accuracy and the per-model differences (the same
-member set and initialisation for model ``j`` in both; batch order and
-dropout differ by design). Times are compared as ratios within one run (the
-machine may be shared).
+Each configuration runs in a fresh process, so that its peak resident memory
+(``ru_maxrss``, minus the process's memory before training; for Dask the
+workers' peaks are added) is its own. ``stored`` is the size of what is kept
+(the outputs) and ``models`` the size the fitted models would take. Times
+are compared as ratios within one run: on a shared machine, say so.
 
 Usage::
 
-    python benchmarks/bench_references.py            # 16 models, 30 epochs
-    python benchmarks/bench_references.py --quick    # 4 models, 5 epochs
-    python benchmarks/bench_references.py --threads 2 --models 64
-    python benchmarks/bench_references.py --device cuda --models 64
+    python benchmarks/bench_references.py --quick        # 4 and 8 models, 2 epochs
+    python benchmarks/bench_references.py                # 16 and 64 models, 5 epochs
+    python benchmarks/bench_references.py --models 16 64 256 --epochs 20
+    python benchmarks/bench_references.py --device cuda --methods vectorized
 """
 
 # Authors: The skprivacy developers
 # SPDX-License-Identifier: BSD-3-Clause
 
 import argparse
-import math
+import json
+import os
+import resource
+import subprocess
+import sys
 import time
+from pathlib import Path
 
-import numpy as np
-import torch
-from sklearn.datasets import make_classification
-from skorch import NeuralNetClassifier
-from torch import nn
-from torch.func import functional_call, grad, stack_module_state, vmap
-
-from skprivacy.audit._references import balanced_keep_matrix, train_references
+METHODS = ("skorch sequential", "vectorized", "dask (2 workers)")
 
 
-class MLP(nn.Module):
-    """The benchmark's 64-256-256-4 network."""
-
-    def __init__(self, n_in=64, hidden=256, n_out=4):
-        super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(n_in, hidden),
-            nn.ReLU(),
-            nn.Linear(hidden, hidden),
-            nn.ReLU(),
-            nn.Linear(hidden, n_out),
-        )
-
-    def forward(self, X):
-        return self.net(X)
+def _peak_mb():
+    # ru_maxrss is in kilobytes on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def floor(n_models, n_steps, batch_size, n_features, device):
-    """Run ``n_steps`` vmapped forward+backward passes of ``n_models`` MLPs."""
-    models = [MLP(n_features).to(device) for _ in range(n_models)]
-    params, _ = stack_module_state(models)
-    names, leaves = list(params), [p.detach() for p in params.values()]
-    x = torch.randn(n_models, batch_size, n_features, device=device)
-    y = torch.randint(0, 4, (n_models, batch_size), device=device)
+def _data(n_pool):
+    import numpy as np
 
-    def loss(leaves_j, xb, yb):
-        out = functional_call(models[0], dict(zip(names, leaves_j, strict=True)), (xb,))
-        return nn.functional.cross_entropy(out, yb)
+    from skprivacy.datasets import load_adult, make_preprocessor
 
-    step = vmap(grad(loss))
-    for _ in range(n_steps):
-        step(leaves, x, y)
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
+    bunch = load_adult(as_frame=True)
+    X = make_preprocessor(bunch).fit_transform(bunch.data.iloc[:n_pool])
+    y = np.asarray(bunch.target)[:n_pool]
+    return X.astype(np.float32), y
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="4 models, 5 epochs")
-    parser.add_argument("--models", type=int, default=None)
-    parser.add_argument("--epochs", type=int, default=None)
-    parser.add_argument("--threads", type=int, default=None, help="torch threads")
-    parser.add_argument("--device", default="cpu", help="torch device of the nets")
-    args = parser.parse_args(argv)
-    n_models = args.models or (4 if args.quick else 16)
-    epochs = args.epochs or (5 if args.quick else 30)
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    batch_size, n_pool = 256, 5000
+def run_one(method, n_models, epochs, n_pool, device):
+    """Train and store ``n_models`` references one way; return a result dict."""
+    import numpy as np
+    import torch
+    from joblib import parallel_config
+    from skorch import NeuralNetClassifier
+    from torch import nn
 
-    X, y = make_classification(
-        2 * n_pool,
-        n_features=64,
-        n_informative=32,
-        n_classes=4,
-        random_state=0,
+    from skprivacy.audit._references import (
+        balanced_keep_matrix,
+        train_reference_outputs,
     )
-    X = X.astype(np.float32)
-    X_pool, y_pool, X_test, y_test = X[:n_pool], y[:n_pool], X[n_pool:], y[n_pool:]
-    keep = balanced_keep_matrix(n_models, n_pool, np.random.default_rng(0))
-    seeds = list(range(100, 100 + n_models))
+
+    X, y = _data(n_pool)
+    n_features = X.shape[1]
+
+    class MLP(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Sequential(
+                nn.Linear(n_features, 64),
+                nn.ReLU(),
+                nn.Linear(64, 64),
+                nn.ReLU(),
+                nn.Linear(64, 2),
+            )
+
+        def forward(self, X):
+            return self.net(X)
+
     recipe = NeuralNetClassifier(
         MLP,
         criterion=nn.CrossEntropyLoss,
         optimizer=torch.optim.Adam,
-        lr=1e-3,
+        lr=1e-2,
         max_epochs=epochs,
-        batch_size=batch_size,
+        batch_size=128,
         train_split=None,
         iterator_train__shuffle=True,
-        device=args.device,
+        device=device,
         verbose=0,
     )
-    classes = np.unique(y_pool)
+    keep = balanced_keep_matrix(n_models, len(y), np.random.default_rng(0))
+    seeds = list(range(100, 100 + n_models))
+    cluster = client = None
+    if method.startswith("dask"):
+        from dask.distributed import Client, LocalCluster
 
-    n_steps = epochs * math.ceil(keep.sum(axis=1).max() / batch_size)
-    # The vectorized path and the floor run twice, before and after the
-    # sequential fits, and their faster run is kept: on a shared machine the
-    # load changes during the benchmark.
-    runs = {"skorch sequential": [], "vectorized": [], "floor (fwd+bwd only)": []}
-    accuracy = {}
-    for name in ("vectorized", "floor (fwd+bwd only)", "skorch sequential") * 2:
-        if name == "skorch sequential" and runs[name]:
-            continue
-        start = time.perf_counter()
-        if name.startswith("floor"):
-            floor(n_models, n_steps, batch_size, 64, args.device)
-        else:
-            estimators, _, _ = train_references(
-                recipe,
-                X_pool,
-                y_pool,
-                keep,
-                seeds,
-                classes=classes,
-                vectorize=name == "vectorized",
-            )
-            accuracy[name] = np.array(
-                [np.mean(e.predict(X_test) == y_test) for e in estimators]
-            )
-        runs[name].append(time.perf_counter() - start)
-    rows = [(name, min(seconds)) for name, seconds in runs.items()]
-
-    times = dict(rows)
-    print(
-        f"\n{n_models} reference MLPs 64-256-256-4, {epochs} epochs, batch "
-        f"{batch_size}, pool {n_pool} (each on ~{n_pool // 2} rows), torch "
-        f"{torch.__version__}, {torch.get_num_threads()} thread(s), {args.device}\n"
-    )
-    print(f"{'method':<22}{'seconds':>9}{'x floor':>9}{'speedup':>9}{'test acc':>10}")
-    for name, seconds in rows:
-        acc = accuracy.get(name)
-        print(
-            f"{name:<22}{seconds:>9.2f}{seconds / times['floor (fwd+bwd only)']:>9.2f}"
-            f"{times['skorch sequential'] / seconds:>9.2f}"
-            + (f"{acc.mean():>10.4f}" if acc is not None else f"{'':>10}")
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         )
-    diff = accuracy["vectorized"] - accuracy["skorch sequential"]
+        client = Client(cluster)
+        # Start-up excluded: the workers import the libraries before timing.
+        client.run(lambda: __import__("skprivacy.audit._references").__name__)
+    before = _peak_mb()
+    start = time.perf_counter()
+    backend = parallel_config(backend="dask") if client else parallel_config()
+    with backend:
+        outputs = train_reference_outputs(
+            recipe,
+            X,
+            y,
+            keep,
+            seeds,
+            classes=np.unique(y),
+            keep_models=False,
+            vectorize=method == "vectorized",
+        )
+    seconds = time.perf_counter() - start
+    peak = _peak_mb() - before
+    if client is not None:
+        peaks = client.run(_peak_mb)
+        peak += sum(peaks.values())
+        client.close()
+        cluster.close()
+    model_bytes = sum(p.numel() * 4 for p in MLP().parameters()) * n_models
+    return {
+        "method": method,
+        "models": n_models,
+        "seconds": seconds,
+        "peak_mb": peak,
+        "stored_mb": outputs.signals.nbytes / 2**20,
+        "models_mb": model_bytes / 2**20,
+        "train_acc": float(outputs.accuracy(keep)[:, 0].mean()),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="4 and 8 models")
+    parser.add_argument("--models", type=int, nargs="+", default=None)
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--pool", type=int, default=None, help="Adult rows")
+    parser.add_argument("--device", default="cpu", help="torch device of the nets")
+    parser.add_argument("--methods", nargs="+", default=list(METHODS))
+    parser.add_argument("--one", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    epochs = args.epochs or (2 if args.quick else 5)
+    n_pool = args.pool or (1000 if args.quick else 4000)
+    if args.one:
+        method, n_models = args.one[0], int(args.one[1])
+        print(json.dumps(run_one(method, n_models, epochs, n_pool, args.device)))
+        return
+    counts = args.models or ([4, 8] if args.quick else [16, 64])
+    methods = [m for m in METHODS if m in args.methods or m.split()[0] in args.methods]
+    results = []
+    for n_models in counts:
+        for method in methods:
+            command = [
+                sys.executable,
+                __file__,
+                "--one",
+                method,
+                str(n_models),
+                "--epochs",
+                str(epochs),
+                "--pool",
+                str(n_pool),
+                "--device",
+                args.device,
+            ]
+            # The child imports the skprivacy of this checkout.
+            root = str(Path(__file__).resolve().parents[1])
+            path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+            env = {**os.environ, "PYTHONPATH": path}
+            out = subprocess.run(command, capture_output=True, text=True, env=env)
+            if out.returncode:
+                reason = (out.stderr.strip().splitlines() or ["?"])[-1]
+                print(f"{method}, {n_models} models failed: {reason}")
+                continue
+            results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    import torch
+
     print(
-        "\nper-model test accuracy, vectorized - separate fits: mean "
-        f"{diff.mean():+.4f}, "
-        f"sd {diff.std(ddof=1) if n_models > 1 else 0:.4f}, max |diff| "
-        f"{np.abs(diff).max():.4f} (binomial sd of one accuracy on "
-        f"{len(y_test)} rows: {np.sqrt(0.25 / len(y_test)):.4f} at most)"
+        f"\nReference MLPs on Adult (pool {n_pool} rows, each model on half), "
+        f"{epochs} epochs, batch 128, torch {torch.__version__}, {args.device}\n"
     )
+    header = (
+        f"{'method':<20}{'models':>7}{'seconds':>9}{'speedup':>9}{'peak MB':>9}"
+        f"{'stored MB':>10}{'models MB':>10}{'train acc':>10}"
+    )
+    print(header)
+    for r in results:
+        base = next(
+            (
+                s["seconds"]
+                for s in results
+                if s["models"] == r["models"] and s["method"] == "skorch sequential"
+            ),
+            float("nan"),
+        )
+        print(
+            f"{r['method']:<20}{r['models']:>7}{r['seconds']:>9.2f}"
+            f"{base / r['seconds']:>9.2f}{r['peak_mb']:>9.1f}{r['stored_mb']:>10.2f}"
+            f"{r['models_mb']:>10.2f}{r['train_acc']:>10.3f}"
+        )
 
 
 if __name__ == "__main__":

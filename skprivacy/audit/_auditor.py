@@ -5,36 +5,36 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
-import sys
 import warnings
-from contextlib import nullcontext
 from numbers import Integral, Real
 from typing import ClassVar
 
+import joblib
 import numpy as np
 from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
-from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples, check_is_fitted, check_memory
 
 from skprivacy.audit._attacks import ATTACKS, LABEL_ONLY_ATTACKS, ReferenceSignals
+from skprivacy.audit._attacks._query import SignalExtractor, numeric_records
 from skprivacy.audit._metrics import membership_p_values, tpr_at_fpr
 from skprivacy.audit._references import (
-    aligned_log_proba,
+    ReferenceOutputs,
     balanced_keep_matrix,
-    fit_reference,
-    train_references,
+    train_reference_outputs,
 )
-from skprivacy.audit._signals import class_indices, has_probabilities, log_proba
-from skprivacy.exceptions import SmallSampleWarning
-from skprivacy.utils import spawn_generators, spawn_seeds
+from skprivacy.audit._signals import class_indices, has_probabilities
+from skprivacy.exceptions import DataOverlapWarning, SmallSampleWarning
+from skprivacy.utils import as_seed_sequence, spawn_generators, spawn_seeds
+from skprivacy.utils._arrays import concat_rows
+from skprivacy.utils._deprecation import warn_renamed
+from skprivacy.utils._estimators import unwrap_estimator
+from skprivacy.utils._hashing import keyed_uniforms, row_digests
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -42,11 +42,13 @@ from skprivacy.utils._sklearn_compat import (
     _fit_context,
     _safe_indexing,
 )
+from skprivacy.utils._validation import check_parameters
 
 # Fewest records of each class a reference's training half must hold.
 _MIN_PER_CLASS = 2
-# Records per call of a query attack (its perturbed copies are made at once).
-_QUERY_CHUNK = 1024
+
+# Record digests, as other modules of the package look records up.
+_row_keys = row_digests
 
 
 def _resolve_attack(attack):
@@ -60,67 +62,33 @@ def _attack_is_likelihood_ratio(auditor):
     return bool(attack.is_likelihood_ratio)
 
 
-def _needs_queries(attack):
-    return bool(getattr(attack, "needs_queries", False))
-
-
-def _needs_probabilities(attack):
-    return not _needs_queries(attack) or attack.query_output != "labels"
-
-
-def _final_estimator(estimator):
-    """The model behind frozen wrappers and pipelines, for its release contract."""
-    while isinstance(estimator, (FrozenEstimator, Pipeline)):
-        estimator = (
-            estimator.estimator
-            if isinstance(estimator, FrozenEstimator)
-            else estimator[-1]
-        )
-    return estimator
-
-
-def _torch_rng_guard():
-    # torch's DataLoader draws from the global generator even at inference.
-    if "torch" in sys.modules:
-        import torch
-
-        return torch.random.fork_rng(devices=[])
-    return nullcontext()
-
-
-def _check_X_y(X, y):
+def _check_X_y(X, y, name="X"):
     n_X, n_y = _num_samples(X), _num_samples(y)
     if n_X != n_y:
+        label = "y" if name == "X" else "y_population"
         raise ValueError(
-            f"X has {n_X} records but y has {n_y} labels; pass one true class label "
-            "per record (y[i] is the label of X[i])."
+            f"{name} has {n_X} records but {label} has {n_y} labels; pass one true "
+            f"class label per record ({label}[i] is the label of {name}[i])."
         )
     return np.asarray(y)
 
 
-def _row_keys(X, y):
-    """A digest of each (record, label) pair, to find records in the pool."""
-    y = np.asarray(y)
-    if hasattr(X, "iloc"):
-        import pandas as pd
+def _n_columns(X):
+    shape = getattr(X, "shape", None)
+    if shape is not None and len(shape) == 2:
+        return shape[1]
+    return np.asarray(X).reshape(_num_samples(X), -1).shape[1]
 
-        rows = pd.util.hash_pandas_object(X, index=False).to_numpy()
-        rows = [row.tobytes() for row in rows]
-    elif hasattr(X, "toarray"):
-        rows = [X[i].toarray().tobytes() for i in range(X.shape[0])]
-    else:
-        array = np.asarray(X)
-        if array.dtype == object:
-            rows = [repr(tuple(row)).encode() for row in array]
-        else:
-            # One dtype, so float32 and float64 copies of a record match.
-            dtype = np.float64 if array.dtype.kind in "biuf" else array.dtype
-            array = np.ascontiguousarray(array.reshape(len(array), -1), dtype=dtype)
-            rows = [row.tobytes() for row in array]
-    return [
-        hashlib.blake2b(row + repr(label).encode(), digest_size=16).digest()
-        for row, label in zip(rows, y.tolist(), strict=True)
-    ]
+
+def _rows(records, index, attack):
+    """Rows ``index`` of records as the attack's signal step reads them."""
+    return records[index] if attack.perturbs_records else _safe_indexing(records, index)
+
+
+def _group_index(keys):
+    """Index of each record's content among the distinct contents, in order."""
+    first = {}
+    return np.array([first.setdefault(k, len(first)) for k in keys], dtype=np.intp)
 
 
 class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
@@ -135,10 +103,19 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
 
     The decision threshold is an order statistic of the scores of known
     non-members: the target's scores on population records when
-    ``X_population`` is given to ``fit`` (then, for a fresh non-member
-    exchangeable with the population, ``P(predict = 1) <= target_fpr``
-    whatever the score distribution), otherwise the scores of each reference
-    model, attacked with the others, on the records it did not train on.
+    ``X_population`` is given to ``fit`` (then, for a non-member exchangeable
+    with the population, ``P(predict = 1) = target_fpr`` up to ``1 / (n + 1)``
+    for ``n`` population records, whatever the score distribution: records
+    whose score ties the threshold are flagged at random, with a seeded draw
+    keyed on the record, so discrete scores reach the rate too). Online
+    attacks (``"lira"``, ``"rmia_online"``) score a record against references
+    that trained on it, so with a population their references train on
+    random halves of the pool *and* the population, and the population is
+    scored exactly like a pool record. Without a population, the threshold
+    comes from each reference model, attacked with the others, on the records
+    it did not train on: ``target_fpr`` then holds for a target exchangeable
+    with the references (trained by the same recipe on a random half of the
+    pool), not for any target.
 
     Because its methods take records *and* their labels, ``(X, y)``, the
     auditor is not a classifier of ``X``; it follows the rest of scikit-learn's
@@ -156,8 +133,11 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         (:class:`PopulationAttack`), ``"mentr"`` (:class:`EntropyAttack`),
         ``"reference"`` (:class:`ReferenceAttack`), ``"shadow"``
         (:class:`ShadowModelAttack`), ``"lira"`` / ``"lira_offline"``
-        (:class:`LiRA`), ``"rmia"`` / ``"rmia_online"`` (:class:`RMIA`), or an
-        attack object (see :class:`BaseMembershipAttack` to write your own).
+        (:class:`LiRA`), ``"rmia"`` / ``"rmia_online"`` (:class:`RMIA`),
+        ``"bavaria"`` / ``"bavaria_offline"`` (:class:`BaVarIA`, for few
+        references), ``"quantile"`` (:class:`QuantileRegressionAttack`, no
+        references, needs population records), or an attack object (see
+        :class:`BaseMembershipAttack` to write your own).
         Query attacks query the target on inputs of their choosing (see
         :class:`BaseQueryAttack`): ``"perturbation"`` /
         ``"perturbation_lrt"`` (:class:`PerturbationAttack`) and the
@@ -188,7 +168,17 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         Reference models trained in parallel (joblib; a Dask cluster through
         :func:`joblib.parallel_config`).
     memory : str or joblib.Memory, default=None
-        Cache of fitted reference models.
+        Cache of each reference's outputs (and model, with ``keep_models``),
+        one reference at a time: an interrupted ``fit`` resumes where it
+        stopped, and a larger ``n_references`` trains only the new ones.
+    keep_models : bool, default=True
+        Keep the fitted reference models in ``estimators_``. With ``False``
+        only their outputs on the pool and the population are kept, so memory
+        does not grow with the models (for hundreds of references); records
+        outside the pool and the population then cannot be scored.
+    warm_start : bool, default=False
+        Reuse the references of the previous ``fit`` (same pool, population,
+        recipe and attack): fitting 16 and then 64 references trains only 48.
     verbose : int, default=0
         Show a progress bar while references train.
     random_state : int, RandomState instance or None, default=None
@@ -200,12 +190,14 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         The fitted attack.
     classes_ : ndarray
         The target's classes.
-    estimators_ : list of estimators
-        The fitted reference models.
+    estimators_ : list of estimators or None
+        The fitted reference models (``None`` unless ``keep_models``).
     reference_membership_ : ndarray of shape (n_references, n_pool), bool
         Which pool records each reference trained on.
-    reference_log_proba_ : ndarray of shape (n_references, n_pool, n_classes)
-        Log-probabilities of each reference on the pool.
+    reference_signals_ : ndarray of shape (n_references, n_pool, n_signals)
+        The attack's signals under each reference on the pool:
+        log-probabilities (``n_signals = n_classes``) unless the attack reads
+        other signals (query attacks).
     reference_accuracy_ : ndarray of shape (n_references, 2)
         Accuracy of each reference on its training half and on the rest.
     calibration_ : {"population", "references"}
@@ -224,9 +216,6 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         The seeds drawn from ``random_state`` (pool split, attack, each
         reference, and the perturbations of query attacks), recorded so that
         an audit can be reproduced.
-    reference_signals_ : ndarray of shape (n_references, n_pool, n_signals)
-        Query attacks only: the attack's signals under each reference, in
-        place of ``reference_log_proba_``.
     feature_scale_ : ndarray of shape (n_features,)
         Query attacks only: the standard deviation of each feature on the
         pool (1 for constant features), the unit of perturbations.
@@ -261,6 +250,8 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         "prior": [Interval(Real, 0, 1, closed="neither")],
         "n_jobs": [Integral, None],
         "memory": [None, str, HasMethods(["cache"])],
+        "keep_models": ["boolean"],
+        "warm_start": ["boolean"],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
     }
@@ -277,6 +268,8 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         prior=0.5,
         n_jobs=None,
         memory=None,
+        keep_models=True,
+        warm_start=False,
         verbose=0,
         random_state=None,
     ):
@@ -289,6 +282,8 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         self.prior = prior
         self.n_jobs = n_jobs
         self.memory = memory
+        self.keep_models = keep_models
+        self.warm_start = warm_start
         self.verbose = verbose
         self.random_state = random_state
 
@@ -334,14 +329,19 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
             trains on a random half; online attacks (``"lira"``,
             ``"rmia_online"``) need every record they will score in the pool.
             For references trained like the target, the pool should be about
-            twice the target's training set.
+            twice the target's training set. Copies of a record are one record:
+            every reference trains on all of them or on none.
         y : array-like of shape (n_pool,)
             True class labels of the pool.
         X_population : array-like of shape (n_population, n_features), default=None
-            Records known to be non-members of the target (never used by the
-            references either). When given, the threshold of ``predict`` is
-            calibrated on them (distribution-free guarantee); required by
-            ``"population"``.
+            Records known to be non-members of the target, disjoint from the
+            pool. When given, the threshold of ``predict`` is calibrated on
+            them (distribution-free guarantee); required by ``"population"``.
+            Offline attacks' references never train on them; online attacks'
+            references train on random halves of the pool and the population
+            together, so the population is scored like the pool (then size the
+            two together about twice the target's training set, so that the
+            references train on as many records as the target).
         y_population : array-like of shape (n_population,), default=None
             Their labels.
 
@@ -353,6 +353,8 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         y = _check_X_y(X, y)
         y_idx = class_indices(self.classes_, y)
         attack = _resolve_attack(self.attack)
+        if getattr(attack, "_parameter_constraints", None):
+            check_parameters(attack)
         self._check_release(attack)
         M = self.n_references
         if M < attack.min_references:
@@ -367,54 +369,122 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
             )
         if (X_population is None) != (y_population is None):
             raise ValueError("Pass both X_population and y_population, or neither.")
+        keys = row_digests(X, y)
+        z_idx = population_keys = None
+        if X_population is not None:
+            y_population = _check_X_y(X_population, y_population, "X_population")
+            if _n_columns(X_population) != _n_columns(X):
+                raise ValueError(
+                    f"X_population has {_n_columns(X_population)} columns but X has "
+                    f"{_n_columns(X)}; pass population records with the pool's "
+                    "columns, in the same order."
+                )
+            z_idx = class_indices(self.classes_, y_population)
+            population_keys = row_digests(X_population, y_population)
+            shared = set(population_keys).intersection(keys)
+            if shared:
+                warnings.warn(
+                    f"{len(shared)} record(s) of X_population are also in the pool X. "
+                    "Population records must be non-members of the target that the "
+                    "references never train on; overlapping records break the "
+                    "threshold's guarantee. Pass a population disjoint from the pool.",
+                    DataOverlapWarning,
+                    stacklevel=3,
+                )
+        self._population_keys = frozenset(population_keys or ())
 
-        split_seed, attack_seed, *ref_seeds = spawn_seeds(self.random_state, M + 2)
+        root = self._seed_root()
+        split_seed, attack_seed, *ref_seeds = spawn_seeds(root, M + 2)
         self.seeds_ = {
             "split": split_seed,
             "attack": attack_seed,
             "references": ref_seeds,
         }
+        (query_seed,) = spawn_seeds(attack_seed, 1)
+        if attack.perturbs_records:
+            self.seeds_["queries"] = query_seed
+
+        # The records every reference is trained on and scored on: the pool,
+        # and for online attacks with a population, the population too.
+        merge = X_population is not None and attack.needs_in_references
+        X_ref, y_ref = X, y
+        if merge:
+            X_ref = concat_rows(X, X_population)
+            y_ref = np.concatenate([y, y_population])
+            keys = keys + population_keys
+        y_ref_idx = class_indices(self.classes_, y_ref)
+        extract = self._extractor(attack, X, query_seed)
+        records = self._records(X_ref, attack)
+        attack.prepare(
+            extract.query(self.target),
+            self._records(X, attack),
+            y_idx,
+            scale=extract.scale,
+            random_state=query_seed,
+        )
+        population = None
+        if X_population is not None and not merge:
+            population = self._records(X_population, attack)
+
+        # Copies of a record share their membership (they are one record).
+        groups = _group_index(keys)
         (rng,) = spawn_generators(split_seed, 1)
+        keep = balanced_keep_matrix(M, groups.max() + 1, rng)[:, groups]
+        self._check_pool(keep, y_ref_idx)
+        outputs = self._train(
+            attack, X_ref, y_ref, keep, extract, (records, y_ref_idx, population, z_idx)
+        )
+        self.estimators_ = outputs.estimators
+        self.reference_accuracy_ = outputs.accuracy(keep)
         n_pool = _num_samples(X)
-        keep = balanced_keep_matrix(M, n_pool, rng)
-        self._check_pool(keep, y_idx)
+        self.reference_membership_ = keep[:, :n_pool]
+        self._extract = extract
+        self._n_table_pool = keep.shape[1]
 
-        if _needs_queries(attack):
-            signals = self._fit_queries(
-                attack, X, y, y_idx, keep, ref_seeds, X_population, y_population
+        signals = ReferenceSignals(
+            outputs.signals, keep, y_ref_idx, random_state=attack_seed
+        )
+        if population is not None:
+            signals.population_y = z_idx
+            signals.population_signals = extract(self.target, population, z_idx)
+            signals.population_reference_signals = outputs.population_signals
+        # One table of the references' signals on every record known at fit.
+        table, table_membership = outputs.signals, keep
+        if outputs.population_signals is not None:
+            table = np.concatenate([table, outputs.population_signals], axis=1)
+            table_membership = np.concatenate(
+                [keep, np.zeros(outputs.population_signals.shape[:2], bool)], axis=1
             )
-        elif M > 0:
-            self.estimators_, lp, self.reference_accuracy_ = train_references(
-                self._get_recipe(),
-                X,
-                y,
-                keep,
-                ref_seeds,
-                classes=self.classes_,
-                n_jobs=self.n_jobs,
-                memory=check_memory(self.memory) if self.memory is not None else None,
-                verbose=self.verbose,
-            )
-        else:
-            self.estimators_ = []
-            lp = np.zeros((0, n_pool, len(self.classes_)))
-            self.reference_accuracy_ = np.zeros((0, 2))
-        self.reference_membership_ = keep
-        self._pool_index = {key: i for i, key in enumerate(_row_keys(X, y))}
-
-        if not _needs_queries(attack):
-            self.reference_log_proba_ = lp
-            signals = ReferenceSignals(lp, keep, y_idx, random_state=attack_seed)
-            if X_population is not None:
-                y_pop = _check_X_y(X_population, y_population)
-                signals.population_y = class_indices(self.classes_, y_pop)
-                signals.population_log_proba = log_proba(self.target, X_population)
-                signals.population_reference_log_proba = self._reference_log_proba(
-                    X_population
-                )
+            keys = keys + population_keys
+        self._table, self._table_membership = table, table_membership
+        self.reference_signals_ = table[:, :n_pool]
+        # What a warm start reuses, as views of the table (stored once).
+        n_ref = self._n_table_pool
+        self._outputs = (
+            ReferenceOutputs(
+                table[:, :n_ref],
+                outputs.correct,
+                None if population is None else table[:, n_ref:],
+                outputs.estimators,
+            ),
+            keep,
+        )
+        self._index = {key: i for i, key in reversed(list(enumerate(keys)))}
         self.attack_ = attack.fit(signals)
 
-        if X_population is not None and not attack.needs_in_references:
+        if merge:
+            # Online: the target's scores on population records, each scored
+            # against the references exactly as a pool record is.
+            rows = np.arange(n_pool, keep.shape[1])
+            self.null_scores_ = self.attack_.score_samples(
+                extract(self.target, _rows(records, rows, attack), z_idx),
+                z_idx,
+                outputs.signals[:, rows],
+                keep[:, rows],
+            )
+            self.pool_null_scores_ = self.null_scores_
+            self.calibration_ = "population"
+        elif X_population is not None:
             self.null_scores_, self.pool_null_scores_ = self._population_null(
                 signals, rng
             )
@@ -433,10 +503,110 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         self.pool_offset_ = self._order_statistic(self.pool_null_scores_)
         return self
 
+    def _seed_root(self):
+        """The root of every seed; kept by warm starts, so references match."""
+        previous = getattr(self, "_root", None)
+        if self.warm_start and previous is not None:
+            entropy, spawn_key = previous
+        else:
+            root = as_seed_sequence(self.random_state)
+            entropy, spawn_key = root.entropy, root.spawn_key
+        self._root = (entropy, spawn_key)
+        return np.random.SeedSequence(entropy, spawn_key=spawn_key)
+
+    def _extractor(self, attack, X, query_seed):
+        scale = None
+        if attack.perturbs_records:
+            scale = numeric_records(X).std(axis=0)
+            self.feature_scale_ = np.where(scale > 0, scale, 1.0)
+            scale = self.feature_scale_
+        names = list(X.columns) if hasattr(X, "columns") else None
+        return SignalExtractor(
+            attack,
+            self.classes_,
+            scale=scale,
+            random_state=query_seed,
+            feature_names=names,
+        )
+
+    def _records(self, X, attack=None):
+        """Records as the attack's signal step reads them."""
+        attack = self.attack_ if attack is None else attack
+        return numeric_records(X) if attack.perturbs_records else X
+
+    def _train(self, attack, X, y, keep, extract, data):
+        """The references' outputs, reusing those of a warm start."""
+        memory = check_memory(self.memory) if self.memory is not None else None
+        fingerprint = joblib.hash(
+            (
+                self._get_recipe(),
+                attack.get_params(),
+                type(attack).__name__,
+                self.classes_,
+                self.keep_models,
+                [data[0], data[1], data[2], data[3]],
+                extract.scale,
+            )
+        )
+        previous = getattr(self, "_outputs", None)
+        start = 0
+        parts = []
+        reused = 0 if previous is None else min(len(previous[1]), len(keep))
+        if (
+            self.warm_start
+            and reused
+            and getattr(self, "_fingerprint", None) == fingerprint
+            and np.array_equal(previous[1][:reused], keep[:reused])
+        ):
+            start = reused
+            old = previous[0]
+            parts.append(
+                ReferenceOutputs(
+                    old.signals[:start],
+                    old.correct[:start],
+                    None
+                    if old.population_signals is None
+                    else old.population_signals[:start],
+                    None if old.estimators is None else old.estimators[:start],
+                )
+            )
+        if start < len(keep):
+            parts.append(
+                train_reference_outputs(
+                    self._get_recipe(),
+                    X,
+                    y,
+                    keep[start:],
+                    self.seeds_["references"][start:],
+                    classes=self.classes_,
+                    extract=extract,
+                    data=data,
+                    keep_models=self.keep_models,
+                    n_jobs=self.n_jobs,
+                    memory=memory,
+                    verbose=self.verbose,
+                    first_index=start,
+                )
+            )
+        if not parts:
+            first = _rows(data[0], np.arange(1), attack)
+            width = extract(self.target, first, data[1][:1]).shape[1]
+            z = None if data[2] is None else np.zeros((0, len(data[3]), width))
+            parts.append(
+                ReferenceOutputs(
+                    np.zeros((0, len(data[1]), width)),
+                    np.zeros((0, len(data[1])), bool),
+                    z,
+                    [] if self.keep_models else None,
+                )
+            )
+        self._fingerprint = fingerprint
+        return ReferenceOutputs.concatenate(parts)
+
     def _release_kind(self):
         if self.release != "auto":
             return self.release
-        final = _final_estimator(self.target)
+        final, _ = unwrap_estimator(self.target)
         abstains = getattr(final, "abstain", False) is True and hasattr(
             final, "abstain_label_"
         )
@@ -452,7 +622,7 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
                 "predict_proba. Use release='labels' (or 'auto') with a label-only "
                 f"attack: {', '.join(map(repr, LABEL_ONLY_ATTACKS))}."
             )
-        if _needs_probabilities(attack) and self._release_kind() == "labels":
+        if attack.query_output != "labels" and self._release_kind() == "labels":
             raise ValueError(
                 f"The attack {name} needs predicted probabilities, but the target "
                 f"{type(self.target).__name__} releases labels only (it has no "
@@ -461,129 +631,6 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
                 "(GapAttack, LabelNoiseAttack, BoundaryDistanceAttack); pass "
                 "release='proba' if its probabilities are released too."
             )
-
-    # ------------------------------------------------------------ query attacks
-    def _numeric(self, X):
-        """Records as a float64 matrix, for attacks that perturb them."""
-        try:
-            array = np.asarray(X, dtype=np.float64)
-        except (TypeError, ValueError) as exc:
-            raise ValueError(
-                "Query attacks perturb records, so the records must be numeric; "
-                "encode categorical columns first (audit the model that follows "
-                "the encoder)."
-            ) from exc
-        if array.ndim != 2:
-            raise ValueError(f"X must be 2-dimensional; got shape {array.shape}.")
-        return array
-
-    def _query(self, estimator, output, reference=False):
-        """The query function of ``estimator`` (see :class:`BaseQueryAttack`)."""
-        classes = self.classes_
-        names = getattr(self, "_feature_names", None)
-
-        def as_input(rows):
-            if names is None:
-                return rows
-            import pandas as pd
-
-            return pd.DataFrame(rows, columns=names)
-
-        if output == "log_proba":
-
-            def query(rows):
-                if reference:
-                    return aligned_log_proba(estimator, as_input(rows), classes)
-                return log_proba(estimator, as_input(rows))
-
-            return query
-
-        def query(rows):
-            with _torch_rng_guard():
-                labels = np.asarray(estimator.predict(as_input(rows)))
-            idx = np.clip(np.searchsorted(classes, labels), 0, len(classes) - 1)
-            known = classes[idx] == labels
-            # Any other answer (an abstention) is a distinct output, never correct.
-            return np.where(known, idx, -1)
-
-        return query
-
-    def _fit_queries(self, attack, X, y, y_idx, keep, ref_seeds, X_pop, y_pop):
-        """Reference models and the attack's signals for a query attack."""
-        self._feature_names = list(X.columns) if hasattr(X, "columns") else None
-        self.attack_ = attack
-        Xn = self._numeric(X)
-        scale = Xn.std(axis=0)
-        self.feature_scale_ = np.where(scale > 0, scale, 1.0)
-        (self.seeds_["queries"],) = spawn_seeds(self.seeds_["attack"], 1)
-        attack.prepare(
-            self._query(self.target, attack.query_output),
-            Xn,
-            y_idx,
-            scale=self.feature_scale_,
-            random_state=self.seeds_["queries"],
-        )
-        fit = fit_reference
-        if self.memory is not None:
-            fit = check_memory(self.memory).cache(fit_reference)
-        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(
-            delayed(fit)(self._get_recipe(), X, y, np.flatnonzero(row), seed)
-            for row, seed in zip(keep, ref_seeds, strict=True)
-        )
-        if self.verbose:
-            from tqdm.auto import tqdm
-
-            results = tqdm(results, total=len(ref_seeds), desc="reference models")
-        self.estimators_ = list(results)
-        accuracy = []
-        for est, row in zip(self.estimators_, keep, strict=True):
-            correct = self._query(est, "labels")(Xn) == y_idx
-            accuracy.append([correct[row].mean(), correct[~row].mean()])
-        self.reference_accuracy_ = np.array(accuracy).reshape(len(keep), 2)
-        self.reference_signals_ = self._reference_signals(Xn, y_idx)
-        signals = ReferenceSignals(
-            self.reference_signals_, keep, y_idx, random_state=self.seeds_["attack"]
-        )
-        if X_pop is not None:
-            z = class_indices(self.classes_, _check_X_y(X_pop, y_pop))
-            Zn = self._numeric(X_pop)
-            signals.population_y = z
-            signals.population_log_proba = self._target_signal(Zn, z)
-            signals.population_reference_log_proba = self._reference_signals(Zn, z)
-        return signals
-
-    def _signal(self, query, Xn, y_idx):
-        """The attack's signals, in chunks of rows so perturbed copies fit in
-        memory (the built-in attacks key each record's noise on the record, so
-        chunks do not change the result)."""
-        return np.concatenate(
-            [
-                self.attack_.query_signal(
-                    query,
-                    Xn[start : start + _QUERY_CHUNK],
-                    y_idx[start : start + _QUERY_CHUNK],
-                    scale=self.feature_scale_,
-                    random_state=self.seeds_["queries"],
-                )
-                for start in range(0, max(len(y_idx), 1), _QUERY_CHUNK)
-            ]
-        )
-
-    def _target_signal(self, Xn, y_idx):
-        return self._signal(
-            self._query(self.target, self.attack_.query_output), Xn, y_idx
-        )
-
-    def _reference_signals(self, Xn, y_idx):
-        output = self.attack_.query_output
-        signals = [
-            self._signal(self._query(est, output, reference=True), Xn, y_idx)
-            for est in self.estimators_
-        ]
-        if not signals:
-            width = self._target_signal(Xn[:1], y_idx[:1]).shape[1]
-            return np.zeros((0, len(y_idx), width))
-        return np.stack(signals)
 
     def _population_null(self, signals, rng):
         """Attack scores of the population, scored as fresh and as pool records.
@@ -595,8 +642,8 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         set of references drawn like a column of the keep matrix.
         """
         lp, refs, z = (
-            signals.population_log_proba,
-            signals.population_reference_log_proba,
+            signals.population_signals,
+            signals.population_reference_signals,
             signals.population_y,
         )
         M = signals.n_references
@@ -641,7 +688,8 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
     def _order_statistic(self, null):
         # With k = ceil((1 - alpha)(n + 1)), a fresh exchangeable non-member
         # exceeds the k-th smallest of n null scores with probability
-        # (n + 1 - k) / (n + 1) <= alpha (Vovk et al. 2005), ties only lower it.
+        # (n + 1 - k) / (n + 1) <= alpha (Vovk et al. 2005); ties at the
+        # threshold are broken at random in _decide, so they do not lower it.
         n = len(null)
         k = math.ceil((1 - self.target_fpr) * (n + 1))
         if k > n:
@@ -656,48 +704,87 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
             return np.inf
         return float(np.sort(null)[k - 1])
 
-    def _reference_log_proba(self, X):
-        if not self.estimators_:
-            return np.zeros((0, _num_samples(X), len(self.classes_)))
-        return np.stack(
-            [aligned_log_proba(est, X, self.classes_) for est in self.estimators_]
-        )
-
-    def _reference_view(self, X, y, y_idx, Xn=None):
-        """References' outputs on X (log-probabilities, or the signals of a query
-        attack), which of them trained on it, and which records are in the pool."""
-        M, n = len(self.estimators_), _num_samples(X)
-        membership = np.zeros((M, n), dtype=bool)
-        index = np.array([self._pool_index.get(k, -1) for k in _row_keys(X, y)])
+    def _reference_view(self, X, y, y_idx, records):
+        """References' signals on X, which of them trained on it, which records
+        are in the pool, and the records' digests."""
+        n = _num_samples(X)
+        keys = row_digests(X, y)
+        index = np.array([self._index.get(k, -1) for k in keys], dtype=np.intp)
         found = index >= 0
-        queries = Xn is not None
-        table = self.reference_signals_ if queries else self.reference_log_proba_
-        if M == 0:
-            return np.zeros((0, n, table.shape[2])), membership, found
-        out = np.empty((M, n, table.shape[2]))
+        table = self._table
+        out = np.empty((table.shape[0], n, table.shape[2]))
+        membership = np.zeros((table.shape[0], n), dtype=bool)
         out[:, found] = table[:, index[found]]
-        membership[:, found] = self.reference_membership_[:, index[found]]
-        if not found.all():
+        membership[:, found] = self._table_membership[:, index[found]]
+        if not found.all() and table.shape[0]:
+            if self.estimators_ is None:
+                raise ValueError(
+                    f"{int((~found).sum())} record(s) are neither in the pool nor in "
+                    "the population, and the reference models were not kept "
+                    "(keep_models=False): pass these records in the pool given to "
+                    "fit, or fit with keep_models=True."
+                )
             rest = np.flatnonzero(~found)
-            out[:, ~found] = (
-                self._reference_signals(Xn[rest], y_idx[rest])
-                if queries
-                else self._reference_log_proba(_safe_indexing(X, rest))
+            rows, y_rest = _rows(records, rest, self.attack_), y_idx[rest]
+            out[:, rest] = np.stack(
+                [self._extract(est, rows, y_rest) for est in self.estimators_]
             )
-        return out, membership, found
+        in_pool = found & (index < self._n_table_pool)
+        return out, membership, in_pool, keys
 
     def _scores(self, X, y):
+        """Scores of records, which are in the pool, and their digests."""
         check_is_fitted(self)
         y_idx = class_indices(self.classes_, _check_X_y(X, y))
-        if _needs_queries(self.attack_):
-            Xn = self._numeric(X)
-            refs, membership, in_pool = self._reference_view(X, y, y_idx, Xn)
-            target = self._target_signal(Xn, y_idx)
-        else:
-            refs, membership, in_pool = self._reference_view(X, y, y_idx)
-            target = log_proba(self.target, X)
+        records = self._records(X)
+        refs, membership, in_pool, keys = self._reference_view(X, y, y_idx, records)
+        target = self._extract(self.target, records, y_idx)
         scores = self.attack_.score_samples(target, y_idx, refs, membership)
-        return scores, in_pool
+        return scores, in_pool, keys
+
+    def _decide(self, scores, in_pool, keys):
+        """Membership decisions at ``target_fpr``, ties broken at random.
+
+        A record is flagged when its score exceeds the threshold; a record
+        whose score equals it (discrete scores) is flagged with the probability
+        that makes the rate exact, ``(n - k + 1 - G) / (E + 1)`` for ``G``
+        null scores above and ``E`` equal to it, using a uniform draw keyed on
+        the record and the pool split's seed (reproducible, the same for
+        copies of a record).
+        """
+        (seed,) = spawn_seeds(self.seeds_["split"], 2)[1:]
+        u = keyed_uniforms(seed, keys)
+        flagged = np.zeros(len(scores), dtype=bool)
+        for null, rows in (
+            (self.pool_null_scores_, in_pool),
+            (self.null_scores_, ~in_pool),
+        ):
+            n = len(null)
+            k = math.ceil((1 - self.target_fpr) * (n + 1))
+            if k > n or not rows.any():
+                continue
+            ordered = np.sort(null)
+            s = scores[rows]
+            above = n - np.searchsorted(ordered, s, side="right")
+            equal = n - above - np.searchsorted(ordered, s, side="left")
+            chance = np.clip((n - k + 1 - above) / (equal + 1), 0.0, 1.0)
+            flagged[rows] = u[rows] < chance
+        return flagged.astype(int)
+
+    def _p_values(self, scores, in_pool):
+        return np.where(
+            in_pool,
+            membership_p_values(scores, self.pool_null_scores_),
+            membership_p_values(scores, self.null_scores_),
+        )
+
+    @property
+    def reference_log_proba_(self):
+        """Deprecated: use ``reference_signals_``."""
+        warn_renamed(
+            "MembershipInferenceAuditor.reference_log_proba_", "reference_signals_"
+        )
+        return self.reference_signals_
 
     def score_samples(self, X, y):
         """Raw membership scores of records, higher for likely members.
@@ -731,7 +818,7 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
             ``score_samples(X, y)`` minus ``pool_offset_`` for records of the
             pool and ``offset_`` for others.
         """
-        scores, in_pool = self._scores(X, y)
+        scores, in_pool, _ = self._scores(X, y)
         return scores - np.where(in_pool, self.pool_offset_, self.offset_)
 
     def p_values(self, X, y):
@@ -751,12 +838,8 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         -------
         p_values : ndarray of shape (n_samples,)
         """
-        scores, in_pool = self._scores(X, y)
-        return np.where(
-            in_pool,
-            membership_p_values(scores, self.pool_null_scores_),
-            membership_p_values(scores, self.null_scores_),
-        )
+        scores, in_pool, _ = self._scores(X, y)
+        return self._p_values(scores, in_pool)
 
     def predict(self, X, y):
         """Membership decisions at false-positive rate ``target_fpr``.
@@ -771,9 +854,11 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         Returns
         -------
         membership : ndarray of shape (n_samples,)
-            1 for predicted members, 0 otherwise.
+            1 for predicted members, 0 otherwise: ``decision_function > 0``,
+            and records exactly at the threshold at random (seeded, keyed on
+            the record) so that the false-positive rate is ``target_fpr``.
         """
-        return (self.decision_function(X, y) > 0).astype(int)
+        return self._decide(*self._scores(X, y))
 
     @available_if(_attack_is_likelihood_ratio)
     def predict_proba(self, X, y):
@@ -850,14 +935,36 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         """
         from skprivacy.audit._report import AuditReport
 
-        scores, in_pool = self._scores(X, y)
-        offsets = np.where(in_pool, self.pool_offset_, self.offset_)
+        n = _num_samples(X)
+        if n == 0:
+            raise ValueError(
+                "audit needs at least one record: pass the records X, their labels "
+                "y and their true membership (1 member, 0 non-member)."
+            )
+        membership = np.asarray(membership)
+        for name, values in (("membership", membership), ("groups", groups)):
+            if values is not None and _num_samples(values) != n:
+                raise ValueError(
+                    f"{name} has {_num_samples(values)} entries but X has {n} "
+                    f"records; pass one {name} value per record of X, in order."
+                )
+        scores, in_pool, keys = self._scores(X, y)
+        leaked = [k in self._population_keys for k in keys] & (membership == 1)
+        if np.any(leaked):
+            warnings.warn(
+                f"{int(np.sum(leaked))} record(s) marked as members of the target "
+                "are in X_population, which must hold non-members only: the "
+                "threshold and p-values are not valid. Refit with a population "
+                "disjoint from the target's training set.",
+                DataOverlapWarning,
+                stacklevel=2,
+            )
         return AuditReport.from_predictions(
             membership,
             scores,
             attack=type(self.attack_).__name__,
-            p_values=self.p_values(X, y),
-            predicted=(scores > offsets).astype(int),
+            p_values=self._p_values(scores, in_pool),
+            predicted=self._decide(scores, in_pool, keys),
             target_fpr=self.target_fpr,
             prior=self.prior,
             random_state=self.seeds_["attack"],

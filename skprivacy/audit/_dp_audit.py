@@ -13,12 +13,8 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin
 from sklearn.utils.validation import check_is_fitted
 
 from skprivacy.audit._attacks import ReferenceSignals
-from skprivacy.audit._auditor import (
-    _check_X_y,
-    _needs_queries,
-    _resolve_attack,
-    _row_keys,
-)
+from skprivacy.audit._attacks._query import reads_log_proba
+from skprivacy.audit._auditor import _check_X_y, _resolve_attack, _row_keys
 from skprivacy.audit._canaries import CANARY_KINDS, CanarySet, _concat, make_canaries
 from skprivacy.audit._dp_bounds import multi_run_audit, one_run_audit
 from skprivacy.audit._dp_claim import _claimed_dp
@@ -178,7 +174,7 @@ class DPAuditor(MetaEstimatorMixin, BaseEstimator):
 
     def _check_attack(self):
         attack = _resolve_attack(self.attack)
-        if _needs_queries(attack) or attack.needs_population:
+        if not reads_log_proba(attack) or attack.needs_population:
             raise ValueError(
                 f"{type(attack).__name__} needs queries or population data; DP "
                 "auditing scores canaries from the models' probabilities: use "

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from numbers import Real
 
-from skprivacy.audit._auditor import _final_estimator
+from skprivacy.utils._estimators import unwrap_estimator
 
 
 def _claimed_dp(estimator):
@@ -17,7 +17,7 @@ def _claimed_dp(estimator):
     :class:`~skprivacy.defense.DPSGDClassifier` sets it, and its ``delta_``,
     else its numeric ``delta`` parameter; ``None`` for what it does not declare.
     """
-    final = _final_estimator(estimator)
+    final, _ = unwrap_estimator(estimator)
     epsilon = getattr(final, "epsilon_", None)
     delta = getattr(final, "delta_", getattr(final, "delta", None))
     return (

@@ -31,6 +31,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples, check_is_fitted, check_memory
 
 from skprivacy.audit._attacks import ATTACKS, ReferenceSignals
+from skprivacy.audit._attacks._query import reads_log_proba
 from skprivacy.audit._auditor import _check_X_y
 from skprivacy.audit._canaries import CANARY_KINDS, _concat, make_canaries
 from skprivacy.audit._dp_claim import _claimed_dp
@@ -127,7 +128,7 @@ def _resolve_attacks(attacks, n_models):
         else:
             name = type(attack).__name__
             attack = clone(attack)
-        if getattr(attack, "needs_queries", False) or attack.needs_population:
+        if not reads_log_proba(attack) or attack.needs_population:
             raise ValueError(
                 f"The attack {name!r} needs queries or population data; the "
                 "membership game scores log-probabilities of the pool only. Use "
@@ -436,14 +437,14 @@ class DefenseEvaluation(BaseEstimator):
     >>> table = evaluation.results_.query("attack == 'strongest'")
     >>> table[["recipe", "params", "accuracy", "auc", "tpr_at_0.1_fpr"]].round(2)
        recipe       params  accuracy   auc  tpr_at_0.1_fpr
-    2  forest           {}      0.90  0.74            0.29
-    5  logreg   {'C': 0.1}      0.88  0.56            0.15
-    8  logreg  {'C': 10.0}      0.89  0.56            0.15
+    2  forest           {}      0.91  0.75            0.32
+    5  logreg   {'C': 0.1}      0.90  0.58            0.16
+    8  logreg  {'C': 10.0}      0.89  0.57            0.16
     >>> matched = evaluation.matched_accuracy(drops=(3.0,), metric="auc")
     >>> matched[["recipe", "accuracy", "leakage", "best"]].round(2)
        recipe  accuracy  leakage   best
-    0  forest      0.90     0.74  False
-    1  logreg      0.89     0.56   True
+    0  forest      0.91     0.75  False
+    1  logreg      0.89     0.57   True
     """
 
     _parameter_constraints: ClassVar[dict] = {

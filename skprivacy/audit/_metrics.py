@@ -21,6 +21,7 @@ from sklearn.utils import check_consistent_length, column_or_1d
 
 from skprivacy.exceptions import DependentTrialsWarning, UnresolvedMetricWarning
 from skprivacy.utils import spawn_generators
+from skprivacy.utils._stats import clopper_pearson_lower, clopper_pearson_upper
 
 
 def _check_membership(membership, scores):
@@ -301,11 +302,8 @@ def clopper_pearson(k, n, confidence: float = 0.95):
     >>> float(low), round(float(high), 4)
     (0.0, 0.3085)
     """
-    k, n = np.asarray(k, dtype=np.float64), np.asarray(n, dtype=np.float64)
-    alpha = 1.0 - confidence
-    with np.errstate(invalid="ignore"):
-        low = np.where(k > 0, stats.beta.ppf(alpha / 2, k, n - k + 1), 0.0)
-        high = np.where(k < n, stats.beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
+    half = (1.0 - confidence) / 2
+    low, high = clopper_pearson_lower(k, n, half), clopper_pearson_upper(k, n, half)
     return low[()], high[()]
 
 

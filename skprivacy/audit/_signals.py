@@ -17,26 +17,15 @@ import sys
 
 import numpy as np
 from scipy.special import logsumexp
-from sklearn.frozen import FrozenEstimator
-from sklearn.pipeline import Pipeline
+
+from skprivacy.utils._estimators import unwrap_estimator
+from skprivacy.utils._sklearn_compat import validate_params
 
 # Floor for log-probabilities: a probability of exactly 0 would give an infinite
 # loss, which ROC code rejects; log(tiny) keeps the ordering and stays finite.
 _LOG_FLOOR = float(np.log(np.finfo(np.float64).tiny))
 
 SIGNALS = ("loss", "confidence", "logit", "hinge", "mentr")
-
-
-def _unwrap(estimator, X):
-    """Peel frozen wrappers and pipeline transforms off ``estimator``."""
-    while True:
-        if isinstance(estimator, FrozenEstimator):
-            estimator = estimator.estimator
-        elif isinstance(estimator, Pipeline):
-            X = estimator[:-1].transform(X)
-            estimator = estimator[-1]
-        else:
-            return estimator, X
 
 
 def _mlp_logits(mlp, X):
@@ -111,8 +100,30 @@ def log_proba(estimator, X) -> np.ndarray:
     return _log_proba(estimator, X)
 
 
+def _check_probabilities(proba, estimator):
+    """Refuse outputs that are not probabilities (they give NaN scores)."""
+    if proba.ndim != 2:
+        raise ValueError(
+            f"{type(estimator).__name__}.predict_proba returned an array of shape "
+            f"{proba.shape}; membership attacks need one row of class "
+            "probabilities per record."
+        )
+    bad = ~np.isfinite(proba).all(axis=1) | (proba < 0).any(axis=1)
+    bad |= (proba > 1 + 1e-6).any(axis=1) | (np.abs(proba.sum(axis=1) - 1) > 1e-3)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{type(estimator).__name__}.predict_proba did not return probabilities: "
+            f"{int(bad.sum())} of {len(proba)} rows are not in [0, 1] or do not sum "
+            f"to 1 (row {i}: {np.round(proba[i], 4).tolist()}). Audit a model whose "
+            "predict_proba returns class probabilities (wrap scores in a "
+            "calibrated or softmax output), or pass release='labels' and use a "
+            "label-only attack."
+        )
+
+
 def _log_proba(estimator, X):
-    final, Xt = _unwrap(estimator, X)
+    final, Xt = unwrap_estimator(estimator, X)
     logits = None
     if type(final).__name__ == "MLPClassifier" and hasattr(final, "coefs_"):
         if final.out_activation_ in ("softmax", "logistic"):
@@ -124,11 +135,33 @@ def _log_proba(estimator, X):
         with np.errstate(divide="ignore"):
             if hasattr(estimator, "predict_log_proba"):
                 logits = np.asarray(estimator.predict_log_proba(X), dtype=np.float64)
+                _check_probabilities(np.exp(logits), estimator)
             else:
-                proba = estimator.predict_proba(X)
-                logits = np.log(np.asarray(proba, dtype=np.float64))
+                proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
+                _check_probabilities(proba, estimator)
+                logits = np.log(proba)
         logits = np.maximum(logits, _LOG_FLOOR)
     return np.maximum(_log_softmax(logits), _LOG_FLOOR)
+
+
+def aligned_log_proba(estimator, X, classes) -> np.ndarray:
+    """Log-probabilities of ``estimator`` with columns ordered as ``classes``.
+
+    A reference fit on a subset may have missed a class; its column gets the
+    floor log-probability, as a class it never predicts.
+    """
+    return align_columns(
+        log_proba(estimator, X), getattr(estimator, "classes_", classes), classes
+    )
+
+
+def align_columns(lp, est_classes, classes):
+    """Put the columns of ``lp`` (over ``est_classes``) in ``classes``' order."""
+    if len(est_classes) == len(classes) and np.array_equal(est_classes, classes):
+        return lp
+    out = np.full((lp.shape[0], len(classes)), _LOG_FLOOR, dtype=np.float64)
+    out[:, np.searchsorted(classes, est_classes)] = lp
+    return out
 
 
 def _log_softmax(z):
@@ -162,6 +195,10 @@ def _true_and_others(lp, y):
     return true, others
 
 
+@validate_params(
+    {"lp": ["array-like"], "y": ["array-like"], "signal": [str]},
+    prefer_skip_nested_validation=True,
+)
 def compute_signal(lp: np.ndarray, y: np.ndarray, signal: str) -> np.ndarray:
     """Membership signal of each record, higher meaning more member-like.
 

@@ -28,7 +28,13 @@ import math
 import numpy as np
 
 from skprivacy.audit._signals import _LOG_FLOOR, _log_softmax
+from skprivacy.defense import CRLLoss, crl_loss
 from skprivacy.utils import spawn_generators, spawn_seeds, torch_seed
+from skprivacy.utils._arrays import masked_mean
+from skprivacy.utils._estimators import capability, set_random_states
+from skprivacy.utils._sklearn_compat import _safe_indexing
+
+__all__ = ["check_vectorizable", "crl_loss", "train_vectorized"]
 
 # Optimizer keyword arguments that do not change the arithmetic of a step.
 _IMPLEMENTATION_KWARGS = frozenset({"foreach", "fused", "capturable", "differentiable"})
@@ -75,15 +81,13 @@ def check_vectorizable(recipe, X) -> str | None:
         from skorch import NeuralNetClassifier
     except ImportError:  # pragma: no cover - skorch and torch are dependencies
         return "skorch is not installed"
-    from skprivacy.defense import CRLClassifier, CRLLoss
-
-    kind = type(recipe)
-    if kind not in (NeuralNetClassifier, CRLClassifier):
+    loss_kind = capability(recipe, "vectorized_loss")
+    if type(recipe) is not NeuralNetClassifier and loss_kind is None:
         return (
-            f"the recipe is a {kind.__name__}, not a skorch NeuralNetClassifier "
-            "or CRLClassifier"
+            f"the recipe is a {type(recipe).__name__}, not a skorch "
+            "NeuralNetClassifier (nor an estimator declaring a vectorized loss)"
         )
-    if hasattr(X, "toarray") or (hasattr(X, "iloc") and kind is NeuralNetClassifier):
+    if hasattr(X, "toarray") or (hasattr(X, "iloc") and loss_kind is None):
         return "X is sparse or a DataFrame"
     params = recipe.get_params(deep=False)
     if params.get("callbacks") not in (None, [], ()):
@@ -102,7 +106,7 @@ def check_vectorizable(recipe, X) -> str | None:
         return f"the training DataLoader has arguments {sorted(extra)}"
     if recipe.predict_nonlinearity != "auto":
         return "predict_nonlinearity is not 'auto'"
-    if kind is CRLClassifier:
+    if loss_kind == "crl":
         if recipe.criterion is not CRLLoss:
             return "the CRL criterion is not CRLLoss"
         if recipe.feature_layer is not None:
@@ -185,10 +189,6 @@ def check_module(module, x, n_classes) -> str | None:
 # --------------------------------------------------------------------- losses
 
 
-def _masked_mean(values, weight):
-    return (values * weight).sum() / weight.sum().clamp_min(1.0)
-
-
 def cross_entropy_loss(output, target, weight, *, nll=False, label_smoothing=0.0):
     """Masked batch loss of a plain skorch classifier, for one model.
 
@@ -206,69 +206,7 @@ def cross_entropy_loss(output, target, weight, *, nll=False, label_smoothing=0.0
         per_sample = F.cross_entropy(
             output, target, reduction="none", label_smoothing=label_smoothing
         )
-    return _masked_mean(per_sample, weight)
-
-
-def crl_loss(logits, features, centers, target, weight, epoch, params):
-    """Masked :class:`~skprivacy.defense.CRLLoss` of one model's batch.
-
-    The branch of each part is chosen from this model's own batch statistics
-    with :func:`torch.where` (no Python branching on data, so the function can
-    be vmapped over models). ``weight`` is 1 for the batch's records and 0 for
-    padding; with all ones this equals ``CRLLoss.forward`` (Fang & Kim, 2024;
-    see :mod:`skprivacy.defense._losses` for the formulas).
-
-    Parameters
-    ----------
-    logits, features : torch.Tensor of shape (B, C) and (B, F)
-    centers : torch.Tensor of shape (C, F)
-    target : torch.Tensor of shape (B,)
-    weight : torch.Tensor of shape (B,)
-    epoch : int
-        The 1-based epoch (the same for every model).
-    params : dict
-        ``alpha, upper, tau, center_alpha, center_upper, center_tau,
-        center_weight`` as in :class:`~skprivacy.defense.CRLLoss`.
-
-    Returns
-    -------
-    loss : torch.Tensor (scalar)
-    """
-    import torch
-    import torch.nn.functional as F
-
-    from skprivacy.defense._losses import tau_normalize
-
-    n_classes = logits.shape[-1]
-    proba = torch.softmax(logits, dim=-1).gather(1, target.unsqueeze(1)).squeeze(1)
-    log_probs = F.log_softmax(tau_normalize(logits, params["tau"]), dim=-1)
-    nll = -log_probs.gather(1, target.unsqueeze(1)).squeeze(1)
-    ce = _masked_mean(nll, weight)
-    alpha = params["alpha"]
-    if epoch % 2 == 0:
-        loss = (ce - alpha).abs()
-    else:
-        p = proba.clamp(0.0, params["upper"]).unsqueeze(1)
-        # one_hot validates its input with .item(), which vmap cannot batch.
-        classes = torch.arange(n_classes, device=target.device)
-        is_true = classes == target.unsqueeze(1)
-        soft = torch.where(is_true, p, (1.0 - p) / (n_classes - 1))
-        flatten = _masked_mean(-(soft * log_probs).sum(dim=1), weight)
-        loss = torch.where(ce > alpha, ce, flatten)
-    if not params["center_weight"]:
-        return loss
-    ctau, calpha = params["center_tau"], params["center_alpha"]
-    h = tau_normalize(features, ctau)
-    c = tau_normalize(centers, ctau)
-    d = (h - c.index_select(0, target)).pow(2).sum(dim=1)
-    dist = 0.5 * _masked_mean(d, weight)
-    if epoch % 2 == 0:
-        center_loss = (dist - calpha).abs()
-    else:
-        q = proba.clamp(0.0, params["center_upper"])
-        flatten = 0.5 * _masked_mean(q * d + (1.0 - q) * h.pow(2).sum(dim=1), weight)
-        center_loss = torch.where(dist > calpha, dist, flatten)
-    return loss + params["center_weight"] * center_loss
+    return masked_mean(per_sample, weight)
 
 
 # ----------------------------------------------------------------- optimizers
@@ -437,12 +375,11 @@ def batch_plan(keep, batch_size, *, shuffle, drop_last, generators):
 
 def _training_settings(recipe):
     """Batch size, shuffling and dropping of the recipe's training DataLoader."""
-    from skprivacy.defense import CRLClassifier
-
     loader = recipe.get_params_for("iterator_train")
     batch_size = loader.get("batch_size", recipe.batch_size)
-    # skorch's DataLoader does not shuffle by default; CRLClassifier does.
-    shuffle = loader.get("shuffle", isinstance(recipe, CRLClassifier))
+    # skorch's DataLoader does not shuffle by default; some recipes declare
+    # that they do (CRLClassifier).
+    shuffle = loader.get("shuffle", capability(recipe, "train_shuffle", False))
     return batch_size, bool(shuffle), bool(loader.get("drop_last", False))
 
 
@@ -450,12 +387,9 @@ def _initialized_estimators(recipe, X, y, keep, seeds):
     """Fresh clones, initialised exactly as separate fits would be (0 epochs)."""
     from sklearn.base import clone
 
-    from skprivacy.audit._references import _set_random_states
-    from skprivacy.utils._sklearn_compat import _safe_indexing
-
     estimators = []
     for row, seed in zip(keep, seeds, strict=True):
-        est = _set_random_states(clone(recipe), seed)
+        est = set_random_states(clone(recipe), seed)
         idx = np.flatnonzero(row)
         with torch_seed(seed):
             est.fit(_safe_indexing(X, idx), _safe_indexing(y, idx), epochs=0)
@@ -493,11 +427,10 @@ def train_vectorized(recipe, X, y, keep, seeds, *, verbose=0):
     import torch
     from torch.func import functional_call, grad, stack_module_state, vmap
 
-    from skprivacy.defense import CRLClassifier
-
     estimators = _initialized_estimators(recipe, X, y, keep, seeds)
     first = estimators[0]
-    is_crl = isinstance(first, CRLClassifier)
+    # A recipe with a declared loss encodes its labels (CRLClassifier).
+    is_crl = capability(first, "vectorized_loss") == "crl"
     device = torch.device(first.device)
     if is_crl:
         X_np = np.asarray(X, dtype=np.float32)

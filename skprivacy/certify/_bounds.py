@@ -17,75 +17,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import beta, binom, norm
+from scipy.stats import binom, norm
 
-
-def clopper_pearson_lower(k, n, alpha: float) -> np.ndarray:
-    """One-sided Clopper-Pearson lower confidence bound of a binomial proportion.
-
-    ``P(p >= bound) >= 1 - alpha`` for ``k ~ Binomial(n, p)`` [CP34]. The bound
-    is the ``alpha`` quantile of ``Beta(k, n - k + 1)``, and 0 when ``k == 0``
-    (where the quantile is undefined). It equals the lower end of the two-sided
-    interval at level ``1 - 2 * alpha``, which is what CERTIFY uses [CRK19].
-
-    Parameters
-    ----------
-    k : int or array-like of int
-        Successes.
-    n : int or array-like of int
-        Trials, ``n >= 1``.
-    alpha : float
-        Error probability, in (0, 1).
-
-    Returns
-    -------
-    bound : ndarray of float
-        Lower bounds, broadcast over ``k`` and ``n``.
-
-    Examples
-    --------
-    >>> from skprivacy.certify import clopper_pearson_lower
-    >>> float(clopper_pearson_lower(10, 10, 0.001))  # alpha ** (1 / n)
-    0.5011...
-    >>> float(clopper_pearson_lower(0, 10, 0.001))
-    0.0
-    """
-    k, n = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(n, dtype=float))
-    with np.errstate(invalid="ignore"):
-        bound = beta.ppf(alpha, k, n - k + 1)
-    return np.where(k > 0, bound, 0.0)
-
-
-def clopper_pearson_upper(k, n, alpha: float) -> np.ndarray:
-    """One-sided Clopper-Pearson upper confidence bound of a binomial proportion.
-
-    ``P(p <= bound) >= 1 - alpha`` [CP34]: the ``1 - alpha`` quantile of
-    ``Beta(k + 1, n - k)``, and 1 when ``k == n``.
-
-    Parameters
-    ----------
-    k : int or array-like of int
-        Successes.
-    n : int or array-like of int
-        Trials, ``n >= 1``.
-    alpha : float
-        Error probability, in (0, 1).
-
-    Returns
-    -------
-    bound : ndarray of float
-        Upper bounds.
-
-    Examples
-    --------
-    >>> from skprivacy.certify import clopper_pearson_upper
-    >>> float(clopper_pearson_upper(0, 10, 0.001))  # 1 - alpha ** (1 / n)
-    0.4988...
-    """
-    k, n = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(n, dtype=float))
-    with np.errstate(invalid="ignore"):
-        bound = beta.ppf(1 - alpha, k + 1, n - k)
-    return np.where(k < n, bound, 1.0)
+# The Clopper-Pearson bounds are shared with audit; certify exports them.
+from skprivacy.utils._stats import (  # noqa: F401
+    clopper_pearson_lower,
+    clopper_pearson_upper,
+)
 
 
 def binomial_test_pvalue(n_top, n_second) -> np.ndarray:

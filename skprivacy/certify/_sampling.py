@@ -33,6 +33,8 @@ import hashlib
 import numpy as np
 from sklearn.utils.parallel import Parallel, delayed
 
+from skprivacy.utils._hashing import keyed_seed
+
 # Samples per draw of a row's noise stream; fixes the draw sizes so that a row's
 # noise never depends on how its samples are batched.
 NOISE_BLOCK = 1024
@@ -46,12 +48,7 @@ def row_keys(X: np.ndarray) -> list[bytes]:
 
 def stream_seed(seed: int, key: bytes, stage: str) -> int:
     """128-bit seed of one row's noise stream for one stage."""
-    digest = hashlib.blake2b(
-        stage.encode() + b"\x00" + key,
-        key=int(seed).to_bytes(32, "little"),
-        digest_size=16,
-    ).digest()
-    return int.from_bytes(digest, "little")
+    return keyed_seed(seed, stage.encode() + b"\x00" + key)
 
 
 def _numpy_stream(seed: int):

@@ -51,9 +51,9 @@ from skprivacy.certify._bounds import (
 )
 from skprivacy.certify._sampling import NumpyVoter, TorchVoter, count_votes
 from skprivacy.certify._sampling import noisy_copies as _noisy_copies
-from skprivacy.defense import CRLClassifier
 from skprivacy.exceptions import SmallSampleWarning
 from skprivacy.utils import as_seed_sequence, torch_seed
+from skprivacy.utils._estimators import capability
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -79,8 +79,8 @@ def _uses_torch_path(estimator) -> bool:
 
     if not isinstance(estimator, NeuralNetClassifier):
         return False
-    # CRLClassifier's predict is the arg max of its logits over ``classes_``.
-    if type(estimator) is CRLClassifier:
+    # Some nets declare that predict is the arg max of their logits (CRL).
+    if capability(estimator, "predict_argmax"):
         return True
     # A subclass that redefines predict or predict_proba may not be an arg max of
     # the module output: it goes through its own predict on the numpy path.
@@ -742,9 +742,9 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         frozen = isinstance(self.estimator_, FrozenEstimator)
         base = self.estimator_.estimator if frozen else self.estimator_
         values = self.classes_ if frozen else np.arange(self.classes_.size)
-        if frozen and isinstance(base, CRLClassifier):
-            # CRLClassifier encodes its labels: output index i is its classes_[i],
-            # which are the smoothed model's classes, in that order.
+        if frozen and capability(base, "encoded_labels"):
+            # Output index i is the base's classes_[i] (CRLClassifier), which
+            # are the smoothed model's classes, in that order.
             values = np.arange(self.classes_.size)
         if self.categorical_features_.size:
             return NumpyVoter(_DecodedInput(self), values)

@@ -18,6 +18,7 @@ from skprivacy.defense._losses import (
     CRLLoss,
     ImpRelaxLoss,
     RelaxedCenterLoss,
+    crl_loss,
     normalized_ce_floor,
     tau_normalize,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "RelaxedCenterLoss",
     "SensitiveFocusPenalty",
     "TabularMLP",
+    "crl_loss",
     "normalized_ce_floor",
     "tau_normalize",
 ]

@@ -261,6 +261,16 @@ class CRLClassifier(BaseNetClassifier):
     True
     """
 
+    # What certify and audit need to know, declared instead of type-checked:
+    # output column i is classes_[i]; predict is the arg max of the logits;
+    # training batches are shuffled; the vectorized trainer may use crl_loss.
+    _skprivacy_capabilities: ClassVar[dict] = {
+        "encoded_labels": True,
+        "predict_argmax": True,
+        "train_shuffle": True,
+        "vectorized_loss": "crl",
+    }
+
     _parameter_constraints: ClassVar[dict] = {
         "hidden_units": ["array-like"],
         "dropout": [Interval(Real, 0, 1, closed="left")],

@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from skprivacy.utils._arrays import masked_mean
+
 # Added to the norm in N_tau, as in the official code, so a zero vector maps to 0.
 _NORM_EPS = 1e-7
 
@@ -120,6 +122,131 @@ def _true_class_probability(logits, target, upper):
     return proba.clamp(0.0, upper)
 
 
+# ------------------------------------------------------------------------------
+# The formulas, once. They take an optional per-record ``weight`` (1 for a
+# batch's records, 0 for padding) and never branch in Python on data, so the
+# vectorized reference trainer can vmap them over models; the modules below
+# call them with ``weight=None``.
+
+
+def relaxed(value, flatten, alpha: float, epoch: int):
+    """The relaxation rule of both CRL parts for the 1-based ``epoch``.
+
+    Even epochs: ``|value - alpha|``; odd epochs: ``value`` while it exceeds
+    ``alpha``, else the flattening loss ``flatten``.
+    """
+    if epoch % 2 == 0:
+        return (value - alpha).abs()
+    return torch.where(value > alpha, value, flatten)
+
+
+def irl_terms(logits, target, *, tau: float, upper: float, weight=None):
+    """Batch cross-entropy on normalised logits and the flattening loss.
+
+    See :class:`ImpRelaxLoss` for the formulas.
+
+    Returns
+    -------
+    ce, flatten : torch.Tensor (scalars)
+    """
+    n_classes = logits.shape[-1]
+    log_probs = F.log_softmax(tau_normalize(logits, tau), dim=-1)
+    nll = -log_probs.gather(1, target.unsqueeze(1)).squeeze(1)
+    p = _true_class_probability(logits, target, upper).unsqueeze(1)
+    # one_hot validates its input with .item(), which vmap cannot batch.
+    is_true = torch.arange(n_classes, device=target.device) == target.unsqueeze(1)
+    soft = torch.where(is_true, p, (1.0 - p) / (n_classes - 1))
+    flatten = masked_mean(-(soft * log_probs).sum(dim=1), weight)
+    return masked_mean(nll, weight), flatten
+
+
+def rcl_terms(logits, features, centers, target, *, tau, upper, weight=None):
+    """Half mean squared distance to the class centers and the flattening loss.
+
+    See :class:`RelaxedCenterLoss` for the formulas.
+
+    Returns
+    -------
+    dist, flatten : torch.Tensor (scalars)
+    """
+    h = tau_normalize(features, tau)
+    c = tau_normalize(centers, tau)
+    d = (h - c.index_select(0, target)).pow(2).sum(dim=1)
+    q = _true_class_probability(logits, target, upper)
+    flatten = 0.5 * masked_mean(q * d + (1.0 - q) * h.pow(2).sum(dim=1), weight)
+    return 0.5 * masked_mean(d, weight), flatten
+
+
+def crl_loss(logits, features, centers, target, weight, epoch, params):
+    """:class:`CRLLoss` of one batch as a pure function (vmap-friendly).
+
+    The same formulas as the modules, with the branch of each part chosen by
+    :func:`torch.where` instead of Python (so the function can be vmapped over
+    a stack of models, as the vectorized reference trainer of
+    :mod:`skprivacy.audit` does) and an optional per-record ``weight`` that
+    masks padding. With ``weight=None`` it equals ``CRLLoss.forward`` with the
+    centers passed explicitly.
+
+    Parameters
+    ----------
+    logits : torch.Tensor of shape (B, C)
+        Raw logits.
+    features : torch.Tensor of shape (B, F)
+        Penultimate features (ignored when ``center_weight`` is 0).
+    centers : torch.Tensor of shape (C, F)
+        Class centers of the relaxed center loss.
+    target : torch.Tensor of shape (B,)
+        Integer class indices.
+    weight : torch.Tensor of shape (B,) or None
+        1 for the batch's records and 0 for padding.
+    epoch : int
+        The 1-based epoch.
+    params : dict
+        ``alpha, upper, tau, center_alpha, center_upper, center_tau,
+        center_weight`` as in :class:`CRLLoss`.
+
+    Returns
+    -------
+    loss : torch.Tensor (scalar)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skprivacy.defense import CRLLoss, crl_loss
+    >>> logits, features = torch.zeros(4, 2), torch.ones(4, 3)
+    >>> y = torch.tensor([0, 1, 0, 1])
+    >>> module = CRLLoss(n_classes=2, n_features=3, alpha=0.3)
+    >>> params = {"alpha": 0.3, "upper": 1.0, "tau": 0.1, "center_alpha": 0.5,
+    ...           "center_upper": 1.0, "center_tau": 1.0, "center_weight": 1.0}
+    >>> value = crl_loss(logits, features, module.center.centers, y, None, 1, params)
+    >>> bool(torch.isclose(value, module(logits, features, y, epoch=1)))
+    True
+    """
+    ce, flatten = irl_terms(
+        logits, target, tau=params["tau"], upper=params["upper"], weight=weight
+    )
+    loss = relaxed(ce, flatten, params["alpha"], epoch)
+    if not params["center_weight"]:
+        return loss
+    dist, flatten = rcl_terms(
+        logits,
+        features,
+        centers,
+        target,
+        tau=params["center_tau"],
+        upper=params["center_upper"],
+        weight=weight,
+    )
+    center_loss = relaxed(dist, flatten, params["center_alpha"], epoch)
+    return loss + params["center_weight"] * center_loss
+
+
+def _branch(value: float, alpha: float, epoch: int) -> str:
+    if epoch % 2 == 0:
+        return "ascent" if value < alpha else "descent"
+    return "descent" if value > alpha else "flatten"
+
+
 class ImpRelaxLoss(nn.Module):
     """Improved relaxed cross-entropy on normalised logits (CRL, part 1).
 
@@ -188,22 +315,11 @@ class ImpRelaxLoss(nn.Module):
         terms : dict, only if ``return_terms``
         """
         _check_epoch(epoch)
-        log_probs = F.log_softmax(tau_normalize(logits, self.tau), dim=-1)
-        ce = F.nll_loss(log_probs, target)
-        ce_value = ce.item()
-        if epoch % 2 == 0:
-            loss = (ce - self.alpha).abs()
-            branch = "ascent" if ce_value < self.alpha else "descent"
-        elif ce_value > self.alpha:
-            loss, branch = ce, "descent"
-        else:
-            n_classes = logits.shape[1]
-            p = _true_class_probability(logits, target, self.upper).unsqueeze(1)
-            is_true = F.one_hot(target, n_classes).bool()
-            soft = torch.where(is_true, p, (1.0 - p) / (n_classes - 1))
-            loss = -(soft * log_probs).sum(dim=1).mean()
-            branch = "flatten"
+        ce, flatten = irl_terms(logits, target, tau=self.tau, upper=self.upper)
+        loss = relaxed(ce, flatten, self.alpha, epoch)
         if return_terms:
+            ce_value = ce.item()
+            branch = _branch(ce_value, self.alpha, epoch)
             return loss, {"irl_ce": ce_value, "irl_branch": branch}
         return loss
 
@@ -294,22 +410,13 @@ class RelaxedCenterLoss(nn.Module):
         terms : dict, only if ``return_terms``
         """
         _check_epoch(epoch)
-        h = tau_normalize(features, self.tau)
-        c = tau_normalize(self.centers, self.tau)
-        squared = (h - c.index_select(0, target)).pow(2)
-        dist = squared.sum() * (0.5 / len(target))
-        dist_value = dist.item()
-        if epoch % 2 == 0:
-            loss = (dist - self.alpha).abs()
-            branch = "ascent" if dist_value < self.alpha else "descent"
-        elif dist_value > self.alpha:
-            loss, branch = dist, "descent"
-        else:
-            q = _true_class_probability(logits, target, self.upper)
-            d = squared.sum(dim=1)
-            loss = 0.5 * (q * d + (1.0 - q) * h.pow(2).sum(dim=1)).mean()
-            branch = "flatten"
+        dist, flatten = rcl_terms(
+            logits, features, self.centers, target, tau=self.tau, upper=self.upper
+        )
+        loss = relaxed(dist, flatten, self.alpha, epoch)
         if return_terms:
+            dist_value = dist.item()
+            branch = _branch(dist_value, self.alpha, epoch)
             return loss, {"rcl_dist": dist_value, "rcl_branch": branch}
         return loss
 

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from skprivacy.utils._sklearn_compat import Interval, validate_params
+
 _SEED_BOUND = 2**32
 
 
@@ -63,6 +65,13 @@ def as_seed_sequence(random_state=None) -> np.random.SeedSequence:
     )
 
 
+@validate_params(
+    {
+        "random_state": "no_validation",  # checked by as_seed_sequence
+        "n": [Interval(numbers.Integral, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def spawn_seeds(random_state, n: int) -> list[int]:
     """Derive ``n`` independent 32-bit integer seeds from one ``random_state``.
 
@@ -91,6 +100,13 @@ def spawn_seeds(random_state, n: int) -> list[int]:
     return [int(child.generate_state(1)[0]) for child in root.spawn(n)]
 
 
+@validate_params(
+    {
+        "random_state": "no_validation",  # checked by as_seed_sequence
+        "n": [Interval(numbers.Integral, 0, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def spawn_generators(random_state, n: int) -> list[np.random.Generator]:
     """Derive ``n`` independent numpy :class:`~numpy.random.Generator` streams.
 
@@ -117,6 +133,13 @@ def spawn_generators(random_state, n: int) -> list[np.random.Generator]:
     return [np.random.default_rng(child) for child in root.spawn(n)]
 
 
+@validate_params(
+    {
+        "seed": [Interval(numbers.Integral, 0, None, closed="left")],
+        "device": "no_validation",
+    },
+    prefer_skip_nested_validation=True,
+)
 def torch_generator(seed: int, device="cpu"):
     """A :class:`torch.Generator` on ``device`` seeded with ``seed``.
 

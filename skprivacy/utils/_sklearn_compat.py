@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import (
     HasMethods,
     Interval,
     StrOptions,
+    make_constraint,
     validate_parameter_constraints,
     validate_params,
 )
@@ -29,6 +30,7 @@ __all__ = [
     "_raise_for_params",
     "_routing_enabled",
     "_safe_indexing",
+    "make_constraint",
     "validate_data",
     "validate_parameter_constraints",
     "validate_params",

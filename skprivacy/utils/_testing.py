@@ -123,6 +123,7 @@ EXEMPT_FROM_COMMON_CHECKS: dict[str, str] = {
     ),
     **dict.fromkeys(
         (
+            "BaVarIA",
             "BaseMembershipAttack",
             "BaseQueryAttack",
             "BoundaryDistanceAttack",
@@ -133,6 +134,7 @@ EXEMPT_FROM_COMMON_CHECKS: dict[str, str] = {
             "LossAttack",
             "PerturbationAttack",
             "PopulationAttack",
+            "QuantileRegressionAttack",
             "RMIA",
             "ReferenceAttack",
             "ShadowModelAttack",

@@ -98,8 +98,8 @@ def test_memory_cache_gives_the_same_references(small, tmp_path):
     plain = _auditor(target).fit(X, y)
     cached = _auditor(target, memory=str(tmp_path)).fit(X, y)
     again = _auditor(target, memory=str(tmp_path)).fit(X, y)
-    np.testing.assert_allclose(cached.reference_log_proba_, plain.reference_log_proba_)
-    np.testing.assert_allclose(again.reference_log_proba_, plain.reference_log_proba_)
+    np.testing.assert_allclose(cached.reference_signals_, plain.reference_signals_)
+    np.testing.assert_allclose(again.reference_signals_, plain.reference_signals_)
 
 
 def test_verbose_shows_progress(small, capsys):
@@ -449,3 +449,196 @@ def test_predict_fpr_guarantee_with_references(attack):
     # And the attack is not vacuous: the memorising forest's members are flagged
     # far more often (~25% of 400 measured, against at most ~4% of non-members).
     assert auditor.predict(pool_X[:400], pool_y[:400]).sum() > pool_non_members
+
+
+# --------------------------------------------------------------- issue 14 and 12
+
+
+def test_online_fpr_is_controlled_with_a_population():
+    """Issue 12, finding 1: online attacks calibrate on the population too."""
+    X, y = make_classification(5000, 10, n_informative=6, n_classes=2, random_state=7)
+    target_disjoint = FrozenEstimator(
+        RandomForestClassifier(30, random_state=0).fit(X[4000:], y[4000:])
+    )
+    target_half = FrozenEstimator(
+        RandomForestClassifier(30, random_state=0).fit(X[:400], y[:400])
+    )
+    pool_X, pool_y = X[:800], y[:800]
+    Xp, yp = X[800:2800], y[800:2800]
+    # Threshold: k-th order statistic of n = 2000 population scores, each
+    # scored like a pool record; pool non-members are exchangeable with them,
+    # so the number of m flagged non-members is beta-binomial(m, n + 1 - k, k)
+    # (ties broken at random); each one-sided check fails with probability
+    # <= 5e-5, the four per attack with probability <= 2e-4... so each bound
+    # is taken at 1e-4 / 4 per side.
+    n, fpr = 2000, 0.05
+    k = math.ceil((1 - fpr) * (n + 1))
+    for attack in ("rmia_online", "lira"):
+        for target, non_members in (
+            (target_disjoint, slice(0, 800)),
+            (target_half, slice(400, 800)),
+        ):
+            auditor = MembershipInferenceAuditor(
+                target,
+                attack=attack,
+                n_references=4,
+                target_fpr=fpr,
+                random_state=0,
+            ).fit(pool_X, pool_y, X_population=Xp, y_population=yp)
+            assert auditor.calibration_ == "population"
+            flagged = auditor.predict(pool_X[non_members], pool_y[non_members]).sum()
+            m = len(range(800)[non_members])
+            law = stats.betabinom(m, n + 1 - k, k)
+            assert law.ppf(2.5e-5) <= flagged <= law.ppf(1 - 2.5e-5), (attack, m)
+
+
+def test_discrete_scores_reach_the_target_fpr():
+    """Issue 12, finding 6: ties at the threshold are broken at random."""
+    X, y = make_classification(4000, 8, n_informative=5, random_state=3)
+    target = FrozenEstimator(LogisticRegression().fit(X[:500], y[:500]))
+    auditor = MembershipInferenceAuditor(
+        target, attack="label_gap", n_references=0, target_fpr=0.05, random_state=0
+    ).fit(X[:1000], y[:1000], X_population=X[1000:3000], y_population=y[1000:3000])
+    # The gap attack's scores are 0 or 1: before, the threshold was 1 and no
+    # record was flagged. With random tie-breaking the scores act as
+    # continuous ones: the count of 1000 fresh non-members flagged is
+    # beta-binomial(1000, n + 1 - k, k); both tails at 5e-5.
+    n = 2000
+    k = math.ceil(0.95 * (n + 1))
+    flagged = auditor.predict(X[3000:], y[3000:])
+    law = stats.betabinom(1000, n + 1 - k, k)
+    assert law.ppf(5e-5) <= flagged.sum() <= law.ppf(1 - 5e-5)
+    # Reproducible and keyed on the record: the same records, the same answers.
+    np.testing.assert_array_equal(
+        auditor.predict(X[3000:][::-1], y[3000:][::-1]), flagged[::-1]
+    )
+
+
+def test_duplicated_pool_records_share_their_membership(small):
+    """Issue 12, finding 5: copies of a record are one record for the keep matrix."""
+    target, X, y, *_ = small
+    X_dup = np.concatenate([X, np.repeat(X[:5], 3, axis=0)])
+    y_dup = np.concatenate([y, np.repeat(y[:5], 3)])
+    auditor = _auditor(target, attack="lira").fit(X_dup, y_dup)
+    keep = auditor.reference_membership_
+    for i in range(5):
+        copies = np.r_[i, 600 + 3 * i : 603 + 3 * i]
+        assert (keep[:, copies] == keep[:, [i]]).all()
+    assert (keep.sum(axis=0) == 2).all()
+    a = auditor.score_samples(X_dup[:5], y_dup[:5])
+    np.testing.assert_allclose(a, auditor.score_samples(X_dup[600::3], y_dup[600::3]))
+
+
+class _NotProbabilities(LogisticRegression):
+    def predict_proba(self, X):
+        return self.decision_function(X)  # scores of 3 classes, not probabilities
+
+
+def test_outputs_that_are_not_probabilities_are_refused(small):
+    """Issue 12, finding 9."""
+    _, X, y, *_ = small
+    target = _NotProbabilities(max_iter=300).fit(X, y)
+    with pytest.raises(ValueError, match="did not return probabilities"):
+        MembershipInferenceAuditor(
+            FrozenEstimator(target), attack="loss", n_references=0
+        ).fit(X, y, X_population=X[:10] + 1, y_population=y[:10])
+
+
+def test_auditor_input_errors_say_what_to_pass(small):
+    """Issue 11, point 6: population overlap, column count, empty audit, lengths."""
+    from skprivacy.exceptions import DataOverlapWarning
+
+    target, X, y, membership, Xp, yp = small
+    with pytest.warns(DataOverlapWarning, match="also in the pool"):
+        _auditor(target, attack="loss", n_references=0).fit(
+            X, y, X_population=np.r_[Xp, X[:3]], y_population=np.r_[yp, y[:3]]
+        )
+    with pytest.raises(ValueError, match="X_population has 3 columns but X has 8"):
+        _auditor(target, attack="loss", n_references=0).fit(
+            X, y, X_population=Xp[:, :3], y_population=yp
+        )
+    auditor = _auditor(target, attack="loss", n_references=0).fit(
+        X, y, X_population=Xp, y_population=yp
+    )
+    with pytest.raises(ValueError, match="at least one record"):
+        auditor.audit(X[:0], y[:0], membership[:0])
+    with pytest.raises(ValueError, match="membership has 599 entries but X has 600"):
+        auditor.audit(X, y, membership[:-1])
+    with pytest.raises(ValueError, match="groups has 3 entries"):
+        auditor.audit(X, y, membership, groups=[0, 1, 0])
+    with pytest.warns(DataOverlapWarning, match="in X_population"):
+        auditor.audit(Xp[:20], yp[:20], np.r_[np.ones(10), np.zeros(10)], n_resamples=5)
+
+
+def test_warm_start_trains_only_the_new_references(small, monkeypatch):
+    from skprivacy.audit import _references
+
+    target, X, y, *_ = small
+    calls = []
+    task = _references._reference_outputs
+
+    def counting(*args, **kwargs):
+        calls.append(args[4])  # the reference's seed
+        return task(*args, **kwargs)
+
+    monkeypatch.setattr(_references, "_reference_outputs", counting)
+    auditor = _auditor(target, attack="lira", warm_start=True).fit(X, y)
+    auditor.set_params(n_references=8).fit(X, y)
+    assert len(calls) == 8  # 4, then only 4 more
+    fresh = _auditor(target, attack="lira", n_references=8).fit(X, y)
+    assert len(calls) == 16
+    np.testing.assert_array_equal(
+        auditor.reference_membership_, fresh.reference_membership_
+    )
+    np.testing.assert_allclose(auditor.reference_signals_, fresh.reference_signals_)
+    np.testing.assert_allclose(auditor.score_samples(X, y), fresh.score_samples(X, y))
+
+
+def test_outputs_only_and_memory_resume(small, tmp_path):
+    target, X, y, _, Xp, yp = small
+    lean = _auditor(target, keep_models=False, memory=str(tmp_path)).fit(
+        X, y, X_population=Xp, y_population=yp
+    )
+    assert lean.estimators_ is None
+    full = _auditor(target).fit(X, y, X_population=Xp, y_population=yp)
+    np.testing.assert_allclose(lean.score_samples(X, y), full.score_samples(X, y))
+    # Population records are known too: scored without the models.
+    np.testing.assert_allclose(
+        lean.score_samples(Xp[:20], yp[:20]), full.score_samples(Xp[:20], yp[:20])
+    )
+    with pytest.raises(ValueError, match="keep_models=True"):
+        lean.score_samples(Xp[:5] + 10, yp[:5])
+
+    # One cache entry per reference, written as each one finishes (so an
+    # interrupted fit resumes); a larger n_references adds only the new ones.
+    def entries():
+        return [p for p in tmp_path.rglob("*") if p.name == "output.pkl"]
+
+    assert len(entries()) == 4
+    again = _auditor(
+        target, keep_models=False, memory=str(tmp_path), n_references=6
+    ).fit(X, y, X_population=Xp, y_population=yp)
+    assert len(entries()) == 6
+    np.testing.assert_allclose(again.reference_signals_[:4], lean.reference_signals_)
+
+
+def test_query_attacks_use_the_one_engine(small):
+    """Query attacks get the did-not-train warning of the shared engine."""
+    target, X, y, _, Xp, yp = small
+    auditor = _auditor(target, attack="label_noise", estimator=DummyClassifier())
+    with pytest.warns(UserWarning, match="did not train"):
+        auditor.fit(X, y, X_population=Xp, y_population=yp)
+    assert auditor.reference_signals_.shape == (4, 600, 1)
+
+
+def test_renamed_public_names_warn(small):
+    from skprivacy.audit import ReferenceSignals
+
+    target, X, y, *_ = small
+    auditor = _auditor(target).fit(X, y)
+    with pytest.warns(FutureWarning, match="reference_signals_"):
+        lp = auditor.reference_log_proba_
+    assert lp is auditor.reference_signals_
+    signals = ReferenceSignals(lp, auditor.reference_membership_, y)
+    with pytest.warns(FutureWarning, match="ReferenceSignals.signals"):
+        assert signals.log_proba is lp

@@ -54,9 +54,7 @@ def test_audit_on_dask_cluster_equals_local_run(tmp_path):
     np.testing.assert_array_equal(
         remote.reference_membership_, local.reference_membership_
     )
-    np.testing.assert_array_equal(
-        remote.reference_log_proba_, local.reference_log_proba_
-    )
+    np.testing.assert_array_equal(remote.reference_signals_, local.reference_signals_)
     np.testing.assert_array_equal(
         remote.score_samples(X[:400], y[:400]), local.score_samples(X[:400], y[:400])
     )

@@ -99,7 +99,7 @@ def test_boundary_distance_matches_the_analytic_distance():
     # the boundary x = 0 except with probability 2 ** -20 per record (1e-6).
     x = np.array([0.3, 1.0, 2.0, 5.0, 40.0, -1.0])
     attack = BoundaryDistanceAttack(n_directions=20, n_bisections=8, max_radius=16)
-    d = attack.query_signal(
+    d = attack.signals(
         _threshold_query,
         x[:, None],
         np.ones(6, int),
@@ -122,9 +122,7 @@ def test_label_noise_matches_the_gaussian_probability():
     X = np.column_stack([np.full(n, 0.4), np.arange(n)])
     s = (
         LabelNoiseAttack(n_samples=k, sigma=sigma)
-        .query_signal(
-            _threshold_query, X, np.ones(n, int), scale=np.ones(2), random_state=0
-        )
+        .signals(_threshold_query, X, np.ones(n, int), scale=np.ones(2), random_state=0)
         .ravel()
     )
     p = stats.norm.cdf(0.4 / sigma)

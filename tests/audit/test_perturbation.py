@@ -40,14 +40,14 @@ def test_merlin_fraction_on_a_peak_and_on_a_slope():
     peak = _log_query(lambda X: 5 - 10 * X[:, 0] ** 2)
     X0 = np.zeros((n, 1))
     y = np.ones(n, int)
-    s = attack.query_signal(peak, X0, y, scale=np.ones(1), random_state=0)
+    s = attack.signals(peak, X0, y, scale=np.ones(1), random_state=0)
     assert np.all(s[:, 1] == 1.0) and np.all(s[:, 2] > 0)
     # On a monotone slope, log p_y falls for half of the symmetric
     # perturbations; distinct records (noise streams are keyed on them) in a
     # second feature the model ignores.
     slope = _log_query(lambda X: X[:, 0])
     X1 = np.column_stack([np.zeros(n), np.arange(n)])
-    s = attack.query_signal(slope, X1, y, scale=np.ones(2), random_state=0)
+    s = attack.signals(slope, X1, y, scale=np.ones(2), random_state=0)
     # Mean of n Binomial(T, 1/2) / T: sd = sqrt(1 / (4 T n)); 4.42 sd <=> 1e-5.
     assert abs(s[:, 1].mean() - 0.5) < 4.42 * math.sqrt(1 / (4 * T * n))
     np.testing.assert_array_equal(s[:, 0], -np.logaddexp(0, 0.0))

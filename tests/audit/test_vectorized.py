@@ -541,3 +541,32 @@ def test_audit_fast_path_consistent_with_slow_path(monkeypatch):
     # were independent; 0.18 is > 4 sd (p < 1e-4).
     assert abs(auc[True] - auc[False]) < 0.18
     assert min(auc.values()) > 0.55
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_vectorized_references_train_on_the_recipes_cuda_device(data):
+    from skprivacy.audit._references import train_reference_outputs
+
+    X, y = data
+    keep = balanced_keep_matrix(8, len(y), np.random.default_rng(0))
+    seeds = list(range(8))
+    outputs = {}
+    for device in ("cuda", "cpu"):
+        outputs[device] = train_reference_outputs(
+            _net(max_epochs=10, device=device),
+            X,
+            y,
+            keep,
+            seeds,
+            classes=np.unique(y),
+            vectorize=True,
+        )
+    models = outputs["cuda"].estimators
+    assert all(next(m.module_.parameters()).is_cuda for m in models)
+    cuda, cpu = outputs["cuda"].accuracy(keep), outputs["cpu"].accuracy(keep)
+    assert np.isfinite(outputs["cuda"].signals).all()
+    # Same members, seeds and recipe on two devices: the same models up to
+    # float rounding, batch order and dropout streams, so the same accuracy
+    # within a few records (300 per half; chance level is 1/3).
+    assert cuda[:, 0].min() > 0.6
+    np.testing.assert_allclose(cuda.mean(axis=0), cpu.mean(axis=0), atol=0.05)

@@ -4,14 +4,16 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 from skprivacy.audit._attacks._base import BaseMembershipAttack, ReferenceSignals
+from skprivacy.audit._attacks._bavaria import BaVarIA
 from skprivacy.audit._attacks._label_only import (
-    BaseQueryAttack,
     BoundaryDistanceAttack,
     GapAttack,
     LabelNoiseAttack,
 )
+from skprivacy.audit._attacks._lira import LiRA, ReferenceAttack
 from skprivacy.audit._attacks._perturbation import PerturbationAttack
-from skprivacy.audit._attacks._reference import LiRA, ReferenceAttack
+from skprivacy.audit._attacks._quantile import QuantileRegressionAttack
+from skprivacy.audit._attacks._query import BaseQueryAttack
 from skprivacy.audit._attacks._rmia import RMIA
 from skprivacy.audit._attacks._shadow import ShadowModelAttack
 from skprivacy.audit._attacks._threshold import (
@@ -20,7 +22,8 @@ from skprivacy.audit._attacks._threshold import (
     PopulationAttack,
 )
 
-# Attack names accepted by MembershipInferenceAuditor(attack=...).
+# Attack names accepted by MembershipInferenceAuditor(attack=...): a new attack
+# module registers its classes here (a factory of the attack object).
 ATTACKS = {
     "loss": LossAttack,
     "population": PopulationAttack,
@@ -31,6 +34,9 @@ ATTACKS = {
     "lira_offline": lambda: LiRA(online=False),
     "rmia": RMIA,
     "rmia_online": lambda: RMIA(online=True),
+    "quantile": QuantileRegressionAttack,
+    "bavaria": BaVarIA,
+    "bavaria_offline": lambda: BaVarIA(online=False),
     "perturbation": PerturbationAttack,
     "perturbation_lrt": lambda: PerturbationAttack(scoring="lrt"),
     # Label-only attacks: they query the target's predict, so they also audit
@@ -47,6 +53,7 @@ __all__ = [
     "ATTACKS",
     "LABEL_ONLY_ATTACKS",
     "RMIA",
+    "BaVarIA",
     "BaseMembershipAttack",
     "BaseQueryAttack",
     "BoundaryDistanceAttack",
@@ -57,6 +64,7 @@ __all__ = [
     "LossAttack",
     "PerturbationAttack",
     "PopulationAttack",
+    "QuantileRegressionAttack",
     "ReferenceAttack",
     "ReferenceSignals",
     "ShadowModelAttack",

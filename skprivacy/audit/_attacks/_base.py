@@ -1,14 +1,31 @@
-"""The interface every membership attack implements, and the attack registry."""
+"""The protocol every membership attack follows, and what it learns from."""
 
 # Authors: The skprivacy developers
 # SPDX-License-Identifier: BSD-3-Clause
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
+
+from skprivacy.utils._deprecation import warn_renamed
+
+
+def _renamed_field(old: str, new: str):
+    def get(self):
+        warn_renamed(f"ReferenceSignals.{old}", f"ReferenceSignals.{new}")
+        return getattr(self, new)
+
+    def set(self, value):
+        warn_renamed(f"ReferenceSignals.{old}", f"ReferenceSignals.{new}")
+        setattr(self, new, value)
+
+    return property(get, set, doc=f"Deprecated alias of ``{new}``.")
 
 
 @dataclass
@@ -16,19 +33,24 @@ class ReferenceSignals:
     """What an attack may learn from: references and population, never the target's
     membership labels.
 
+    *Signals* are what the attack's :meth:`~BaseMembershipAttack.signals` step
+    reads from a model on a record: log-probabilities by default, or the
+    signals of a query attack.
+
     Attributes
     ----------
-    log_proba : ndarray of shape (M, n, n_classes)
-        Log-probabilities of the ``M`` reference models on the ``n`` pool records.
+    signals : ndarray of shape (M, n, n_signals)
+        Signals of the ``M`` reference models on the ``n`` pool records
+        (``n_signals = n_classes`` for log-probabilities).
     membership : ndarray of shape (M, n), bool
         Whether reference ``j`` trained on pool record ``i``.
     y : ndarray of shape (n,)
         Class index of each pool record.
-    population_log_proba : ndarray of shape (z, n_classes) or None
-        The target's log-probabilities on population records (non-members of the
+    population_signals : ndarray of shape (z, n_signals) or None
+        The target's signals on population records (non-members of the
         target and of every reference).
-    population_reference_log_proba : ndarray of shape (M, z, n_classes) or None
-        The references' log-probabilities on the population records.
+    population_reference_signals : ndarray of shape (M, z, n_signals) or None
+        The references' signals on the population records.
     population_y : ndarray of shape (z,) or None
         Class index of each population record.
     random_state : int
@@ -45,13 +67,20 @@ class ReferenceSignals:
     2
     """
 
-    log_proba: np.ndarray
-    membership: np.ndarray
-    y: np.ndarray
-    population_log_proba: np.ndarray | None = None
-    population_reference_log_proba: np.ndarray | None = None
-    population_y: np.ndarray | None = None
+    signals: NDArray
+    membership: NDArray
+    y: NDArray
+    population_signals: NDArray | None = None
+    population_reference_signals: NDArray | None = None
+    population_y: NDArray | None = None
     random_state: int = 0
+
+    # Names before 0.1 (query attacks stored signals under log-probability names).
+    log_proba = _renamed_field("log_proba", "signals")
+    population_log_proba = _renamed_field("population_log_proba", "population_signals")
+    population_reference_log_proba = _renamed_field(
+        "population_reference_log_proba", "population_reference_signals"
+    )
 
     @property
     def n_references(self) -> int:
@@ -59,15 +88,33 @@ class ReferenceSignals:
 
 
 class BaseMembershipAttack(BaseEstimator):
-    """Base class of membership attacks: the small interface to plug your own.
+    """Base class of membership attacks: the small protocol to plug your own.
 
-    An attack turns a target's log-probabilities on records into membership
-    scores (higher means more likely a member), using what it learned from
-    reference models and population data in :meth:`fit`. Parameters are set in
+    An attack runs in three steps, the same for every attack:
+
+    1. :meth:`signals` reads a model's per-record signals through a *query
+       function* (by default the model's log-probabilities on the records;
+       query attacks override it to query perturbed copies or labels);
+    2. :meth:`fit` learns from the reference models' signals on the pool and
+       the population's (a :class:`ReferenceSignals`);
+    3. :meth:`score_samples` turns the target's signals on records into
+       membership scores (higher means more likely a member).
+
+    The auditor trains the references, calls these steps, and sets the
+    decision threshold from :meth:`null_scores`. Parameters are set in
     ``__init__`` as for scikit-learn estimators, so attacks can be cloned and
-    tuned. Subclasses implement :meth:`fit` and :meth:`score_samples` and
-    declare their needs with the class attributes below; the auditor validates
-    them and raises a clear error when they are not met.
+    tuned; ``_parameter_constraints`` declares their valid values, checked by
+    the auditor before fitting. Subclasses implement :meth:`fit` and
+    :meth:`score_samples` and declare their needs with the class attributes
+    below; the auditor validates them and raises a clear error when they are
+    not met.
+
+    A query function ``query(X)`` returns, for rows of the model's input
+    space, what the model releases: with ``query_output = "log_proba"``,
+    float64 log-probabilities of shape ``(n, n_classes)`` whose columns follow
+    the target's ``classes_``; with ``query_output = "labels"``, class indices
+    into ``classes_`` (``int`` array of shape ``(n,)``), ``-1`` for any
+    released output that is not a class, such as an abstention.
 
     Attributes
     ----------
@@ -86,6 +133,13 @@ class BaseMembershipAttack(BaseEstimator):
     is_likelihood_ratio : bool
         Whether scores are log-likelihood ratios of "member" against
         "non-member", so that ``sigmoid(score + logit(prior))`` is a posterior.
+    query_output : {"log_proba", "labels"}
+        What the query function returns; ``"labels"`` attacks can audit
+        label-only releases.
+    perturbs_records : bool
+        Whether :meth:`signals` queries points other than the records
+        themselves; the auditor then passes records as a float64 matrix with a
+        per-feature ``scale`` (query attacks need numeric records).
 
     Examples
     --------
@@ -94,20 +148,95 @@ class BaseMembershipAttack(BaseEstimator):
     >>> class MaxProbability(BaseMembershipAttack):
     ...     def fit(self, references):
     ...         return self
-    ...     def score_samples(self, log_proba, y, reference_log_proba, membership):
-    ...         return log_proba.max(axis=1)
+    ...     def score_samples(self, signals, y, reference_signals, membership):
+    ...         return signals.max(axis=1)
     >>> attack = MaxProbability().fit(None)
     >>> attack.score_samples(np.log([[0.9, 0.1], [0.5, 0.5]]), [0, 1], None, None)
     array([-0.105..., -0.693...])
     """
+
+    _parameter_constraints: ClassVar[dict] = {}
 
     min_references = 0
     min_references_to_calibrate = None
     needs_in_references = False
     needs_population = False
     is_likelihood_ratio = False
+    query_output = "log_proba"
+    perturbs_records = False
 
-    def fit(self, references: ReferenceSignals):
+    def prepare(
+        self,
+        query: Callable,
+        X: ArrayLike,
+        y: NDArray,
+        *,
+        scale: NDArray | None,
+        random_state: int,
+    ) -> BaseMembershipAttack:
+        """Learn what :meth:`signals` needs from the target's answers on the pool.
+
+        Called once by the auditor before any signal is computed; the default
+        does nothing.
+
+        Parameters
+        ----------
+        query : callable
+            The target's query function.
+        X : array-like of shape (n, n_features)
+            The pool.
+        y : ndarray of shape (n,)
+            Class index of each pool record.
+        scale : ndarray of shape (n_features,) or None
+            Unit of each feature (its standard deviation on the pool) when
+            ``perturbs_records``, else None.
+        random_state : int
+            Seed of any randomness.
+
+        Returns
+        -------
+        self : BaseMembershipAttack
+        """
+        return self
+
+    def signals(
+        self,
+        query: Callable,
+        X: ArrayLike,
+        y: NDArray,
+        *,
+        scale: NDArray | None,
+        random_state: int,
+    ) -> NDArray:
+        """Signals of records under one model, from the answers of ``query``.
+
+        The default returns the model's log-probabilities on the records.
+
+        Parameters
+        ----------
+        query : callable
+            ``query(X_rows)`` returns the model's released outputs (see the
+            class description).
+        X : array-like of shape (n, n_features)
+            Records (numeric when ``perturbs_records``).
+        y : ndarray of shape (n,)
+            Class index of each record.
+        scale : ndarray of shape (n_features,) or None
+            Unit of each feature, for perturbations.
+        random_state : int
+            Seed of the perturbations. The auditor passes the same seed for the
+            target and every reference, so they are queried at the same points;
+            the built-in attacks draw each record's perturbations from a stream
+            keyed on the seed and the record, so a record's signal does not
+            depend on the other records.
+
+        Returns
+        -------
+        signals : ndarray of shape (n, n_signals), float64
+        """
+        return query(X)
+
+    def fit(self, references: ReferenceSignals) -> BaseMembershipAttack:
         """Learn from references and population.
 
         Parameters
@@ -123,17 +252,23 @@ class BaseMembershipAttack(BaseEstimator):
         """
         raise NotImplementedError
 
-    def score_samples(self, log_proba, y, reference_log_proba, membership):
+    def score_samples(
+        self,
+        signals: NDArray,
+        y: NDArray,
+        reference_signals: NDArray,
+        membership: NDArray,
+    ) -> NDArray:
         """Membership scores of records under a target.
 
         Parameters
         ----------
-        log_proba : ndarray of shape (n, n_classes)
-            The target's log-probabilities on the records.
+        signals : ndarray of shape (n, n_signals)
+            The target's signals on the records.
         y : ndarray of shape (n,)
             Class index of each record.
-        reference_log_proba : ndarray of shape (M, n, n_classes)
-            The references' log-probabilities on the same records.
+        reference_signals : ndarray of shape (M, n, n_signals)
+            The references' signals on the same records.
         membership : ndarray of shape (M, n), bool
             Whether each reference trained on each record.
 
@@ -144,12 +279,14 @@ class BaseMembershipAttack(BaseEstimator):
         """
         raise NotImplementedError
 
-    def null_scores(self, references: ReferenceSignals) -> np.ndarray:
+    def null_scores(self, references: ReferenceSignals) -> NDArray:
         """Scores of known non-members, each reference playing the target in turn.
 
         Used to set the decision threshold when no population is given: the
         records reference ``j`` did not train on are non-members of ``j``, and
-        the other references serve as its references.
+        the other references serve as its references. The threshold then
+        controls the false-positive rate of a target exchangeable with the
+        references (trained by the same recipe on a random half of the pool).
 
         Parameters
         ----------
@@ -171,9 +308,9 @@ class BaseMembershipAttack(BaseEstimator):
                 rows &= keep[others].any(axis=0) & (~keep[others]).any(axis=0)
             scores.append(
                 self.score_samples(
-                    references.log_proba[j, rows],
+                    references.signals[j, rows],
                     references.y[rows],
-                    references.log_proba[others][:, rows],
+                    references.signals[others][:, rows],
                     keep[others][:, rows],
                 )
             )

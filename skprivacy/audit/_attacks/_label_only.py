@@ -1,9 +1,7 @@
-"""Query attacks, and the label-only ones: gap, label noise, boundary distance.
+"""Label-only attacks: gap, label noise, boundary distance.
 
-A *query attack* computes its own per-record signal by querying a model, instead
-of reading the model's log-probabilities on the records: label-only attacks see
-only released labels (Choquette-Choo et al. 2021), perturbation attacks see the
-model's outputs on perturbed copies of each record.
+They see only released labels (Choquette-Choo et al. 2021), so they also audit
+models that release nothing else.
 """
 
 # Authors: The skprivacy developers
@@ -11,154 +9,19 @@ model's outputs on perturbed copies of each record.
 
 from __future__ import annotations
 
-import hashlib
-from numbers import Integral, Real
+from numbers import Integral
+from typing import ClassVar
 
 import numpy as np
 
-from skprivacy.audit._attacks._base import BaseMembershipAttack
-from skprivacy.utils import spawn_seeds
-
-
-def row_normals(X, random_state, shape) -> np.ndarray:
-    """Standard normals of shape ``(n, *shape)``, each row's from its own stream.
-
-    The stream of a row is keyed on ``random_state`` and the row's values, so
-    a record gets the same perturbations whatever the other records, their
-    order or the model queried (common random numbers for the target and its
-    references), and duplicated records get identical ones.
-    """
-    (seed,) = spawn_seeds(random_state, 1)
-    key = int(seed).to_bytes(16, "little")
-    rows = np.ascontiguousarray(X, dtype=np.float64)
-    out = np.empty((len(rows), *shape))
-    for i, row in enumerate(rows):
-        digest = hashlib.blake2b(row.tobytes(), digest_size=16, key=key).digest()
-        generator = np.random.default_rng(int.from_bytes(digest, "little"))
-        out[i] = generator.standard_normal(shape)
-    return out
-
-
-class BaseQueryAttack(BaseMembershipAttack):
-    """Base class of attacks that query the model on inputs of their choosing.
-
-    The interface of :class:`BaseMembershipAttack` is kept, with one change:
-    the arrays an attack reads are its own *signals* instead of
-    log-probabilities. The auditor calls :meth:`query_signal` with a query
-    function of the target and of every reference model, stores the reference
-    signals in :class:`ReferenceSignals` (its ``log_proba`` field then holds
-    signals of shape ``(M, n, n_signals)``, and so do the population fields),
-    and calls :meth:`fit`, :meth:`score_samples` and :meth:`null_scores` on
-    these signals exactly as for the other attacks, so thresholds come from
-    references or population in the same way.
-
-    A query function ``query(X)`` returns, for rows of the model's input
-    space, what the model releases:
-
-    - ``query_output = "labels"``: class indices into the target's
-      ``classes_`` (``int`` array of shape ``(n,)``), with ``-1`` for any
-      released output that is not a class, such as the abstention of
-      :class:`~skprivacy.certify.SmoothedClassifier` (never a correct answer);
-    - ``query_output = "log_proba"``: float64 log-probabilities of shape
-      ``(n, n_classes)``.
-
-    Subclasses implement :meth:`query_signal` (and :meth:`fit` and
-    :meth:`score_samples` on the signals), and may override :meth:`prepare`,
-    called once with the target's query function on the pool before any signal
-    is computed.
-
-    Attributes
-    ----------
-    needs_queries : bool
-        Always True: tells the auditor to call :meth:`query_signal`.
-    query_output : {"labels", "log_proba"}
-        What the query function must return; ``"labels"`` attacks can audit
-        label-only releases.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skprivacy.audit import BaseQueryAttack
-    >>> class Correct(BaseQueryAttack):
-    ...     def query_signal(self, query, X, y, *, scale, random_state):
-    ...         return (query(X) == y).astype(float)[:, None]
-    ...     def fit(self, references):
-    ...         return self
-    ...     def score_samples(self, signal, y, reference_signal, membership):
-    ...         return signal[:, 0]
-    >>> query = lambda X: (X[:, 0] > 0).astype(int)
-    >>> attack = Correct()
-    >>> signal = attack.query_signal(query, np.array([[1.0], [-1.0]]), np.array([1, 1]),
-    ...                              scale=np.ones(1), random_state=0)
-    >>> attack.fit(None).score_samples(signal, None, None, None)
-    array([1., 0.])
-    """
-
-    needs_queries = True
-    query_output = "labels"
-
-    def prepare(self, query, X, y, *, scale, random_state):
-        """Learn what the signal needs from the target's answers on the pool.
-
-        Called once by the auditor before any signal is computed; the default
-        does nothing.
-
-        Parameters
-        ----------
-        query : callable
-            The target's query function.
-        X : array-like of shape (n, n_features)
-            The pool.
-        y : ndarray of shape (n,)
-            Class index of each pool record.
-        scale : ndarray of shape (n_features,)
-            Unit of each feature (its standard deviation on the pool).
-        random_state : int
-            Seed of any randomness.
-
-        Returns
-        -------
-        self : BaseQueryAttack
-        """
-        return self
-
-    def query_signal(self, query, X, y, *, scale, random_state):
-        """Signals of records, from the answers of ``query``.
-
-        Parameters
-        ----------
-        query : callable
-            ``query(X_rows)`` returns the model's released outputs (see the
-            class description).
-        X : ndarray of shape (n, n_features)
-            Records, numeric.
-        y : ndarray of shape (n,)
-            Class index of each record.
-        scale : ndarray of shape (n_features,)
-            Unit of each feature, for perturbations.
-        random_state : int
-            Seed of the perturbations. The auditor passes the same seed for the
-            target and every reference, so they are queried at the same points;
-            the built-in attacks draw each record's perturbations from a stream
-            keyed on the seed and the record (see ``row_normals``), so a record's
-            signal does not depend on the other records.
-
-        Returns
-        -------
-        signal : ndarray of shape (n, n_signals), float64
-        """
-        raise NotImplementedError
-
-
-def _check_number(value, name, low, *, integer=False, closed=True):
-    kind = Integral if integer else Real
-    bad = not isinstance(value, kind) or isinstance(value, bool)
-    if bad or value < low or (not closed and value == low):
-        sign = ">=" if closed else ">"
-        raise ValueError(
-            f"{name} must be {'an integer' if integer else 'a number'} {sign} "
-            f"{low}; got {value!r}."
-        )
+from skprivacy.audit._attacks._query import (
+    POSITIVE_INT,
+    POSITIVE_REAL,
+    BaseQueryAttack,
+    row_normals,
+)
+from skprivacy.utils._sklearn_compat import Interval
+from skprivacy.utils._validation import check_parameters
 
 
 class _LabelOnly(BaseQueryAttack):
@@ -170,11 +33,11 @@ class _LabelOnly(BaseQueryAttack):
         return self
 
     def _validate(self):
-        pass
+        check_parameters(self)
 
-    def score_samples(self, signal, y, reference_signal, membership):
+    def score_samples(self, signals, y, reference_signals, membership):
         """The record's signal (higher: more member-like)."""
-        return np.asarray(signal, dtype=np.float64)[:, 0]
+        return np.asarray(signals, dtype=np.float64)[:, 0]
 
 
 class GapAttack(_LabelOnly):
@@ -192,13 +55,13 @@ class GapAttack(_LabelOnly):
     >>> import numpy as np
     >>> from skprivacy.audit import GapAttack
     >>> query = lambda X: np.where(X[:, 0] > 0, 1, -1)  # -1: an abstention
-    >>> GapAttack().query_signal(query, np.array([[1.0], [-1.0]]), np.array([1, 0]),
+    >>> GapAttack().signals(query, np.array([[1.0], [-1.0]]), np.array([1, 0]),
     ...                          scale=np.ones(1), random_state=0)
     array([[1.],
            [0.]])
     """
 
-    def query_signal(self, query, X, y, *, scale, random_state):
+    def signals(self, query, X, y, *, scale, random_state):
         """1.0 where the released label is the record's class, else 0.0."""
         return (np.asarray(query(X)) == y).astype(np.float64)[:, None]
 
@@ -228,21 +91,22 @@ class LabelNoiseAttack(_LabelOnly):
     >>> from skprivacy.audit import LabelNoiseAttack
     >>> query = lambda X: (X[:, 0] > 0).astype(int)
     >>> X, y = np.array([[3.0], [0.1]]), np.array([1, 1])
-    >>> s = LabelNoiseAttack(sigma=0.5).query_signal(query, X, y, scale=np.ones(1),
-    ...                                             random_state=0)
+    >>> s = LabelNoiseAttack(sigma=0.5).signals(query, X, y, scale=np.ones(1),
+    ...                                         random_state=0)
     >>> bool(s[0, 0] > s[1, 0])
     True
     """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "n_samples": POSITIVE_INT,
+        "sigma": POSITIVE_REAL,
+    }
 
     def __init__(self, n_samples=16, sigma=0.1):
         self.n_samples = n_samples
         self.sigma = sigma
 
-    def _validate(self):
-        _check_number(self.n_samples, "n_samples", 1, integer=True)
-        _check_number(self.sigma, "sigma", 0, closed=False)
-
-    def query_signal(self, query, X, y, *, scale, random_state):
+    def signals(self, query, X, y, *, scale, random_state):
         """Fraction of the record and its noisy copies labelled with its class."""
         self._validate()
         X = np.asarray(X, dtype=np.float64)
@@ -288,10 +152,17 @@ class BoundaryDistanceAttack(_LabelOnly):
     >>> from skprivacy.audit import BoundaryDistanceAttack
     >>> query = lambda X: (X[:, 0] > 0).astype(int)
     >>> X, y = np.array([[2.0, 0.0], [0.2, 0.0], [-1.0, 0.0]]), np.array([1, 1, 1])
-    >>> BoundaryDistanceAttack().query_signal(
+    >>> BoundaryDistanceAttack().signals(
     ...     query, X, y, scale=np.ones(2), random_state=0).round(1).ravel()
     array([2. , 0.4, 0. ])
     """
+
+    _parameter_constraints: ClassVar[dict] = {
+        "n_directions": POSITIVE_INT,
+        "n_bisections": [Interval(Integral, 0, None, closed="left")],
+        "min_radius": POSITIVE_REAL,
+        "max_radius": POSITIVE_REAL,
+    }
 
     def __init__(self, n_directions=6, n_bisections=6, min_radius=0.05, max_radius=8.0):
         self.n_directions = n_directions
@@ -300,10 +171,7 @@ class BoundaryDistanceAttack(_LabelOnly):
         self.max_radius = max_radius
 
     def _validate(self):
-        _check_number(self.n_directions, "n_directions", 1, integer=True)
-        _check_number(self.n_bisections, "n_bisections", 0, integer=True)
-        _check_number(self.min_radius, "min_radius", 0, closed=False)
-        _check_number(self.max_radius, "max_radius", 0, closed=False)
+        check_parameters(self)
         if self.max_radius <= self.min_radius:
             raise ValueError(
                 f"max_radius ({self.max_radius}) must exceed min_radius "
@@ -314,7 +182,7 @@ class BoundaryDistanceAttack(_LabelOnly):
         n = 1 + int(np.ceil(np.log2(self.max_radius / self.min_radius)))
         return np.minimum(self.min_radius * 2.0 ** np.arange(n), self.max_radius)
 
-    def query_signal(self, query, X, y, *, scale, random_state):
+    def signals(self, query, X, y, *, scale, random_state):
         """Smallest radius at which the released label changes (0 if wrong)."""
         self._validate()
         X = np.asarray(X, dtype=np.float64)

@@ -5,14 +5,14 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
-from skprivacy.audit._attacks._label_only import (
-    BaseQueryAttack,
-    _check_number,
-    row_normals,
-)
+from skprivacy.audit._attacks._query import POSITIVE_INT, BaseQueryAttack, row_normals
 from skprivacy.utils import spawn_generators
+from skprivacy.utils._sklearn_compat import StrOptions
+from skprivacy.utils._validation import check_parameters
 
 # Pool records used to estimate feature importances (queries: n * n_features).
 _IMPORTANCE_ROWS = 256
@@ -79,12 +79,19 @@ class PerturbationAttack(BaseQueryAttack):
     >>> attack = PerturbationAttack(noise_levels=(0.3,), n_samples=50)
     >>> X, y = np.array([[1.0], [3.0]]), np.array([1, 1])
     >>> attack = attack.prepare(query, X, y, scale=np.ones(1), random_state=0)
-    >>> signal = attack.query_signal(query, X, y, scale=np.ones(1), random_state=0)
+    >>> signal = attack.signals(query, X, y, scale=np.ones(1), random_state=0)
     >>> bool(attack.fit(None).score_samples(signal, y, None, None)[0] > 0.9)
     True
     """
 
     query_output = "log_proba"
+
+    _parameter_constraints: ClassVar[dict] = {
+        "noise_levels": ["array-like"],
+        "n_samples": POSITIVE_INT,
+        "top_k": [*POSITIVE_INT, None],
+        "scoring": [StrOptions({"threshold", "lrt"})],
+    }
 
     def __init__(
         self,
@@ -108,13 +115,7 @@ class PerturbationAttack(BaseQueryAttack):
             raise ValueError(
                 f"noise_levels must be positive numbers; got {self.noise_levels!r}."
             )
-        _check_number(self.n_samples, "n_samples", 1, integer=True)
-        if self.top_k is not None:
-            _check_number(self.top_k, "top_k", 1, integer=True)
-        if self.scoring not in ("threshold", "lrt"):
-            raise ValueError(
-                f"scoring must be 'threshold' or 'lrt'; got {self.scoring!r}."
-            )
+        check_parameters(self)
         return np.sort(levels)
 
     def prepare(self, query, X, y, *, scale, random_state):
@@ -142,7 +143,7 @@ class PerturbationAttack(BaseQueryAttack):
         )
         return self
 
-    def query_signal(self, query, X, y, *, scale, random_state):
+    def signals(self, query, X, y, *, scale, random_state):
         """``log p_y(x)``, then per level the share of loss increases and the drop."""
         levels = self._validate()
         X = np.asarray(X, dtype=np.float64)
@@ -175,7 +176,7 @@ class PerturbationAttack(BaseQueryAttack):
         self._validate()
         if self.scoring != "lrt":
             return self
-        _, _, v = self._split(np.asarray(references.log_proba, dtype=np.float64))
+        _, _, v = self._split(np.asarray(references.signals, dtype=np.float64))
         keep = references.membership
         n_in, n_out = keep.sum(axis=0), (~keep).sum(axis=0)
         both = (n_in > 0) & (n_out > 0)
@@ -196,15 +197,15 @@ class PerturbationAttack(BaseQueryAttack):
         self.var_ = np.maximum((resid[:, both] ** 2).sum(axis=(0, 1)) / dof, 1e-12)
         return self
 
-    def score_samples(self, signal, y, reference_signal, membership):
+    def score_samples(self, signals, y, reference_signals, membership):
         """Membership score of each record (see ``scoring``)."""
-        signal = np.asarray(signal, dtype=np.float64)
+        signal = np.asarray(signals, dtype=np.float64)
         base, fraction, v = self._split(signal)
         if self.scoring == "threshold":
             # Ties in the fraction are broken by the confidence, never reordered.
             tiebreak = 1e-3 / (self.n_samples * (1 + np.pi / 2))
             return fraction.mean(axis=1) + tiebreak * np.arctan(base[:, 0])
-        _, _, ref = self._split(np.asarray(reference_signal, dtype=np.float64))
+        _, _, ref = self._split(np.asarray(reference_signals, dtype=np.float64))
         out = ~np.asarray(membership, dtype=bool)
         n_out = out.sum(axis=0)
         if np.any(n_out == 0):

@@ -6,13 +6,16 @@
 from __future__ import annotations
 
 from numbers import Real
+from typing import ClassVar
 
 import numpy as np
 from scipy.special import logsumexp
 from sklearn.metrics import roc_auc_score
 
-from skprivacy.audit._attacks._base import BaseMembershipAttack
+from skprivacy.audit._attacks._lira import InOutAttack
 from skprivacy.audit._signals import compute_signal
+from skprivacy.utils._sklearn_compat import Interval, StrOptions
+from skprivacy.utils._validation import check_parameters
 
 _A_GRID = np.round(np.linspace(0.0, 1.0, 11), 2)
 
@@ -23,7 +26,7 @@ def _log_mean(values, mask):
     return logsumexp(masked, axis=0) - np.log(np.maximum(mask.sum(axis=0), 1))
 
 
-class RMIA(BaseMembershipAttack):
+class RMIA(InOutAttack):
     """Robust membership inference attack (Zarifzadeh et al. 2024, "Low-cost
     high-power membership inference attacks", ICML).
 
@@ -65,32 +68,26 @@ class RMIA(BaseMembershipAttack):
     RMIA(a=0.3)
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        "online": ["boolean"],
+        "a": [Interval(Real, 0, 1, closed="both"), StrOptions({"auto"})],
+    }
+
     def __init__(self, online=False, a="auto"):
         self.online = online
         self.a = a
 
-    @property
-    def min_references(self):
-        return 4 if self.online else 1
-
-    @property
-    def needs_in_references(self):
-        return bool(self.online)
-
     def fit(self, references):
         """Tune ``a`` (offline) on the references."""
-        if isinstance(self.a, Real) and not isinstance(self.a, bool):
-            if not 0.0 <= self.a <= 1.0:
-                raise ValueError(f"a must be in [0, 1] or 'auto'; got {self.a!r}.")
+        check_parameters(self)
+        if self.a != "auto":
             self.a_ = float(self.a)
             return self
-        if self.a != "auto":
-            raise ValueError(f"a must be in [0, 1] or 'auto'; got {self.a!r}.")
         self.a_ = self._tune_a(references) if references.n_references > 1 else 1.0
         return self
 
     def _tune_a(self, references):
-        log_p = compute_signal(references.log_proba, references.y, "loss")
+        log_p = compute_signal(references.signals, references.y, "loss")
         keep = references.membership
         M = references.n_references
         aucs = np.zeros(len(_A_GRID))
@@ -112,24 +109,14 @@ class RMIA(BaseMembershipAttack):
             log_one_minus_a = np.log1p(-a)
         return np.logaddexp(np.log1p(a) + log_p_out, log_one_minus_a) - np.log(2.0)
 
-    def score_samples(self, log_proba, y, reference_log_proba, membership):
+    def score_samples(self, signals, y, reference_signals, membership):
         """``log r(x) = log Pr(x|target) - log Pr(x)``."""
-        log_p = compute_signal(log_proba, y, "loss")
-        log_p_refs = compute_signal(reference_log_proba, y, "loss")
+        log_p = compute_signal(signals, y, "loss")
+        log_p_refs = compute_signal(reference_signals, y, "loss")
+        self._check_references(membership)
         out = ~membership
-        if not out.any(axis=0).all():
-            raise ValueError(
-                "RMIA needs, for every record, a reference that did not train on it."
-            )
         log_pr = self._log_pr_offline(_log_mean(log_p_refs, out), self.a_)
         if self.online:
-            has_in = membership.any(axis=0)
-            if not has_in.all():
-                raise ValueError(
-                    "Online RMIA needs, for every record, a reference that trained "
-                    "on it: pass the audited records in the pool given to fit, or "
-                    "use RMIA(online=False)."
-                )
             log_pr = np.logaddexp(
                 _log_mean(log_p_refs, membership), _log_mean(log_p_refs, out)
             ) - np.log(2.0)

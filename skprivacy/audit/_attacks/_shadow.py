@@ -5,13 +5,17 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from skprivacy.audit._attacks._base import BaseMembershipAttack
-from skprivacy.audit._references import _set_random_states
 from skprivacy.audit._signals import compute_signal
+from skprivacy.utils._estimators import set_random_states
+from skprivacy.utils._sklearn_compat import HasMethods
+from skprivacy.utils._validation import check_parameters
 
 _LOGIT_CLIP = 1e-12
 
@@ -60,6 +64,11 @@ class ShadowModelAttack(BaseMembershipAttack):
     min_references = 1
     min_references_to_calibrate = 2
 
+    _parameter_constraints: ClassVar[dict] = {
+        "attack_model": [HasMethods(["fit", "predict_proba"]), None],
+        "per_class": ["boolean"],
+    }
+
     def __init__(self, attack_model=None, per_class=True):
         self.attack_model = attack_model
         self.per_class = per_class
@@ -81,15 +90,16 @@ class ShadowModelAttack(BaseMembershipAttack):
             if np.unique(labels[rows]).size < 2:
                 models[key] = float(labels[rows][0])
                 continue
-            models[key] = _set_random_states(clone(model), seed).fit(
+            models[key] = set_random_states(clone(model), seed).fit(
                 X[rows], labels[rows]
             )
         return models
 
     def fit(self, references):
         """Fit the attack model(s) on every reference's in/out outputs."""
+        check_parameters(self)
         self.attack_models_ = self._fit_models(
-            references.log_proba,
+            references.signals,
             references.y,
             references.membership,
             references.random_state,
@@ -113,9 +123,9 @@ class ShadowModelAttack(BaseMembershipAttack):
             scores[rows] = np.log(p) - np.log1p(-np.minimum(p, 1 - _LOGIT_CLIP))
         return scores
 
-    def score_samples(self, log_proba, y, reference_log_proba, membership):
+    def score_samples(self, signals, y, reference_signals, membership):
         """Log-odds of "in" under the attack model of each record's class."""
-        return self._score(self.attack_models_, log_proba, y, self.per_class)
+        return self._score(self.attack_models_, signals, y, self.per_class)
 
     def null_scores(self, references):
         """Cross-fitted: each reference is scored by attack models fit on the
@@ -129,7 +139,7 @@ class ShadowModelAttack(BaseMembershipAttack):
             if not rest.any():
                 continue
             models = self._fit_models(
-                references.log_proba[rest],
+                references.signals[rest],
                 references.y,
                 references.membership[rest],
                 references.random_state,
@@ -139,7 +149,7 @@ class ShadowModelAttack(BaseMembershipAttack):
                 scores.append(
                     self._score(
                         models,
-                        references.log_proba[j, rows],
+                        references.signals[j, rows],
                         references.y[rows],
                         self.per_class,
                     )

@@ -5,18 +5,34 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from skprivacy.audit._attacks._base import BaseMembershipAttack
 from skprivacy.audit._signals import SIGNALS, compute_signal
+from skprivacy.utils._sklearn_compat import StrOptions
+from skprivacy.utils._validation import check_parameters
+
+# Constraint of the attacks thresholding one signal of compute_signal.
+SIGNAL_CONSTRAINT: dict = {"signal": [StrOptions(set(SIGNALS))]}
 
 
-def _check_signal(signal):
-    if signal not in SIGNALS:
-        raise ValueError(f"signal must be one of {SIGNALS}; got {signal!r}.")
+class SignalAttack(BaseMembershipAttack):
+    """Attacks on one signal of :func:`compute_signal`, with nothing to learn."""
+
+    _parameter_constraints: ClassVar[dict] = SIGNAL_CONSTRAINT
+
+    def __init__(self, signal="loss"):
+        self.signal = signal
+
+    def fit(self, references):
+        """Nothing to learn; validates the signal and returns ``self``."""
+        check_parameters(self)
+        return self
 
 
-class LossAttack(BaseMembershipAttack):
+class LossAttack(SignalAttack):
     """Global threshold on a per-record signal, by default the loss.
 
     Yeom et al. (2018, "Privacy risk in machine learning", Sec. 3.2) predict
@@ -39,17 +55,9 @@ class LossAttack(BaseMembershipAttack):
     array([-0.105..., -0.693...])
     """
 
-    def __init__(self, signal="loss"):
-        self.signal = signal
-
-    def fit(self, references):
-        """Nothing to learn; validates the signal and returns ``self``."""
-        _check_signal(self.signal)
-        return self
-
-    def score_samples(self, log_proba, y, reference_log_proba, membership):
+    def score_samples(self, signals, y, reference_signals, membership):
         """The target's signal on each record (higher: more member-like)."""
-        return compute_signal(log_proba, y, self.signal)
+        return compute_signal(signals, y, self.signal)
 
 
 class PopulationAttack(LossAttack):
@@ -106,15 +114,17 @@ class EntropyAttack(BaseMembershipAttack):
 
     min_references = 1
 
+    _parameter_constraints: ClassVar[dict] = SIGNAL_CONSTRAINT
+
     def __init__(self, signal="mentr"):
         self.signal = signal
 
     def fit(self, references):
         """Choose one threshold per class on the references' in/out records."""
-        _check_signal(self.signal)
-        signal = compute_signal(references.log_proba, references.y, self.signal)
+        check_parameters(self)
+        signal = compute_signal(references.signals, references.y, self.signal)
         labels = np.broadcast_to(references.y, signal.shape)
-        n_classes = references.log_proba.shape[2]
+        n_classes = references.signals.shape[2]
         self.thresholds_ = np.full(n_classes, np.median(signal))
         for c in range(n_classes):
             mask = labels == c
@@ -123,9 +133,9 @@ class EntropyAttack(BaseMembershipAttack):
             )
         return self
 
-    def score_samples(self, log_proba, y, reference_log_proba, membership):
+    def score_samples(self, signals, y, reference_signals, membership):
         """Signal minus its class threshold (positive: member by Song-Mittal)."""
-        return compute_signal(log_proba, y, self.signal) - self.thresholds_[y]
+        return compute_signal(signals, y, self.signal) - self.thresholds_[y]
 
 
 def _best_balanced_threshold(scores, is_member, default):

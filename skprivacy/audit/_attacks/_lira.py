@@ -6,12 +6,15 @@
 from __future__ import annotations
 
 import warnings
+from typing import ClassVar
 
 import numpy as np
 
 from skprivacy.audit._attacks._base import BaseMembershipAttack
-from skprivacy.audit._attacks._threshold import _check_signal
+from skprivacy.audit._attacks._threshold import SignalAttack
 from skprivacy.audit._signals import compute_signal
+from skprivacy.utils._sklearn_compat import StrOptions
+from skprivacy.utils._validation import check_parameters
 
 # Below this many references per side, a per-example variance is too noisy and
 # one global variance works better (Carlini et al. 2022, Sec. 6.2). Measured in
@@ -46,11 +49,49 @@ def _per_record_std(values, mask, fallback):
     return np.maximum(std, _MIN_STD)
 
 
+class InOutAttack(BaseMembershipAttack):
+    """Base of attacks with an online form, which compares the target with
+    references that trained on each record and references that did not, and
+    an offline form, which has only the latter (parameter ``online``)."""
+
+    # Fewest references of the offline form.
+    _min_references_offline = 1
+    # Whether online scores are log-likelihood ratios.
+    _online_likelihood_ratio = False
+
+    @property
+    def min_references(self):
+        # Online with one reference playing the target needs another in and out.
+        return 4 if self.online else self._min_references_offline
+
+    @property
+    def needs_in_references(self):
+        return bool(self.online)
+
+    @property
+    def is_likelihood_ratio(self):
+        return bool(self.online) and self._online_likelihood_ratio
+
+    def _check_references(self, membership):
+        """Every record needs an out-reference, and online an in-reference."""
+        name = type(self).__name__
+        if not (~membership).any(axis=0).all():
+            raise ValueError(
+                f"{name} needs, for every record, a reference that did not train on it."
+            )
+        if self.online and not membership.any(axis=0).all():
+            raise ValueError(
+                f"Online {name} needs, for every record, a reference that trained "
+                "on it: pass the audited records in the pool given to fit, or use "
+                f"{name}(online=False)."
+            )
+
+
 def _norm_logpdf(x, mu, sigma):
     return -0.5 * ((x - mu) / sigma) ** 2 - np.log(sigma) - 0.5 * np.log(2 * np.pi)
 
 
-class ReferenceAttack(BaseMembershipAttack):
+class ReferenceAttack(SignalAttack):
     """Attack-R: a per-record threshold from reference models that left it out.
 
     Ye et al. (2022, "Enhanced membership inference attacks against machine
@@ -74,18 +115,10 @@ class ReferenceAttack(BaseMembershipAttack):
 
     min_references = 1
 
-    def __init__(self, signal="loss"):
-        self.signal = signal
-
-    def fit(self, references):
-        """Nothing to learn beyond the references; returns ``self``."""
-        _check_signal(self.signal)
-        return self
-
-    def score_samples(self, log_proba, y, reference_log_proba, membership):
+    def score_samples(self, signals, y, reference_signals, membership):
         """Share of out-references whose signal is below the target's."""
-        target = compute_signal(log_proba, y, self.signal)
-        refs = compute_signal(reference_log_proba, y, self.signal)
+        target = compute_signal(signals, y, self.signal)
+        refs = compute_signal(reference_signals, y, self.signal)
         out = ~membership
         below = ((refs < target) & out).sum(axis=0)
         ties = ((refs == target) & out).sum(axis=0)
@@ -93,7 +126,7 @@ class ReferenceAttack(BaseMembershipAttack):
         return np.where(n_out > 0, (below + 0.5 * ties) / np.maximum(n_out, 1), 0.5)
 
 
-class LiRA(BaseMembershipAttack):
+class LiRA(InOutAttack):
     """Likelihood-ratio attack (Carlini et al. 2022, "Membership inference attacks
     from first principles").
 
@@ -129,31 +162,22 @@ class LiRA(BaseMembershipAttack):
     LiRA(online=False)
     """
 
+    _parameter_constraints: ClassVar[dict] = {
+        "online": ["boolean"],
+        "fix_variance": ["boolean", StrOptions({"auto"})],
+    }
+
+    _min_references_offline = 2
+    _online_likelihood_ratio = True
+
     def __init__(self, online=True, fix_variance="auto"):
         self.online = online
         self.fix_variance = fix_variance
 
-    @property
-    def min_references(self):
-        # Online with one reference playing the target needs another in and out.
-        return 4 if self.online else 2
-
-    @property
-    def needs_in_references(self):
-        return bool(self.online)
-
-    @property
-    def is_likelihood_ratio(self):
-        return bool(self.online)
-
     def fit(self, references):
         """Estimate the global variances and resolve ``fix_variance``."""
-        if self.fix_variance not in (True, False, "auto"):
-            raise ValueError(
-                "fix_variance must be True, False or 'auto'; got "
-                f"{self.fix_variance!r}."
-            )
-        phi = compute_signal(references.log_proba, references.y, "logit")
+        check_parameters(self)
+        phi = compute_signal(references.signals, references.y, "logit")
         keep = references.membership
         self.std_in_ = _pooled_std(phi, keep)
         self.std_out_ = _pooled_std(phi, ~keep)
@@ -165,21 +189,12 @@ class LiRA(BaseMembershipAttack):
         )
         return self
 
-    def score_samples(self, log_proba, y, reference_log_proba, membership):
+    def score_samples(self, signals, y, reference_signals, membership):
         """Log-likelihood ratio (online) or standardised ``phi`` (offline)."""
+        self._check_references(membership)
         out = ~membership
-        if not out.any(axis=0).all():
-            raise ValueError(
-                "LiRA needs, for every record, a reference that did not train on it."
-            )
-        if self.online and not membership.any(axis=0).all():
-            raise ValueError(
-                "Online LiRA needs, for every record, a reference that trained on "
-                "it: pass the audited records in the pool given to fit, or use "
-                "LiRA(online=False)."
-            )
-        target = compute_signal(log_proba, y, "logit")
-        phi = compute_signal(reference_log_proba, y, "logit")
+        target = compute_signal(signals, y, "logit")
+        phi = compute_signal(reference_signals, y, "logit")
         mu_out = _masked_median(phi, out)
         std_out = (
             np.full_like(target, self.std_out_)

@@ -1,0 +1,95 @@
+"""Reaching the model behind wrappers, and seeding every part of an estimator."""
+
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+from __future__ import annotations
+
+from sklearn.frozen import FrozenEstimator
+from sklearn.pipeline import Pipeline
+
+
+def unwrap_estimator(estimator, X=None):
+    """Peel :class:`~sklearn.frozen.FrozenEstimator` and pipeline steps off.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Possibly a frozen wrapper or a :class:`~sklearn.pipeline.Pipeline`
+        (nested in any order).
+    X : array-like, default=None
+        Records; when given, they are passed through the transforms of every
+        pipeline peeled off.
+
+    Returns
+    -------
+    final : estimator
+        The last step of the innermost pipeline, unfrozen.
+    X : array-like or None
+        ``X`` transformed for ``final``.
+    """
+    while True:
+        if isinstance(estimator, FrozenEstimator):
+            estimator = estimator.estimator
+        elif isinstance(estimator, Pipeline):
+            if X is not None:
+                X = estimator[:-1].transform(X)
+            estimator = estimator[-1]
+        else:
+            return estimator, X
+
+
+def set_random_states(estimator, seed: int):
+    """Give every ``random_state`` parameter of ``estimator`` the value ``seed``.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Modified in place (nested parameters included).
+    seed : int
+        The seed.
+
+    Returns
+    -------
+    estimator : estimator
+        The same object.
+    """
+    params = estimator.get_params(deep=True)
+    fixed = {
+        key: int(seed)
+        for key in params
+        if key == "random_state" or key.endswith("__random_state")
+    }
+    if fixed:
+        estimator.set_params(**fixed)
+    return estimator
+
+
+def capability(estimator, name: str, default=None):
+    """A capability the estimator's class declares, or ``default``.
+
+    Estimators tell other parts of skprivacy how they work through a class
+    attribute ``_skprivacy_capabilities`` (a dict), instead of being recognised
+    by type: ``"encoded_labels"`` (output column ``i`` of the module is
+    ``classes_[i]``), ``"predict_argmax"`` (``predict`` is the arg max of the
+    module's first output), ``"train_shuffle"`` (training batches are shuffled
+    by default) and ``"vectorized_loss"`` (the name of the functional loss the
+    vectorized reference trainer uses). Capabilities are not inherited: a
+    subclass may change what they describe (a private training loop, another
+    predict), so it declares its own dict.
+
+    Parameters
+    ----------
+    estimator : estimator
+        Any estimator.
+    name : str
+        The capability.
+    default : object, default=None
+        Returned when the estimator declares nothing for ``name``.
+
+    Returns
+    -------
+    value : object
+    """
+    declared = vars(type(estimator)).get("_skprivacy_capabilities", {})
+    return declared.get(name, default)

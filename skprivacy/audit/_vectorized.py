@@ -111,6 +111,11 @@ def check_vectorizable(recipe, X) -> str | None:
             return "the CRL criterion is not CRLLoss"
         if recipe.feature_layer is not None:
             return "feature_layer is set (features captured by a hook)"
+        if isinstance(recipe.alpha, str):
+            return (
+                f"alpha={recipe.alpha!r}: each model sets its own alpha from a "
+                "held-out run on its own training set"
+            )
     else:
         criterion = recipe.criterion
         if criterion not in (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss):

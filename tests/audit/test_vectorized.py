@@ -318,7 +318,10 @@ def _sequential_loop(recipe, X, y, keep, seeds):
     [
         _net(optimizer=torch.optim.Adam, lr=0.01),
         _net(optimizer=torch.optim.SGD, lr=0.05, optimizer__momentum=0.9),
-        CRLClassifier(hidden_units=(16,), max_epochs=4, batch_size=32, lr=0.01),
+        # The center loss is off by default; this case keeps it covered.
+        CRLClassifier(
+            hidden_units=(16,), max_epochs=4, batch_size=32, lr=0.01, center_weight=0.1
+        ),
         CRLClassifier(
             hidden_units=(16,), max_epochs=3, batch_size=32, center_weight=0.0
         ),
@@ -427,6 +430,7 @@ def test_scores_match_the_fitted_estimators(data, recipe):
         (_net(optimizer__amsgrad=True), "amsgrad"),
         (_net(iterator_train__sampler=None), "DataLoader has arguments"),
         (CRLClassifier(feature_layer="body"), "feature_layer"),
+        (CRLClassifier(alpha="auto"), "alpha='auto'"),
     ],
 )
 def test_check_vectorizable_reasons(data, recipe, reason):

@@ -11,7 +11,7 @@ scores pooled over models) for these recipes, all on the same MLP:
 * ``label_smoothing`` : cross-entropy with smoothed targets;
 * ``dropout``         : dropout after each hidden layer;
 * ``relaxloss``       : ``CRLClassifier(center_weight=0)``, alpha in ln(C) units;
-* ``crl``             : ``CRLClassifier``, alpha in ln(C) units;
+* ``crl``             : ``CRLClassifier(center_weight=0.1)``, alpha in ln(C) units;
 * ``dpsgd``           : ``DPSGDClassifier`` at several target epsilons (when
   available), the baseline every paper compares with;
 * ``smoothed``        : a release through ``SmoothedClassifier`` (an
@@ -185,7 +185,12 @@ def recipes(n_features, n_classes, epochs, n_points, hidden, device="cpu"):
             CRLClassifier(center_weight=0.0, **common),
             {"alpha": alphas.round(4).tolist()},
         ),
-        "crl": (CRLClassifier(**common), {"alpha": alphas.round(4).tolist()}),
+        # CRL's center loss is off by default (then CRL is RelaxLoss on
+        # normalised logits); the crl recipe keeps it on to be a recipe of its own.
+        "crl": (
+            CRLClassifier(center_weight=0.1, **common),
+            {"alpha": alphas.round(4).tolist()},
+        ),
     }
     if DPSGDClassifier is not None:
         grid["dpsgd"] = (

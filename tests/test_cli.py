@@ -21,7 +21,13 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils import Bunch
 
 from skprivacy._cli._data import CLIError, load_dataset
-from skprivacy._cli._demo import MEMBERSHIP_ATTACKS, Demo, tpr_at_reported_fprs
+from skprivacy._cli._demo import (
+    MEMBERSHIP_ATTACKS,
+    Demo,
+    Settings,
+    _split,
+    tpr_at_reported_fprs,
+)
 from skprivacy._cli._main import main
 from skprivacy._cli._report import format_text, membership_rows, summary_rows
 from skprivacy.exceptions import UnresolvedMetricWarning
@@ -575,3 +581,19 @@ def test_help_shows_the_demo_options_and_the_pickle_warning(capsys):
     assert "--model" in out and "--member-column" in out
     assert "arbitrary code" in out
     assert "--sigma" not in out and "--sensitive" not in out
+
+
+def test_demo_split_draws_distinct_records():
+    # Adult has thousands of rows that are copies once fnlwgt is dropped; a copy
+    # drawn as a member and as a non-member (or population record) at once
+    # would break the audit's thresholds, so the split draws distinct records.
+    rng = np.random.default_rng(0)
+    base = pd.DataFrame({"a": rng.integers(0, 20, 400), "b": rng.integers(0, 3, 400)})
+    data = base.assign(weight=rng.random(400))  # unique, but dropped
+    bunch = Bunch(data=data, target=rng.integers(0, 2, 400), drop=["weight"])
+    settings = Settings(10, 20, 1, 1, 1, 1, 1, 1, 1, 2)
+    members, non_members, population = _split(bunch, settings, 0)
+    records = base.assign(y=bunch.target)
+    chosen = np.concatenate([members, non_members, population])
+    assert len(chosen) == 40
+    assert not records.iloc[chosen].duplicated().any()

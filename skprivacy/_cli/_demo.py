@@ -85,12 +85,22 @@ class Settings:
 
 
 def _split(bunch, settings, seed):
-    """Members, non-members (as many) and a population, drawn without overlap."""
-    n = len(bunch.data)
+    """Members, non-members (as many) and a population, drawn without overlap.
+
+    Rows are drawn among distinct records (the features the model sees, and the
+    label): a record duplicated across the sets would be a member and a
+    non-member at once (Adult has thousands of such copies once ``fnlwgt`` is
+    dropped), which breaks the audit's thresholds and p-values.
+    """
+    records = bunch.data.drop(columns=list(bunch.drop or []))
+    distinct = np.flatnonzero(
+        ~records.assign(_target=np.asarray(bunch.target)).duplicated().to_numpy()
+    )
+    n = len(distinct)
     n_members = min(settings.n_members, n // 4)
     n_population = min(settings.n_population, n - 2 * n_members)
     (rng,) = spawn_generators(seed, 1)
-    order = rng.permutation(n)
+    order = distinct[rng.permutation(n)]
     members = order[:n_members]
     non_members = order[n_members : 2 * n_members]
     population = order[2 * n_members : 2 * n_members + n_population]

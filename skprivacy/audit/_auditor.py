@@ -47,9 +47,6 @@ from skprivacy.utils._validation import check_parameters
 # Fewest records of each class a reference's training half must hold.
 _MIN_PER_CLASS = 2
 
-# Record digests, as other modules of the package look records up.
-_row_keys = row_digests
-
 
 def _resolve_attack(attack):
     if isinstance(attack, str):

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils.validation import _num_samples
 
-from skprivacy.audit._auditor import _row_keys
 from skprivacy.utils import spawn_generators
+from skprivacy.utils._hashing import row_digests
 from skprivacy.utils._sklearn_compat import (
     Interval,
     StrOptions,
@@ -83,7 +83,7 @@ class CanarySet:
                 f"CanarySet has {_num_samples(self.X)} records but {len(self.y)} "
                 "labels; pass one label per canary."
             )
-        keys = _row_keys(self.X, self.y)
+        keys = row_digests(self.X, self.y)
         if len(set(keys)) != len(keys):
             raise ValueError(
                 "Some canaries are identical (same record and label): a copy makes "
@@ -162,9 +162,9 @@ class CanarySet:
                 f"data has {n_features}; make them from records like the training "
                 "data."
             )
-        train = set(_row_keys(X, np.asarray(y)))
+        train = set(row_digests(X, np.asarray(y)))
         duplicated = [
-            i for i, key in enumerate(_row_keys(self.X, self.y)) if key in train
+            i for i, key in enumerate(row_digests(self.X, self.y)) if key in train
         ]
         if duplicated:
             raise ValueError(
@@ -286,7 +286,7 @@ def make_canaries(
     # Distinct records only: two canaries made from copies of one record
     # would not be independent.
     _, distinct = np.unique(
-        np.asarray(_row_keys(X, np.zeros(n_pool)), dtype=object), return_index=True
+        np.asarray(row_digests(X, np.zeros(n_pool)), dtype=object), return_index=True
     )
     if n_canaries > len(distinct):
         raise ValueError(
@@ -324,7 +324,7 @@ def _outlier_canaries(X, y, classes, n_canaries, rng_features, rng_labels):
             "dense numeric array or a DataFrame, or use kind='mislabeled'."
         )
     frame = X if hasattr(X, "iloc") else pd.DataFrame(np.asarray(X))
-    taken = set(_row_keys(X, y))
+    taken = set(row_digests(X, y))
     X_canary, y_canary = None, np.empty(0, dtype=y.dtype)
     for _ in range(_OUTLIER_ROUNDS):
         X_new = _corners(frame, n_canaries, rng_features)
@@ -332,7 +332,7 @@ def _outlier_canaries(X, y, classes, n_canaries, rng_features, rng_labels):
             X_new = X_new.to_numpy(dtype=np.asarray(X).dtype)
         y_new = rng_labels.choice(classes, n_canaries)
         fresh = []
-        for i, key in enumerate(_row_keys(X_new, y_new)):
+        for i, key in enumerate(row_digests(X_new, y_new)):
             if key not in taken and len(fresh) < n_canaries - len(y_canary):
                 taken.add(key)
                 fresh.append(i)

@@ -14,13 +14,14 @@ from sklearn.utils.validation import check_is_fitted
 
 from skprivacy.audit._attacks import ReferenceSignals
 from skprivacy.audit._attacks._query import reads_log_proba
-from skprivacy.audit._auditor import _check_X_y, _resolve_attack, _row_keys
+from skprivacy.audit._auditor import _check_X_y, _resolve_attack
 from skprivacy.audit._canaries import CANARY_KINDS, CanarySet, _concat, make_canaries
 from skprivacy.audit._dp_bounds import multi_run_audit, one_run_audit
 from skprivacy.audit._dp_claim import _claimed_dp
 from skprivacy.audit._dp_report import DPAuditReport
 from skprivacy.audit._references import balanced_keep_matrix, train_references
 from skprivacy.utils import spawn_generators, spawn_seeds
+from skprivacy.utils._hashing import row_digests
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -226,10 +227,10 @@ class DPAuditor(MetaEstimatorMixin, BaseEstimator):
                 )
             # Pool records seen in training, whatever their label, would make
             # canaries that duplicate a training record.
-            seen = set(_row_keys(X, np.zeros(len(y))))
+            seen = set(row_digests(X, np.zeros(len(y))))
             fresh = [
                 i
-                for i, key in enumerate(_row_keys(X_canary, np.zeros(len(y_canary))))
+                for i, key in enumerate(row_digests(X_canary, np.zeros(len(y_canary))))
                 if key not in seen
             ]
             canaries = make_canaries(

@@ -30,7 +30,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
-from skprivacy.audit._auditor import MembershipInferenceAuditor, _row_keys
+from skprivacy.audit._auditor import MembershipInferenceAuditor
 from skprivacy.audit._metrics import (
     empirical_epsilon,
     membership_advantage,
@@ -40,6 +40,7 @@ from skprivacy.audit._metrics import (
 )
 from skprivacy.exceptions import DataOverlapWarning
 from skprivacy.utils import spawn_generators, spawn_seeds
+from skprivacy.utils._hashing import row_digests
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -84,7 +85,7 @@ def _fingerprints(X, y, salt: bytes) -> np.ndarray:
     """Salted 8-byte digests of the (row, label) pairs, in row order."""
     digests = [
         int.from_bytes(hashlib.blake2b(k, digest_size=8, key=salt).digest(), "little")
-        for k in _row_keys(X, np.asarray(y))
+        for k in row_digests(X, np.asarray(y))
     ]
     return np.asarray(digests, dtype=np.uint64)
 

@@ -426,4 +426,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    # Run from the importable module, not __main__: worker processes (and
+    # joblib.Memory's hashing there) must find the recipes' classes by name.
+    import bench_frontier
+
+    bench_frontier.main()

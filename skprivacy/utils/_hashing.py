@@ -26,6 +26,7 @@ from functools import reduce
 from numbers import Real
 
 import numpy as np
+import pandas as pd
 
 _NUMBER, _TEXT, _OTHER = b"n", b"s", b"o"
 # Rows of sparse matrices are made dense this many at a time.
@@ -46,10 +47,12 @@ def _number_cells(values) -> np.ndarray:
     return cells.reshape(values.shape[0], 9 * values.shape[1])
 
 
+def _tagged(tag: bytes, text: bytes) -> bytes:
+    return tag + len(text).to_bytes(8, "little") + text
+
+
 def _missing(value) -> bool:
     try:
-        import pandas as pd
-
         return bool(pd.isna(value))
     except (TypeError, ValueError):  # a list or an array in a cell
         return False
@@ -60,22 +63,17 @@ def _cell(value) -> bytes:
     if isinstance(value, (Real, np.bool_)):
         try:
             return _number_cells([float(value)]).tobytes()
-        except OverflowError:  # an integer beyond float64: kept exact below
+        except OverflowError:  # an integer beyond float64, kept exact below
             pass
     if isinstance(value, str):
-        text = value.encode("utf-8")
-    elif _missing(value):
+        return _tagged(_TEXT, value.encode("utf-8"))
+    if _missing(value):
         return _number_cells([np.nan]).tobytes()
-    else:
-        text = f"{type(value).__qualname__}:{value!r}".encode()
-        return _OTHER + len(text).to_bytes(8, "little") + text
-    return _TEXT + len(text).to_bytes(8, "little") + text
+    return _tagged(_OTHER, f"{type(value).__qualname__}:{value!r}".encode())
 
 
 def _object_cells(values) -> np.ndarray:
     """Encodings of a column of any values, as an object array of bytes."""
-    import pandas as pd
-
     values = np.asarray(values, dtype=object).ravel()
     # Each distinct value is encoded once; factorize groups values equal in
     # Python (1, 1.0 and True; -0.0 and 0.0), which share an encoding anyway,

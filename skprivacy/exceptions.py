@@ -19,6 +19,7 @@ __all__ = [
     "DataOverlapWarning",
     "DefenseConfigurationWarning",
     "DependentTrialsWarning",
+    "ReferenceCalibrationWarning",
     "SkprivacyWarning",
     "SmallSampleWarning",
     "UnresolvedMetricWarning",
@@ -60,10 +61,36 @@ class DataOverlapWarning(SkprivacyWarning):
     records are exchangeable with records the model never saw; training rows
     among them break that assumption and understate the leakage.
 
+    Also raised when audited records look like the auditor's pool (same shape)
+    but none of them is found in it: records are matched by value, so they
+    differ from the pool's (scaled, reordered columns, float32-rounded...), and
+    they are scored as records no reference trained on although the
+    references may have trained on them.
+
     Examples
     --------
     >>> from skprivacy.exceptions import DataOverlapWarning
     >>> issubclass(DataOverlapWarning, UserWarning)
+    True
+    """
+
+
+class ReferenceCalibrationWarning(SkprivacyWarning):
+    """A threshold or p-value was calibrated on reference models, not on data.
+
+    Without population records (known non-members of the target), a
+    membership auditor sets its decision threshold from the reference models,
+    each attacked with the others on the records it did not train on. The
+    false-positive rate of its decisions is then ``target_fpr`` only for a
+    target exchangeable with the references (trained by the same recipe on a
+    random half of the pool); for another target it can be higher. Records
+    the target never saw, passed as the population, calibrate it for any
+    target.
+
+    Examples
+    --------
+    >>> from skprivacy.exceptions import ReferenceCalibrationWarning
+    >>> issubclass(ReferenceCalibrationWarning, UserWarning)
     True
     """
 

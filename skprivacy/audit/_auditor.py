@@ -29,7 +29,11 @@ from skprivacy.audit._references import (
     train_reference_outputs,
 )
 from skprivacy.audit._signals import class_indices, has_probabilities
-from skprivacy.exceptions import DataOverlapWarning, SmallSampleWarning
+from skprivacy.exceptions import (
+    DataOverlapWarning,
+    ReferenceCalibrationWarning,
+    SmallSampleWarning,
+)
 from skprivacy.utils import as_seed_sequence, spawn_generators, spawn_seeds
 from skprivacy.utils._arrays import concat_rows
 from skprivacy.utils._deprecation import warn_renamed
@@ -112,7 +116,13 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
     comes from each reference model, attacked with the others, on the records
     it did not train on: ``target_fpr`` then holds for a target exchangeable
     with the references (trained by the same recipe on a random half of the
-    pool), not for any target.
+    pool), not for any target, and the methods that use the threshold or the
+    p-values (``predict``, ``decision_function``, ``p_values``, ``audit``)
+    say so with a :class:`~skprivacy.exceptions.ReferenceCalibrationWarning`.
+
+    Records are recognised by value (see ``fit``): the pool's records can be
+    scored from a DataFrame, its ``to_numpy()`` copy or a copy with integer
+    columns cast to float alike.
 
     Because its methods take records *and* their labels, ``(X, y)``, the
     auditor is not a classifier of ``X``; it follows the rest of scikit-learn's
@@ -327,7 +337,12 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
             ``"rmia_online"``) need every record they will score in the pool.
             For references trained like the target, the pool should be about
             twice the target's training set. Copies of a record are one record:
-            every reference trains on all of them or on none.
+            every reference trains on all of them or on none. Records are
+            matched by value (numbers as float64, whatever the container or
+            dtype; strings and categories by their values), so records scored
+            later are found in the pool however they are held; a
+            :class:`~skprivacy.exceptions.DataOverlapWarning` tells when
+            records with the pool's shape are not found in it.
         y : array-like of shape (n_pool,)
             True class labels of the pool.
         X_population : array-like of shape (n_population, n_features), default=None
@@ -435,6 +450,7 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         self.reference_accuracy_ = outputs.accuracy(keep)
         n_pool = _num_samples(X)
         self.reference_membership_ = keep[:, :n_pool]
+        self._pool_shape = (n_pool, _n_columns(X))
         self._extract = extract
         self._n_table_pool = keep.shape[1]
 
@@ -709,6 +725,8 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         index = np.array([self._index.get(k, -1) for k in keys], dtype=np.intp)
         found = index >= 0
         table = self._table
+        if n and table.shape[0] and not found.any():
+            self._warn_not_in_pool(X)
         out = np.empty((table.shape[0], n, table.shape[2]))
         membership = np.zeros((table.shape[0], n), dtype=bool)
         out[:, found] = table[:, index[found]]
@@ -728,6 +746,43 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
             )
         in_pool = found & (index < self._n_table_pool)
         return out, membership, in_pool, keys
+
+    def _warn_not_in_pool(self, X):
+        """Warn when none of the records is in the pool, though they look like it.
+
+        (Online attacks refuse records outside the pool outright.)
+        """
+        shape = (_num_samples(X), _n_columns(X))
+        if shape != self._pool_shape:
+            return
+        warnings.warn(
+            f"None of the {shape[0]} records is in the pool or the population "
+            f"given to fit, although X has the pool's shape {shape}. Records are "
+            "matched by value (numbers as float64, whatever the container or "
+            "dtype): if these are the pool's records transformed (scaled, columns "
+            "reordered, rounded to float32...), they are scored as records no "
+            "reference trained on, and the attack's scores and decisions are "
+            "wrong; pass the records with the values given to fit. (New records "
+            "that happen to number as many as the pool are scored correctly.)",
+            DataOverlapWarning,
+            stacklevel=5,
+        )
+
+    def _warn_reference_calibration(self):
+        if self.calibration_ != "references":
+            return
+        warnings.warn(
+            "No population was given to fit: the decision threshold and p-values "
+            "come from the reference models, each attacked with the others on "
+            f"records it did not train on. target_fpr={self.target_fpr:g} holds "
+            "only for a target exchangeable with the references (trained by the "
+            "same recipe on a random half of the pool); a target trained on other "
+            "data or otherwise can be flagged at a higher false-positive rate. "
+            "Pass X_population and y_population (records the target never saw) "
+            "to fit for a threshold that holds for any target.",
+            ReferenceCalibrationWarning,
+            stacklevel=3,
+        )
 
     def _scores(self, X, y):
         """Scores of records, which are in the pool, and their digests."""
@@ -816,6 +871,7 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
             pool and ``offset_`` for others.
         """
         scores, in_pool, _ = self._scores(X, y)
+        self._warn_reference_calibration()
         return scores - np.where(in_pool, self.pool_offset_, self.offset_)
 
     def p_values(self, X, y):
@@ -836,6 +892,7 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         p_values : ndarray of shape (n_samples,)
         """
         scores, in_pool, _ = self._scores(X, y)
+        self._warn_reference_calibration()
         return self._p_values(scores, in_pool)
 
     def predict(self, X, y):
@@ -855,7 +912,9 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
             and records exactly at the threshold at random (seeded, keyed on
             the record) so that the false-positive rate is ``target_fpr``.
         """
-        return self._decide(*self._scores(X, y))
+        decisions = self._decide(*self._scores(X, y))
+        self._warn_reference_calibration()
+        return decisions
 
     @available_if(_attack_is_likelihood_ratio)
     def predict_proba(self, X, y):
@@ -946,6 +1005,7 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
                     f"records; pass one {name} value per record of X, in order."
                 )
         scores, in_pool, keys = self._scores(X, y)
+        self._warn_reference_calibration()
         leaked = [k in self._population_keys for k in keys] & (membership == 1)
         if np.any(leaked):
             warnings.warn(

@@ -38,6 +38,9 @@ from skprivacy.audit._metrics import (
 from skprivacy.exceptions import DependentTrialsWarning, UnresolvedMetricWarning
 
 _REPORTED_FPRS = (0.001, 0.01)
+# Metrics that are one operating point together: a combined report takes them
+# from one attack, never each from its own.
+_OPERATING_POINT = ("predict_tpr", "predict_fpr")
 
 
 def _versions():
@@ -141,8 +144,11 @@ class AuditReport:
         run, so it measures leakage but is a lower bound on epsilon with
         probability ``confidence`` only when the records are independent
         trials (multi-run auditing); use one-run auditing for a guarantee. In
-        a combined report each metric is the largest over the attacks
-        (:attr:`strongest` names the attack).
+        a combined report each metric is the largest over the attacks, except
+        the operating point of ``predict``: ``predict_tpr`` and
+        ``predict_fpr`` are both those of the attack whose decisions have the
+        largest ``predict_tpr - predict_fpr`` (:attr:`strongest` names the
+        attack of every metric).
     intervals : dict
         ``metric -> (low, high)`` at ``confidence``: stratified bootstrap for
         ``auc``; :func:`held_out_ci` for ``advantage``, ``balanced_accuracy``
@@ -184,7 +190,8 @@ class AuditReport:
         otherwise.
     strongest : dict
         ``metric -> name`` of the attack giving each metric of a combined
-        report; empty otherwise.
+        report (the same attack for ``predict_tpr`` and ``predict_fpr``);
+        empty otherwise.
 
     Examples
     --------
@@ -404,7 +411,11 @@ class AuditReport:
         report : AuditReport
             Its metrics are the largest over the attacks (the strongest attack
             for each metric, named in :attr:`strongest`), with that attack's
-            interval; :attr:`attacks` holds every attack's report.
+            interval; the operating point of ``predict`` is kept whole:
+            ``predict_tpr`` and ``predict_fpr`` both come from the attack whose
+            decisions have the largest ``predict_tpr - predict_fpr``, so the
+            pair is a point one attack reaches. :attr:`attacks` holds every
+            attack's report.
 
         Examples
         --------
@@ -420,6 +431,8 @@ class AuditReport:
         ... )
         >>> both = AuditReport.combine([weak, strong])
         >>> both.strongest["auc"]
+        'strong'
+        >>> both.to_frame().loc["auc", "attack"]
         'strong'
         >>> both.records.columns.tolist()[:3]
         ['membership', 'score:weak', 'p_value:weak']
@@ -479,17 +492,30 @@ class AuditReport:
         )
         table["most_exposed_by"] = np.asarray(names)[p_values.argmin(axis=1)]
 
+        def value(report, metric):
+            return report.metrics.get(metric, np.nan)
+
         metrics, intervals, strongest = {}, {}, {}
         for metric in dict.fromkeys(k for r in reports for k in r.metrics):
-            values = np.array([r.metrics.get(metric, np.nan) for r in reports])
+            group = (metric,)
+            values = np.array([value(r, metric) for r in reports], dtype=float)
+            if metric in _OPERATING_POINT:
+                if metric in metrics:  # taken with the rest of its point
+                    continue
+                # The operating point whose decisions separate members from
+                # non-members best: TPR - FPR (the advantage of the decisions).
+                group = _OPERATING_POINT
+                tpr, fpr = ([value(r, m) for r in reports] for m in group)
+                values = np.subtract(tpr, fpr, dtype=float)
             if np.isnan(values).all():
-                metrics[metric] = float("nan")
+                metrics.update(dict.fromkeys(group, float("nan")))
                 continue
             best = int(np.nanargmax(values))
-            metrics[metric] = float(values[best])
-            strongest[metric] = names[best]
-            if metric in reports[best].intervals:
-                intervals[metric] = reports[best].intervals[metric]
+            for key in group:
+                metrics[key] = float(value(reports[best], key))
+                strongest[key] = names[best]
+                if key in reports[best].intervals:
+                    intervals[key] = reports[best].intervals[key]
         by_auc = reports[names.index(strongest.get("auc", names[0]))]
         slices = [
             r.slices.assign(attack=name) for name, r in attacks.items() if len(r.slices)
@@ -709,10 +735,19 @@ class AuditReport:
             if self.attacks
             else "Most exposed members"
         )
+        sources = (
+            "<p>Each metric is that of the attack in its row, the strongest for "
+            "that metric; predict_tpr and predict_fpr are one attack's operating "
+            "point (the largest predict_tpr - predict_fpr), never two attacks' "
+            "figures side by side.</p>"
+            if self.attacks
+            else ""
+        )
         body = f"""<h1>Membership inference audit: {html.escape(self.attack)}</h1>
 <p>Created {self.created}. Intervals at {self.confidence:.0%} confidence.</p>
 {note}
 <h2>Metrics</h2>{self.to_frame().to_html(**table)}
+{sources}
 <p>epsilon_lower_bound treats the audited records as independent trials; for
 the records of one training run it measures leakage but is not a guaranteed
 lower bound (use one-run auditing).</p>

@@ -150,3 +150,48 @@ def test_combine_audits_of_two_attacks():
         both.records["p_value:LossAttack"], reports[0].records["p_value"]
     )
     assert "y" in both.records and len(both.records) == 400
+
+
+def _decided(attack, tpr, fpr, shift, seed):
+    """A report whose decisions flag ``tpr`` of 1000 members, ``fpr`` of 1000
+    non-members."""
+    flagged = np.arange(1000)
+    predicted = np.r_[flagged < tpr * 1000, flagged < fpr * 1000].astype(int)
+    return _report(
+        shift, n=1000, seed=seed, attack=attack, predicted=predicted, target_fpr=0.05
+    )
+
+
+def test_combine_keeps_each_operating_point_whole(tmp_path):
+    """Issue 20, point 10: never one attack's TPR beside another's FPR."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnresolvedMetricWarning)
+        sharp = _decided("rmia", 0.30, 0.01, 1.0, seed=0)
+        loose = _decided("quantile", 0.20, 0.05, 0.5, seed=1)
+        wild = _decided("wild", 0.50, 0.45, 0.2, seed=2)
+        undecided = _report(0.1, n=1000, seed=3, attack="loss", target_fpr=0.05)
+    both = AuditReport.combine([loose, sharp])
+    # Before: predict_tpr 0.30 (rmia) beside predict_fpr 0.05 (quantile).
+    assert (both.metrics["predict_tpr"], both.metrics["predict_fpr"]) == (0.3, 0.01)
+    assert both.strongest["predict_tpr"] == both.strongest["predict_fpr"] == "rmia"
+    for name in ("predict_tpr", "predict_fpr"):
+        assert both.intervals[name] == sharp.intervals[name]
+    # The point whose decisions separate best (TPR - FPR), not the largest TPR
+    # that flags nearly half the non-members.
+    assert AuditReport.combine([wild, sharp]).strongest["predict_fpr"] == "rmia"
+    # An attack without decisions gives no operating point.
+    alone = AuditReport.combine([undecided, wild])
+    assert (alone.metrics["predict_tpr"], alone.metrics["predict_fpr"]) == (0.5, 0.45)
+    assert alone.strongest["predict_tpr"] == "wild"
+    # Other metrics stay each the strongest attack's, named next to it.
+    assert both.strongest["auc"] == "rmia"
+    assert both.metrics["auc"] == sharp.metrics["auc"]
+    frame = both.to_frame()
+    assert frame.loc["predict_fpr", "attack"] == frame.loc["predict_tpr", "attack"]
+    assert frame.loc["predict_fpr", "value"] == 0.01
+    data = json.loads(both.to_json(tmp_path / "both.json"))
+    assert data["metrics"]["predict_fpr"] == 0.01
+    assert data["strongest"]["predict_fpr"] == data["strongest"]["predict_tpr"]
+    page = both.to_html()
+    assert "one attack's operating point" in page
+    assert "<th>attack</th>" in page

@@ -88,12 +88,11 @@ def operating_point(tp, fp, thresholds, fpr):
     """The test that reaches :func:`tpr_at` at ``fpr``, and the ties it meets.
 
     Returns a Bunch: ``tpr``; ``fpr``, the rate the test reaches (``fpr``
-    itself when a coin is needed, else that of the first vertex with this
-    TPR, which may be lower);
-    ``threshold`` and ``flag_probability``, the test "flag if score >
-    threshold, and with this probability if score == threshold" (1 when no
-    coin is needed); ``tied_non_members`` and ``tied_members``, the shares of
-    each class whose score equals the threshold.
+    itself when a coin is needed, else that of the first vertex with this TPR,
+    which may be lower); ``threshold`` and ``flag_probability``, the test "flag
+    if score > threshold, and with this probability if score == threshold" (1
+    when no coin is needed); ``tied_non_members`` and ``tied_members``, the
+    shares of each class whose score equals the threshold.
     """
     i, following, fraction = _locate(fp, float(fpr))
     i, following, fraction = int(i), int(following), float(fraction)

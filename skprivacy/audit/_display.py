@@ -13,6 +13,7 @@ from skprivacy.audit._metrics import (
     membership_roc_curve,
     tpr_at_fpr,
 )
+from skprivacy.audit._roc import tpr_at
 
 
 class MembershipInferenceDisplay:
@@ -27,7 +28,10 @@ class MembershipInferenceDisplay:
     Parameters
     ----------
     fpr, tpr : ndarray
-        ROC curve.
+        ROC curve, from ``(0, 0)`` to ``(1, 1)`` as
+        :func:`membership_roc_curve` gives it. It is drawn linear between its
+        points (curved on the log axes), as the tests that flag a random share
+        of tied records reach it.
     roc_auc : float, default=None
         Area under the curve, shown in the legend.
     tpr_at_low_fpr : float, default=None
@@ -126,11 +130,18 @@ class MembershipInferenceDisplay:
             value = self.tpr_at_low_fpr
             value = "n/a" if np.isnan(value) else f"{value:.2%}"
             label.append(f"TPR@{self.low_fpr:.1%} FPR = {value}")
-        fpr, tpr = np.asarray(self.fpr), np.asarray(self.tpr)
-        positive = fpr > 0
-        floor = fpr[positive].min() if positive.any() else 1e-5
+        fpr, tpr = np.asarray(self.fpr, dtype=float), np.asarray(self.tpr, dtype=float)
+        # Down to low_fpr even when the first tied block holds more non-members.
+        floor = min(fpr[fpr > 0].min(initial=1.0), self.low_fpr)
+        # A block of tied scores is a straight segment of the ROC (flagging part
+        # of it at random), which a straight line on log axes is not: draw it
+        # through points evenly spaced in log FPR.
+        grid = np.logspace(np.log10(floor), 0, 200)
+        x, y = np.r_[fpr, grid], np.r_[tpr, tpr_at(tpr, fpr, grid)]
+        order = np.lexsort((y, x))
+        x, y = x[order], y[order]
         (self.line_,) = ax.plot(
-            fpr[positive], tpr[positive], label=", ".join(label) or None, **kwargs
+            x[x > 0], y[x > 0], label=", ".join(label) or None, **kwargs
         )
         grid = np.logspace(np.log10(floor), 0, 50)
         ax.plot(grid, grid, "k--", lw=0.8, label="chance")

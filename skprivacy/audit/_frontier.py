@@ -36,7 +36,6 @@ from skprivacy.audit._auditor import _check_X_y
 from skprivacy.audit._canaries import CANARY_KINDS, _concat, make_canaries
 from skprivacy.audit._dp_claim import _claimed_dp
 from skprivacy.audit._metrics import (
-    _counts,
     _epsilon_bounds,
     _fpr_resolved,
     empirical_epsilon,
@@ -49,6 +48,7 @@ from skprivacy.audit._references import (
     train_references,
 )
 from skprivacy.audit._report import _fpr_key
+from skprivacy.audit._roc import area, roc_vertices, sort_blocks, tpr_at, vertices
 from skprivacy.audit._signals import class_indices, has_probabilities
 from skprivacy.exceptions import UnresolvedMetricWarning
 from skprivacy.utils import spawn_generators, spawn_seeds
@@ -231,31 +231,22 @@ class _Curve:
     """Pooled trials of one (point, attack, record set), sorted once.
 
     Bootstrap resamples reweight the trials (a record drawn twice counts twice)
-    instead of re-sorting them, so each resample costs a cumulative sum.
-    With unit weights the statistics equal :func:`membership_auc` and
-    :func:`tpr_at_fpr` (tested).
+    instead of re-sorting them, so each resample costs a cumulative sum; the
+    rates are read on the randomised-threshold ROC of the weighted counts, as
+    every rate is (:mod:`skprivacy.audit._roc`). With unit weights the
+    statistics equal :func:`membership_auc` and :func:`tpr_at_fpr` (tested).
     """
 
     def __init__(self, scores, membership):
-        flat = scores.ravel()
-        self.order = np.argsort(-flat, kind="stable")
-        s = flat[self.order]
-        self.last = np.r_[s[1:] != s[:-1], True]
+        self.order, self.last = sort_blocks(scores.ravel())
         self.member = membership.ravel()[self.order]
 
     def stats(self, weights, fprs):
         """AUC and TPR at each FPR of trials weighted by ``weights`` (flat)."""
-        w = weights.ravel()[self.order]
-        tp = np.cumsum(w * self.member)[self.last]
-        fp = np.cumsum(w * ~self.member)[self.last]
-        n_in, n_out = tp[-1], fp[-1]
-        if n_in <= 0 or n_out <= 0:
+        tp, fp = vertices(self.member, self.last, weights.ravel()[self.order])
+        if tp[-1] <= 0 or fp[-1] <= 0:
             return np.nan, np.full(len(fprs), np.nan)
-        tp_group, fp_group = np.diff(tp, prepend=0.0), np.diff(fp, prepend=0.0)
-        auc = np.sum(tp_group * (n_out - fp + 0.5 * fp_group)) / (n_in * n_out)
-        tp0, fp0 = np.r_[0.0, tp], np.r_[0.0, fp]
-        reach = np.searchsorted(fp0, np.asarray(fprs) * n_out * (1 + 1e-9), "right")
-        return auc, tp0[reach - 1] / n_in
+        return area(tp, fp), tpr_at(tp, fp, np.asarray(fprs, dtype=float))
 
 
 def _dp_consistent(membership, scores, epsilon, delta, confidence):
@@ -265,11 +256,14 @@ def _dp_consistent(membership, scores, epsilon, delta, confidence):
     :func:`empirical_epsilon` (lower TPR, upper FPR; both inequalities of
     (epsilon, delta)-DP) must not exceed ``epsilon``. The confidence is split
     over the thresholds (Bonferroni), so a correct DP mechanism is flagged with
-    probability at most ``1 - confidence`` for independent trials.
+    probability at most ``1 - confidence`` for independent trials. The tests
+    that flag tied scores at random reach the segments between these vertices;
+    the two inequalities are linear in (FPR, TPR), so a segment respects them
+    where both its ends do, and the vertices suffice.
     """
     if not np.isfinite(epsilon):
         return np.nan
-    tp, fp, _ = _counts(membership, scores)
+    tp, fp, _ = roc_vertices(membership, scores)
     level = 1.0 - (1.0 - confidence) / len(tp)
     bounds = _epsilon_bounds(
         tp, fp, membership.sum(), (~membership).sum(), delta, level

@@ -2,7 +2,9 @@
 epsilon with Clopper-Pearson confidence, bootstrap intervals, slices.
 
 Conventions: ``membership`` is 1 for members and 0 for non-members; ``scores``
-are higher for records the attack believes are members.
+are higher for records the attack believes are members. Every rate is read on
+the randomised-threshold ROC of :mod:`skprivacy.audit._roc`, and every interval
+is computed on the same definition.
 """
 
 # Authors: The skprivacy developers
@@ -10,15 +12,23 @@ are higher for records the attack believes are members.
 
 from __future__ import annotations
 
+import functools
 import warnings
 from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from scipy import stats
-from sklearn.metrics import roc_curve
-from sklearn.utils import check_consistent_length, column_or_1d
+from sklearn.utils import Bunch, check_consistent_length, column_or_1d
 
+from skprivacy.audit._roc import (
+    area,
+    best_advantage,
+    operating_point,
+    roc_vertices,
+    tpr_at,
+    tpr_interval,
+)
 from skprivacy.exceptions import DependentTrialsWarning, UnresolvedMetricWarning
 from skprivacy.utils import spawn_generators
 from skprivacy.utils._stats import clopper_pearson_lower, clopper_pearson_upper
@@ -46,13 +56,21 @@ def _check_membership(membership, scores):
     return membership, scores
 
 
-def _counts(membership, scores):
-    """TP and FP counts of the rules ``score >= t`` over all distinct ``t``."""
-    order = np.argsort(-scores, kind="stable")
-    s, m = scores[order], membership[order]
-    last = np.r_[s[1:] != s[:-1], True]
-    tp, fp = np.cumsum(m)[last], np.cumsum(~m)[last]
-    return np.r_[0, tp], np.r_[0, fp], np.r_[np.inf, s[last]]
+def _declare(*, chooses_threshold, held_out=None):
+    """Declare whether a metric chooses a threshold on the records it measures.
+
+    :func:`bootstrap_ci` reads the declaration (through
+    :func:`functools.partial`) and refuses metrics that choose one: a
+    resample repeats the choice. ``held_out`` names the :func:`held_out_ci`
+    metric to use instead.
+    """
+
+    def declare(metric):
+        metric._chooses_threshold = chooses_threshold
+        metric._held_out_metric = held_out
+        return metric
+
+    return declare
 
 
 def membership_roc_curve(membership, scores):
@@ -68,8 +86,12 @@ def membership_roc_curve(membership, scores):
     Returns
     -------
     fpr, tpr, thresholds : ndarray
-        As :func:`sklearn.metrics.roc_curve` with ``drop_intermediate=False``
-        (the low-FPR end is what matters, so no point is dropped).
+        The rates of the tests ``score >= thresholds[i]``, one per distinct
+        score from ``inf``: as :func:`sklearn.metrics.roc_curve` with
+        ``drop_intermediate=False`` (the low-FPR end is what matters, so no
+        point is dropped). The ROC of the attack is the polyline through these
+        points: a block of tied scores is a straight segment, reached by
+        flagging a random share of the tied records (see :func:`tpr_at_fpr`).
 
     Examples
     --------
@@ -79,9 +101,11 @@ def membership_roc_curve(membership, scores):
     [0.0, 0.5, 0.5, 1.0, 1.0]
     """
     membership, scores = _check_membership(membership, scores)
-    return roc_curve(membership, scores, drop_intermediate=False)
+    tp, fp, thresholds = roc_vertices(membership, scores)
+    return fp / fp[-1], tp / tp[-1], thresholds
 
 
+@_declare(chooses_threshold=False)
 def membership_auc(membership, scores) -> float:
     """Area under the ROC curve, ``P(s_member > s_non-member) + ½ P(tie)``.
 
@@ -103,11 +127,10 @@ def membership_auc(membership, scores) -> float:
     0.75
     """
     membership, scores = _check_membership(membership, scores)
-    # The Mann-Whitney statistic from mid-ranks (ties count one half): the same
-    # value as roc_auc_score, without its input checks on every resample.
-    n_in, n_out = membership.sum(), (~membership).sum()
-    rank_sum = stats.rankdata(scores)[membership].sum()
-    return float((rank_sum - n_in * (n_in + 1) / 2) / (n_in * n_out))
+    # The area under the ROC polyline is the Mann-Whitney statistic (ties count
+    # one half): the value of roc_auc_score, without its checks on every resample.
+    tp, fp, _ = roc_vertices(membership, scores)
+    return area(tp, fp)
 
 
 def _fpr_resolved(n_non_members, fpr) -> bool:
@@ -126,20 +149,38 @@ def _warn_unresolved(n_non_members, fpr, stacklevel=3):
     )
 
 
-def _best_rule_at_fpr(tp, fp, n_out, fpr):
-    """Index of the rule with the highest TP among those with FPR <= ``fpr``."""
-    allowed = np.flatnonzero(fp <= fpr * n_out + 1e-9 * n_out)
-    return allowed[np.argmax(tp[allowed])]
+# The fields of tpr_at_fpr(..., return_details=True), as operating_point names them.
+_DETAILS = (
+    "tpr",
+    "fpr",
+    "threshold",
+    "flag_probability",
+    "tied_non_members",
+    "tied_members",
+)
 
 
-def tpr_at_fpr(membership, scores, fpr: float = 0.01) -> float:
-    """Highest true-positive rate among thresholds whose FPR is at most ``fpr``.
+@_declare(chooses_threshold=True, held_out="tpr_at_fpr")
+def tpr_at_fpr(
+    membership, scores, fpr: float = 0.01, *, return_details: bool = False
+) -> float | Bunch:
+    """True-positive rate at a false-positive rate of exactly ``fpr``.
 
-    The ROC curve is never interpolated: only thresholds that were actually
-    observed count (Carlini et al. 2022, Sec. 3.2). The false-positive rate moves
-    in steps of ``1 / n_non_members``, so an FPR is only resolved with at least
-    ``10 / fpr`` non-members: with fewer (and always at ``fpr=0``) the result is
-    NaN, with an :class:`~skprivacy.exceptions.UnresolvedMetricWarning`.
+    The rate is read on the randomised-threshold ROC: the test "flag a record
+    whose score is above ``t``, and one whose score equals ``t`` with
+    probability ``p``" whose FPR is ``fpr``, which an attacker can always run
+    by breaking ties with a coin. Between two observed scores nothing is
+    interpolated: with no ties between members and non-members this is the
+    best TPR among the thresholds actually observed with FPR at most ``fpr``
+    (Carlini et al. 2022, Sec. 3.2). Inside a block of tied scores the rate
+    moves linearly with ``p``, so ties never read below chance (a release with
+    constant outputs has TPR = FPR), where the best observed threshold would
+    read 0. ``return_details`` tells how much of the rate rests on the coin.
+
+    The false-positive rate moves in steps of ``1 / n_non_members``, so an FPR
+    is only resolved with at least ``10 / fpr`` non-members: with fewer (and
+    always at ``fpr=0``) the result is NaN, with an
+    :class:`~skprivacy.exceptions.UnresolvedMetricWarning`.
 
     Parameters
     ----------
@@ -148,12 +189,23 @@ def tpr_at_fpr(membership, scores, fpr: float = 0.01) -> float:
     scores : array-like of shape (n_samples,)
         Attack scores.
     fpr : float, default=0.01
-        Largest false-positive rate allowed.
+        The false-positive rate.
+    return_details : bool, default=False
+        Return the test behind the rate as well.
 
     Returns
     -------
-    tpr : float
-        NaN when fewer than ``10 / fpr`` non-members resolve ``fpr``.
+    tpr : float or Bunch
+        NaN when fewer than ``10 / fpr`` non-members resolve ``fpr``. With
+        ``return_details``, a :class:`~sklearn.utils.Bunch` with ``tpr``;
+        ``fpr``, the rate the test reaches (below ``fpr`` when no coin is
+        needed and the next non-member would exceed it); ``threshold`` and
+        ``flag_probability``, the test "flag if score > threshold, and with
+        this probability if score == threshold" (1 when no coin is needed);
+        ``tied_non_members`` and ``tied_members``, the shares of each class
+        whose score equals the threshold. A large tied share with a
+        probability below 1 means the rate is reached only by flagging part
+        of a block of identical scores at random (all NaN when unresolved).
 
     Examples
     --------
@@ -169,18 +221,30 @@ def tpr_at_fpr(membership, scores, fpr: float = 0.01) -> float:
     nan
     >>> print(caught[0].message)
     1000 non-members cannot resolve a false-positive rate of 0.005: ...
+
+    A release with constant outputs: every record is tied, and the rate at 1%
+    FPR is reached by flagging 1% of them at random.
+
+    >>> membership = np.r_[np.ones(1000), np.zeros(1000)]
+    >>> details = tpr_at_fpr(membership, np.zeros(2000), 0.01, return_details=True)
+    >>> details.tpr, details.flag_probability, details.tied_non_members
+    (0.01, 0.01, 1.0)
     """
     membership, scores = _check_membership(membership, scores)
     if not 0.0 <= fpr <= 1.0:
         raise ValueError(f"fpr must be in [0, 1]; got {fpr}.")
-    n_in, n_out = membership.sum(), (~membership).sum()
-    if not _fpr_resolved(n_out, fpr):
-        _warn_unresolved(n_out, fpr)
+    if not _fpr_resolved((~membership).sum(), fpr):
+        _warn_unresolved((~membership).sum(), fpr)
+        if return_details:
+            return Bunch(**dict.fromkeys(_DETAILS, float("nan")))
         return float("nan")
-    tp, fp, _ = _counts(membership, scores)
-    return float(tp[_best_rule_at_fpr(tp, fp, n_out, fpr)] / n_in)
+    tp, fp, thresholds = roc_vertices(membership, scores)
+    if return_details:
+        return operating_point(tp, fp, thresholds, fpr)
+    return float(tpr_at(tp, fp, fpr))
 
 
+@_declare(chooses_threshold=True, held_out="advantage")
 def membership_advantage(membership, scores) -> float:
     """Membership advantage ``max_t (TPR - FPR)`` (Yeom et al. 2018, Def. 4).
 
@@ -203,10 +267,13 @@ def membership_advantage(membership, scores) -> float:
     0.5
     """
     membership, scores = _check_membership(membership, scores)
-    tp, fp, _ = _counts(membership, scores)
-    return float(np.max(tp / membership.sum() - fp / (~membership).sum()))
+    # TPR - FPR is linear along each tied segment: a vertex is the best test.
+    tp, fp, _ = roc_vertices(membership, scores)
+    best = best_advantage(tp, fp)
+    return float(tp[best] / tp[-1] - fp[best] / fp[-1])
 
 
+@_declare(chooses_threshold=True, held_out="balanced_accuracy")
 def membership_balanced_accuracy(membership, scores) -> float:
     """Best balanced accuracy ``max_t ½(TPR + TNR) = ½(1 + advantage)``.
 
@@ -230,12 +297,15 @@ def membership_balanced_accuracy(membership, scores) -> float:
     return 0.5 * (1.0 + membership_advantage(membership, scores))
 
 
+@_declare(chooses_threshold=True)
 def ppv_at_fpr(membership, scores, fpr: float = 0.01, prior: float = 0.5) -> float:
-    """Positive predictive value at the best threshold with FPR at most ``fpr``.
+    """Positive predictive value of the test of :func:`tpr_at_fpr` at ``fpr``.
 
     ``PPV = TPR pi / (TPR pi + FPR (1 - pi))`` for a prior share ``pi`` of
-    members among the records attacked, with the TPR and FPR actually reached
-    at that threshold.
+    members among the records attacked, with the TPR and FPR that test reaches
+    (its FPR is below ``fpr`` when the next non-member would exceed it and no
+    coin is needed). On tied scores the test flags part of a block at random,
+    so a release with constant outputs has PPV ``pi``: chance.
 
     Parameters
     ----------
@@ -266,15 +336,15 @@ def ppv_at_fpr(membership, scores, fpr: float = 0.01, prior: float = 0.5) -> flo
     1.0
     """
     membership, scores = _check_membership(membership, scores)
-    n_in, n_out = membership.sum(), (~membership).sum()
+    n_out = (~membership).sum()
     if not _fpr_resolved(n_out, fpr):
         _warn_unresolved(n_out, fpr)
         return float("nan")
-    tp, fp, _ = _counts(membership, scores)
-    best = _best_rule_at_fpr(tp, fp, n_out, fpr)
-    tpr, fpr_reached = tp[best] / n_in, fp[best] / n_out
-    denominator = tpr * prior + fpr_reached * (1 - prior)
-    return float(tpr * prior / denominator) if denominator > 0 else float("nan")
+    point = operating_point(*roc_vertices(membership, scores), fpr)
+    denominator = point.tpr * prior + point.fpr * (1 - prior)
+    if denominator == 0:  # nothing is flagged
+        return float("nan")
+    return float(point.tpr * prior / denominator)
 
 
 def clopper_pearson(k, n, confidence: float = 0.95):
@@ -317,20 +387,29 @@ def _stratified_half(membership, random_state):
     return first
 
 
-def _epsilon_bounds(tp, fp, n_in, n_out, delta, confidence):
-    """Clopper-Pearson lower bounds on epsilon for each (tp, fp) rule."""
+def _epsilon_sides(tp, fp, n_in, n_out, delta, confidence):
+    """Clopper-Pearson lower bounds on epsilon for each (tp, fp) test, one per
+    inequality of (epsilon, delta)-DP: ``(positive, negative)`` arrays, 0
+    where a side shows nothing."""
     tpr_lo, _ = clopper_pearson(tp, n_in, confidence)
     _, fpr_hi = clopper_pearson(fp, n_out, confidence)
     tpr_lo, fpr_hi = np.atleast_1d(tpr_lo), np.atleast_1d(fpr_hi)
     with np.errstate(divide="ignore", invalid="ignore"):
         # (eps, delta)-DP bounds every test: TPR <= e^eps FPR + delta and
         # TNR <= e^eps FNR + delta (Kairouz et al. 2015; Jagielski et al. 2020).
-        eps_1 = np.log((tpr_lo - delta) / fpr_hi)
-        eps_2 = np.log((1 - delta - fpr_hi) / (1 - tpr_lo))
-    eps = np.fmax(eps_1, eps_2)
-    return np.where(np.isnan(eps), 0.0, np.maximum(eps, 0.0))
+        sides = (
+            np.log((tpr_lo - delta) / fpr_hi),
+            np.log((1 - delta - fpr_hi) / (1 - tpr_lo)),
+        )
+    return tuple(np.where(np.isnan(e), 0.0, np.maximum(e, 0.0)) for e in sides)
 
 
+def _epsilon_bounds(tp, fp, n_in, n_out, delta, confidence):
+    """Clopper-Pearson lower bounds on epsilon for each (tp, fp) test."""
+    return np.maximum(*_epsilon_sides(tp, fp, n_in, n_out, delta, confidence))
+
+
+@_declare(chooses_threshold=True)
 def empirical_epsilon(
     membership,
     scores,
@@ -340,14 +419,18 @@ def empirical_epsilon(
     threshold: float | None = None,
     trials: str = "independent",
     random_state=None,
-) -> float:
+    return_details: bool = False,
+) -> float | Bunch:
     """Lower bound on the epsilon of (epsilon, delta)-DP from independent trials.
 
     A mechanism that is (epsilon, delta)-DP bounds the TPR and FPR of every
-    membership test: ``TPR <= e^eps FPR + delta`` and ``TNR <= e^eps FNR +
-    delta``. With a Clopper-Pearson lower bound on the TPR and upper bound on
-    the FPR, each at ``(1 - confidence) / 2``, the bound
+    membership test in **two** ways: ``TPR <= e^eps FPR + delta`` (the test's
+    positive calls: flagged records are rarely non-members) and ``TNR <= e^eps
+    FNR + delta`` (its negative calls: unflagged records are rarely members).
+    With a Clopper-Pearson lower bound on the TPR and upper bound on the FPR,
+    each at ``(1 - confidence) / 2``, the bound
     ``max(log((TPR_lo - delta) / FPR_hi), log((1 - delta - FPR_hi) / (1 - TPR_lo)))``
+    (the positive side, then the negative side)
     holds with probability at least ``confidence`` (Jagielski et al. 2020,
     "Auditing differentially private machine learning", Sec. 4) **when every
     record is an independent trial**: one training run per record, each with the
@@ -362,6 +445,11 @@ def empirical_epsilon(
     so when ``threshold`` is None the records are split in two stratified
     halves: the threshold maximising the bound on the first half is applied to
     the second, and the bound reported is the second half's.
+
+    The negative side can bound epsilon where the TPR at low FPR is at chance:
+    an attack that recognises some records as certain non-members (a high
+    loss no member has) proves leakage without flagging any member.
+    ``return_details`` says which side gave the bound.
 
     Parameters
     ----------
@@ -387,11 +475,20 @@ def empirical_epsilon(
         leakage but is not a lower bound with the stated confidence.
     random_state : int, RandomState instance or None, default=None
         Seed of the split.
+    return_details : bool, default=False
+        Return the test behind the bound as well.
 
     Returns
     -------
-    epsilon : float
+    epsilon : float or Bunch
         A lower bound, 0 when the records show no leakage at this confidence.
+        With ``return_details``, a :class:`~sklearn.utils.Bunch` with
+        ``epsilon``; ``side``, the inequality that gave it (``"positive"``:
+        ``log((TPR_lo - delta) / FPR_hi)``, ``"negative"``:
+        ``log((1 - delta - FPR_hi) / (1 - TPR_lo))``, None when the bound is
+        0); ``threshold``, the test ``score >= threshold``; ``tpr`` and
+        ``fpr``, its rates on the records that gave the bound;
+        ``n_members`` and ``n_non_members``, those records.
 
     Examples
     --------
@@ -401,6 +498,16 @@ def empirical_epsilon(
     >>> scores = membership + np.random.default_rng(0).normal(size=1000) * 0.5
     >>> round(empirical_epsilon(membership, scores, random_state=0), 2)
     1.74
+
+    Here the bound comes from the negative side: the test flags nearly every
+    member and most non-members, and the records it leaves are almost all
+    non-members.
+
+    >>> details = empirical_epsilon(
+    ...     membership, scores, random_state=0, return_details=True
+    ... )
+    >>> details.side, round(details.tpr, 2), round(details.fpr, 2)
+    ('negative', 0.98, 0.65)
     """
     if trials not in ("independent", "one_run"):
         raise ValueError(f"trials must be 'independent' or 'one_run'; got {trials!r}.")
@@ -431,16 +538,29 @@ def empirical_epsilon(
     if threshold is None:
         first = _stratified_half(membership, random_state)
         m, s = membership[first], scores[first]
-        tp, fp, thresholds = _counts(m, s)
+        tp, fp, thresholds = roc_vertices(m, s)
         eps = _epsilon_bounds(tp, fp, m.sum(), (~m).sum(), delta, confidence)
         threshold = thresholds[np.argmax(eps)]
         membership, scores = membership[~first], scores[~first]
     flagged = scores >= threshold
     tp, fp = (flagged & membership).sum(), (flagged & ~membership).sum()
-    eps = _epsilon_bounds(
-        tp, fp, membership.sum(), (~membership).sum(), delta, confidence
+    n_in, n_out = membership.sum(), (~membership).sum()
+    positive, negative = (
+        float(e[0]) for e in _epsilon_sides(tp, fp, n_in, n_out, delta, confidence)
     )
-    return float(eps[0])
+    epsilon = max(positive, negative)
+    if not return_details:
+        return epsilon
+    side = "positive" if positive >= negative else "negative"
+    return Bunch(
+        epsilon=epsilon,
+        side=side if epsilon > 0 else None,
+        threshold=float(threshold),
+        tpr=float(tp / n_in),
+        fpr=float(fp / n_out),
+        n_members=int(n_in),
+        n_non_members=int(n_out),
+    )
 
 
 def bootstrap_ci(
@@ -451,18 +571,24 @@ def bootstrap_ci(
     n_resamples: int = 200,
     confidence: float = 0.95,
     random_state=None,
+    threshold_free: bool | None = None,
 ):
     """Percentile bootstrap confidence interval of a membership metric.
 
     Members and non-members are resampled separately (stratified), so every
     resample has the original class sizes. The percentile bootstrap suits
     metrics that choose nothing on the data, such as :func:`membership_auc`.
-    Metrics that pick the best threshold on the records they measure
+    Metrics that choose a threshold on the records they measure
     (:func:`membership_advantage`, :func:`membership_balanced_accuracy`,
-    :func:`tpr_at_fpr`) are refused: resampling those records repeats the
-    choice, and the interval misses the truth far more often than stated (under
-    no leakage a 95% interval of the advantage almost never contains 0). Use
+    :func:`tpr_at_fpr`, :func:`ppv_at_fpr`, :func:`empirical_epsilon`) are
+    refused: resampling those records repeats the choice, and the interval
+    misses the truth far more often than stated (under no leakage a 95%
+    interval of the advantage almost never contains 0). Use
     :func:`held_out_ci` for them.
+
+    The metrics of this module declare whether they choose a threshold, also
+    when wrapped in :func:`functools.partial`; any other callable (a lambda, a
+    metric of your own) is refused unless ``threshold_free=True`` vouches for it.
 
     Parameters
     ----------
@@ -478,6 +604,11 @@ def bootstrap_ci(
         Coverage of the interval.
     random_state : int, RandomState instance or None, default=None
         Seed of the resampling.
+    threshold_free : bool, default=None
+        Whether ``metric`` chooses nothing on the records it measures (no
+        threshold, no rule fitted to them). Needed, as ``True``, for a
+        callable that does not declare it; a metric of this module that
+        chooses a threshold is refused whatever the value.
 
     Returns
     -------
@@ -493,14 +624,17 @@ def bootstrap_ci(
     >>> low, high = bootstrap_ci(membership_auc, membership, scores, random_state=0)
     >>> bool(low < membership_auc(membership, scores) < high)
     True
+
+    A metric of your own must be vouched for:
+
+    >>> def median_gap(membership, scores):
+    ...     members = membership == 1
+    ...     return np.median(scores[members]) - np.median(scores[~members])
+    >>> low, high = bootstrap_ci(
+    ...     median_gap, membership, scores, threshold_free=True, random_state=0
+    ... )
     """
-    if metric in _THRESHOLD_METRICS:
-        raise ValueError(
-            f"bootstrap_ci cannot give a valid interval for {metric.__name__}: it "
-            "picks the best threshold on the records it resamples. Use "
-            f"held_out_ci(membership, scores, metric={_THRESHOLD_METRICS[metric]!r})"
-            ", which chooses the threshold on one half and estimates on the other."
-        )
+    _check_threshold_free(metric, threshold_free)
     membership, scores = _check_membership(membership, scores)
     if not isinstance(n_resamples, Integral) or n_resamples < 1:
         raise ValueError(f"n_resamples must be a positive int; got {n_resamples}.")
@@ -519,6 +653,39 @@ def bootstrap_ci(
     tail = (1 - confidence) / 2
     low, high = np.nanquantile(values, [tail, 1 - tail])
     return float(low), float(high)
+
+
+def _check_threshold_free(metric, threshold_free):
+    """Refuse a metric unless it, or the caller, declares it threshold-free."""
+    declared = metric
+    while isinstance(declared, functools.partial):
+        declared = declared.func
+    # A metric's own declaration wins over the caller's.
+    chooses = getattr(declared, "_chooses_threshold", None)
+    if chooses is None and threshold_free is not None:
+        chooses = not threshold_free
+    if chooses is False:
+        return
+    name = getattr(declared, "__name__", type(declared).__name__)
+    held_out = getattr(declared, "_held_out_metric", None)
+    instead = (
+        f"Use held_out_ci(membership, scores, metric={held_out!r}), which chooses "
+        "the threshold on one half of the records and estimates on the other."
+        if held_out
+        else "held_out_ci gives valid intervals of the advantage, the balanced "
+        "accuracy and the TPR at an FPR."
+    )
+    if chooses:
+        raise ValueError(
+            f"bootstrap_ci cannot give a valid interval for {name}: it chooses a "
+            f"threshold on the records it resamples. {instead}"
+        )
+    raise ValueError(
+        f"bootstrap_ci cannot tell whether {name} chooses a threshold on the "
+        "records it measures (a best threshold, a rate at a fixed FPR), which "
+        "makes a bootstrap interval invalid: pass threshold_free=True if it "
+        f"chooses nothing. {instead}"
+    )
 
 
 def held_out_ci(
@@ -546,14 +713,21 @@ def held_out_ci(
       ``(1 + TPR(t) - FPR(t)) / 2``), the true value at ``t``; no threshold
       beats the best, so its lower end is also a lower confidence bound on the
       best advantage (balanced accuracy).
-    * ``"tpr_at_fpr"``: the order statistics of the non-members' scores give
-      thresholds ``t_hi >= q >= t_lo`` around the score ``q`` whose FPR is
-      ``fpr`` (a distribution-free interval of the ``1 - fpr`` quantile, at
+    * ``"tpr_at_fpr"``: the TPR at FPR ``fpr`` of the randomised-threshold ROC,
+      as :func:`tpr_at_fpr` reads it. Ties are broken by an independent
+      uniform key ``U`` per record: the order of ``(score, U)`` has no ties,
+      and its population ROC is the randomised-threshold ROC of the score.
+      The order statistics of the non-members' keys give thresholds
+      ``t_hi >= q >= t_lo`` around the key ``q`` whose FPR is ``fpr`` (a
+      distribution-free interval of the ``1 - fpr`` quantile, at
       ``1 - (1 - confidence) / 2``); the members, independent of them, give a
       Clopper-Pearson lower bound of ``TPR(t_hi)`` and upper bound of
       ``TPR(t_lo)`` (each at ``(1 - confidence) / 4``). As the TPR falls with
       the threshold, the interval contains ``TPR(q)``, the true TPR at FPR
-      ``fpr``, with probability at least ``confidence`` (continuous scores).
+      ``fpr``, with probability at least ``confidence``, tied scores
+      included. The point estimate of :func:`tpr_at_fpr` averages over the
+      coin instead of drawing it; where the draw of ``U`` leaves it outside
+      (rare), the interval is widened to hold it, which keeps the coverage.
 
     The guarantees assume the members' scores are independent draws from one
     distribution and the non-members' from another. For the members of one
@@ -575,7 +749,9 @@ def held_out_ci(
     confidence : float, default=0.95
         Coverage of the interval.
     random_state : int, RandomState instance or None, default=None
-        Seed of the split (advantage and balanced accuracy).
+        Seed of the split (advantage and balanced accuracy) and of the keys
+        that break ties (TPR at an FPR; without ties the interval does not
+        depend on it). Pass an int for reproducible intervals.
 
     Returns
     -------
@@ -594,6 +770,20 @@ def held_out_ci(
     >>> low, high = held_out_ci(membership, scores, random_state=0)
     >>> bool(low <= 0 <= high)
     True
+
+    On tied scores (a label-only attack: correct or not) the TPR interval
+    holds the rate of :func:`tpr_at_fpr`, near chance here.
+
+    >>> from skprivacy.audit import tpr_at_fpr
+    >>> membership = np.r_[np.ones(1000), np.zeros(1000)]
+    >>> correct = np.random.default_rng(0).random(2000) < 0.8  # no leakage
+    >>> round(tpr_at_fpr(membership, correct, fpr=0.01), 4)
+    0.0099
+    >>> low, high = held_out_ci(
+    ...     membership, correct, metric="tpr_at_fpr", fpr=0.01, random_state=0
+    ... )
+    >>> bool(low <= 0.01 <= high)
+    True
     """
     if metric not in ("advantage", "balanced_accuracy", "tpr_at_fpr"):
         raise ValueError(
@@ -606,7 +796,12 @@ def held_out_ci(
         raise ValueError(f"fpr must be in [0, 1]; got {fpr}.")
     membership, scores = _check_membership(membership, scores)
     if metric == "tpr_at_fpr":
-        return _tpr_at_fpr_interval(membership, scores, fpr, confidence)
+        n_out = (~membership).sum()
+        if not _fpr_resolved(n_out, fpr):
+            _warn_unresolved(n_out, fpr, stacklevel=2)
+            return float("nan"), float("nan")
+        (rng,) = spawn_generators(random_state, 1)
+        return tpr_interval(membership, scores, fpr, confidence, rng)
     first = _stratified_half(membership, random_state)
     m, s = membership[first], scores[first]
     n_in, n_out = m.sum(), (~m).sum()
@@ -615,8 +810,8 @@ def held_out_ci(
             "held_out_ci needs at least 2 members and 2 non-members (one of each "
             "per half)."
         )
-    tp, fp, thresholds = _counts(m, s)
-    threshold = thresholds[np.argmax(tp / n_in - fp / n_out)]
+    tp, fp, thresholds = roc_vertices(m, s)
+    threshold = thresholds[best_advantage(tp, fp)]
     m, flagged = membership[~first], scores[~first] >= threshold
     each = 1 - (1 - confidence) / 2
     tpr_lo, tpr_hi = clopper_pearson((flagged & m).sum(), m.sum(), each)
@@ -625,34 +820,6 @@ def held_out_ci(
     if metric == "balanced_accuracy":
         return 0.5 * (1 + low), 0.5 * (1 + high)
     return low, high
-
-
-def _tpr_at_fpr_interval(membership, scores, fpr, confidence):
-    """Interval of the TPR at FPR ``fpr``: quantile bounds, then CP on members."""
-    null = np.sort(scores[~membership])
-    n_out = null.size
-    if not _fpr_resolved(n_out, fpr):
-        _warn_unresolved(n_out, fpr)
-        return float("nan"), float("nan")
-    alpha = 1 - confidence
-    # #{null <= q} ~ Binomial(n_out, 1 - fpr): the l-th smallest null score is
-    # at most q, and the u-th at least q, each but with probability alpha / 4.
-    lower = int(stats.binom.ppf(alpha / 4, n_out, 1 - fpr))
-    upper = int(stats.binom.ppf(1 - alpha / 4, n_out, 1 - fpr)) + 1
-    t_lo = null[lower - 1] if lower >= 1 else -np.inf
-    t_hi = null[upper - 1] if upper <= n_out else np.inf
-    members = scores[membership]
-    each = 1 - alpha / 2
-    low, _ = clopper_pearson((members >= t_hi).sum(), members.size, each)
-    _, high = clopper_pearson((members >= t_lo).sum(), members.size, each)
-    return float(low), float(high)
-
-
-_THRESHOLD_METRICS = {
-    membership_advantage: "advantage",
-    membership_balanced_accuracy: "balanced_accuracy",
-    tpr_at_fpr: "tpr_at_fpr",
-}
 
 
 def membership_p_values(scores, null_scores):
@@ -708,7 +875,9 @@ def slice_metrics(
     scores : array-like of shape (n_samples,)
         Attack scores.
     groups : array-like of shape (n_samples,)
-        Slice of each record (class label, sensitive attribute...).
+        Slice of each record (class label, sensitive attribute...). Missing
+        values (None, NaN, NaT) form one slice of their own, so the slices
+        hold every record.
     fpr : float, default=0.01
         FPR at which the TPR is reported (NaN in slices whose non-members do
         not resolve it, fewer than ``10 / fpr``).
@@ -734,9 +903,11 @@ def slice_metrics(
     membership, scores = _check_membership(membership, scores)
     groups = column_or_1d(groups)
     check_consistent_length(membership, groups)
+    # Codes, not `groups == value`, which never holds for a missing value.
+    codes, values = pd.factorize(groups, use_na_sentinel=False)
     rows = []
-    for value in pd.unique(groups):
-        mask = groups == value
+    for code, value in enumerate(values):
+        mask = codes == code
         m, s = membership[mask], scores[mask]
         row = {
             "slice": value,

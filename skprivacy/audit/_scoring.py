@@ -496,10 +496,12 @@ def make_privacy_scorer(
         ``"epsilon"`` (:func:`empirical_epsilon` with ``trials="one_run"``: a
         leakage statistic of one training run, with a
         :class:`~skprivacy.exceptions.DependentTrialsWarning`, not a guaranteed
-        lower bound) or ``"tpr@<x>%"`` (TPR at an FPR of ``x`` percent, never
-        interpolated). The TPR needs at least ``1000 / x`` non-members audited
-        per fold (``min(held-out rows, n_members)``); with fewer it is NaN, with
-        an :class:`~skprivacy.exceptions.UnresolvedMetricWarning`, and
+        lower bound) or ``"tpr@<x>%"`` (TPR at an FPR of exactly ``x`` percent,
+        as :func:`tpr_at_fpr` reads it: tied scores at the threshold flagged at
+        random, never below chance). The TPR needs at least ``1000 / x``
+        non-members audited per fold (``min(held-out rows, n_members)``); with
+        fewer it is NaN, with an
+        :class:`~skprivacy.exceptions.UnresolvedMetricWarning`, and
         :func:`privacy_refit` refuses to choose on it.
     n_references : int, default=0
         Reference models trained per grid point and fold.

@@ -74,3 +74,19 @@ def test_from_estimator_uses_the_auditor_scores(memorizing_forest):
     scores = auditor.score_samples(X, y)
     assert display.roc_auc == pytest.approx(membership_auc(membership, scores))
     assert display.line_.get_label().startswith("LossAttack")
+
+
+def test_tied_scores_are_drawn_as_the_tests_with_a_coin_reach_them():
+    # Issue 20, point 2: a release with constant outputs has the ROC TPR = FPR
+    # (flag a share of the tied records at random). Straight lines between the
+    # ROC's two points, (0, 0) and (1, 1), drew nothing on log axes, and the
+    # axes shrank to the point (1, 1).
+    membership = np.r_[np.ones(5000), np.zeros(5000)].astype(int)
+    display = MembershipInferenceDisplay.from_predictions(
+        membership, np.zeros(10_000), low_fpr=0.01, histogram=False
+    )
+    x, y = display.line_.get_data()
+    np.testing.assert_allclose(y, x, rtol=1e-12)
+    assert x.min() == pytest.approx(0.01) and x.max() == 1.0
+    assert display.ax_.get_xlim() == pytest.approx((0.01, 1))
+    assert display.line_.get_label().endswith("TPR@1.0% FPR = 1.00%")

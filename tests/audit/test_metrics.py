@@ -36,8 +36,10 @@ def test_auc_is_mann_whitney_statistic():
     assert membership_auc(membership, scores) == pytest.approx(u / 300**2)
 
 
-def test_tpr_at_fpr_is_never_interpolated():
-    # Non-members 0..999; members sit just above non-members 990..999.
+def test_tpr_at_fpr_reads_observed_thresholds_without_ties():
+    # Non-members 0..999; members sit just above non-members 990..999: no tie,
+    # so the rate is that of the best observed threshold (test_roc.py covers
+    # ties, where a coin on the tied block is needed).
     membership = np.r_[np.ones(10), np.zeros(1000)]
     scores = np.r_[np.arange(10) + 990.5, np.arange(1000)]
     assert tpr_at_fpr(membership, scores, 0.01) == 1.0
@@ -158,6 +160,54 @@ def test_slice_metrics_and_holm_correction():
     np.testing.assert_allclose(table.loc[raw.index, "p_value_holm"], holm)
     # Leaky slice: AUC ~0.92 on 250 + 250 records gives p far below 1e-10.
     assert table.loc["leaky", "p_value_holm"] < 1e-4
+
+
+def test_slices_keep_records_with_a_missing_group():
+    # Issue 20, point 6: `groups == value` never holds for NaN or None, so 400
+    # of 2,000 records vanished and Holm ran over the other slices only.
+    rng = np.random.default_rng(6)
+    membership = np.tile([1, 0], 1000)
+    groups = np.array(["a"] * 800 + ["b"] * 800 + [None] * 200 + [np.nan] * 200)
+    scores = rng.normal(size=2000)
+    table = slice_metrics(membership, scores, groups)
+    assert len(table) == 3  # None and NaN are one missing group
+    assert (table["n_members"] + table["n_non_members"]).sum() == 2000
+    missing = table[table["slice"].isna()].iloc[0]
+    assert missing["n_members"] + missing["n_non_members"] == 400
+    assert table["p_value"].notna().all() and table["p_value_holm"].notna().all()
+    # The missing slice's scores are those of the missing records.
+    assert missing["auc"] == membership_auc(membership[1600:], scores[1600:])
+    numeric = np.r_[np.zeros(1000), np.full(1000, np.nan)]
+    counts = slice_metrics(membership, scores, numeric)[["n_members", "n_non_members"]]
+    assert counts.to_numpy().sum() == 2000
+
+
+def test_empirical_epsilon_reports_the_side_of_its_bound():
+    # Issue 20, point 9: the bound is two-sided. Members all flagged, 60% of
+    # non-members too: the positive side gives log(TPR_lo / FPR_hi) ~ 0.3, the
+    # negative side log((1 - FPR_hi) / (1 - TPR_lo)) ~ 2.1 (unflagged records
+    # are all non-members).
+    membership = np.r_[np.ones(100), np.zeros(100)]
+    scores = np.r_[np.ones(100), np.ones(60), np.zeros(40)]
+    tpr_lo = stats.beta.ppf(0.025, 100, 1)
+    fpr_hi = stats.beta.ppf(0.975, 61, 40)
+    positive, negative = np.log(tpr_lo / fpr_hi), np.log((1 - fpr_hi) / (1 - tpr_lo))
+    assert positive < negative
+    details = empirical_epsilon(membership, scores, threshold=1.0, return_details=True)
+    assert details.epsilon == pytest.approx(negative) and details.side == "negative"
+    assert (details.tpr, details.fpr, details.threshold) == (1.0, 0.6, 1.0)
+    assert (details.n_members, details.n_non_members) == (100, 100)
+    assert empirical_epsilon(membership, scores, threshold=1.0) == details.epsilon
+    # The mirror image: flagged records are all members.
+    mirrored = empirical_epsilon(
+        membership, 1 - scores[::-1], threshold=1.0, return_details=True
+    )
+    assert mirrored.side == "positive"
+    # Nothing shown: no side.
+    none = empirical_epsilon(
+        membership, np.zeros(200), threshold=1.0, return_details=True
+    )
+    assert none.epsilon == 0 and none.side is None
 
 
 @pytest.mark.parametrize(

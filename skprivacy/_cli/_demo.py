@@ -369,6 +369,7 @@ class Demo:
                     records["membership"], records["score"]
                 ),
                 "epsilon_lower_bound": _number(m["epsilon_lower_bound"]),
+                "epsilon_side": report.epsilon_side,
                 "predict_fpr": float(m["predict_fpr"]),
                 # What the references were, so that a reader can check that
                 # they share the release's recipe (a smoothed one included).

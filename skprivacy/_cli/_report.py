@@ -134,7 +134,8 @@ def membership_rows(results):
             _fmt(r["auc"]),
             "[{:.3f}, {:.3f}]".format(*r["auc_interval"]),
             *(_fmt(r["tpr_at_fpr"][f], ".1%", _UNRESOLVED) for f in fprs),
-            _fmt(r["epsilon_lower_bound"], ".2f", _UNRESOLVED),
+            _fmt(r["epsilon_lower_bound"], ".2f", _UNRESOLVED)
+            + (" (-)" if r.get("epsilon_side") == "negative" else ""),
             _fmt(r["predict_fpr"], ".1%"),
         ]
         for r in results["membership"]
@@ -169,7 +170,10 @@ def _notes(results):
         "attacks each release faced; eps >= is the epsilon that the attack's "
         "TPR and FPR imply at 95% confidence, treating the records of this one "
         "training run as independent trials: a measure of leakage, not a "
-        "guaranteed lower bound (one-run DP auditing gives that).",
+        "guaranteed lower bound (one-run DP auditing gives that). It uses both "
+        "inequalities of DP, TPR <= e^eps FPR + delta and TNR <= e^eps FNR + "
+        "delta; a value marked (-) comes from the second, which can show "
+        "leakage where the TPR at low FPR is at chance.",
     ]
     if len({tuple(v) for v in sets.values()}) == 1:
         notes.append(

@@ -134,9 +134,10 @@ class AuditReport:
         Name of the attack (``"A + B"`` for a combined report).
     metrics : dict
         Overall metrics: ``auc``, ``balanced_accuracy``, ``advantage``,
-        ``tpr_at_<fpr>_fpr`` (report mode: best threshold on the audited
-        records, never interpolated; NaN when fewer than ``10 / fpr``
-        non-members resolve it), ``ppv`` at ``target_fpr`` (NaN likewise),
+        ``tpr_at_<fpr>_fpr`` (report mode: the randomised-threshold ROC of
+        the audited records read at exactly ``fpr``, a tied block of scores
+        interpolated as an attacker who breaks ties with a coin would; NaN
+        when fewer than ``10 / fpr`` non-members resolve it), ``ppv`` at ``target_fpr`` (NaN likewise),
         ``epsilon_lower_bound`` and the operating point of ``predict``
         (threshold set without membership labels): ``predict_tpr``,
         ``predict_fpr``. ``epsilon_lower_bound`` is :func:`empirical_epsilon`
@@ -192,6 +193,11 @@ class AuditReport:
         ``metric -> name`` of the attack giving each metric of a combined
         report (the same attack for ``predict_tpr`` and ``predict_fpr``);
         empty otherwise.
+    epsilon_side : {"positive", "negative"} or None
+        Which inequality of (epsilon, delta)-DP gave ``epsilon_lower_bound``:
+        ``"positive"`` for ``TPR <= e^eps FPR + delta``, ``"negative"`` for
+        ``TNR <= e^eps FNR + delta`` (a bound from the latter can stand beside
+        a chance-level TPR at low FPR), None when the bound is 0.
 
     Examples
     --------
@@ -222,6 +228,7 @@ class AuditReport:
     )
     attacks: dict = field(default_factory=dict)
     strongest: dict = field(default_factory=dict)
+    epsilon_side: str | None = None
 
     @classmethod
     def from_predictions(
@@ -307,14 +314,16 @@ class AuditReport:
                 "advantage": membership_advantage(m, scores),
                 **{_fpr_key(f): tpr_at_fpr(m, scores, f) for f in fprs},
                 "ppv": ppv_at_fpr(m, scores, target_fpr, prior),
-                "epsilon_lower_bound": empirical_epsilon(
-                    m,
-                    scores,
-                    confidence=confidence,
-                    trials="one_run",
-                    random_state=random_state,
-                ),
             }
+            epsilon = empirical_epsilon(
+                m,
+                scores,
+                confidence=confidence,
+                trials="one_run",
+                random_state=random_state,
+                return_details=True,
+            )
+            metrics["epsilon_lower_bound"] = epsilon.epsilon
             intervals = {
                 "auc": bootstrap_ci(
                     membership_auc,
@@ -383,6 +392,7 @@ class AuditReport:
             params=params or {},
             seeds=seeds or {},
             confidence=confidence,
+            epsilon_side=epsilon.side,
         )
 
     @classmethod
@@ -536,6 +546,11 @@ class AuditReport:
             confidence=first.confidence,
             attacks=attacks,
             strongest=strongest,
+            epsilon_side=(
+                attacks[strongest["epsilon_lower_bound"]].epsilon_side
+                if "epsilon_lower_bound" in strongest
+                else None
+            ),
         )
 
     def vulnerable_records(self, k: int = 10) -> pd.DataFrame:
@@ -627,6 +642,7 @@ class AuditReport:
                 "created": self.created,
                 "attacks": attacks,
                 "strongest": self.strongest,
+                "epsilon_side": self.epsilon_side,
             }
         )
 
@@ -743,12 +759,20 @@ class AuditReport:
             if self.attacks
             else ""
         )
+        side = (
+            f"{self.epsilon_side} side"
+            if self.epsilon_side
+            else "neither side (no bound above 0)"
+        )
         body = f"""<h1>Membership inference audit: {html.escape(self.attack)}</h1>
 <p>Created {self.created}. Intervals at {self.confidence:.0%} confidence.</p>
 {note}
 <h2>Metrics</h2>{self.to_frame().to_html(**table)}
 {sources}
-<p>epsilon_lower_bound treats the audited records as independent trials; for
+<p>epsilon_lower_bound uses both inequalities of (epsilon, delta)-DP,
+TPR &le; e<sup>&epsilon;</sup> FPR + &delta; (positive side) and
+TNR &le; e<sup>&epsilon;</sup> FNR + &delta; (negative side); here it comes
+from the {side}. It treats the audited records as independent trials; for
 the records of one training run it measures leakage but is not a guaranteed
 lower bound (use one-run auditing).</p>
 {per_attack}

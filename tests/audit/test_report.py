@@ -198,3 +198,27 @@ def test_combine_keeps_each_operating_point_whole(tmp_path):
     page = both.to_html()
     assert "one attack's operating point" in page
     assert "<th>attack</th>" in page
+
+
+@pytest.mark.filterwarnings("ignore::skprivacy.exceptions.UnresolvedMetricWarning")
+def test_report_says_which_side_gave_the_epsilon_bound():
+    # Members all score 1; non-members score 1 half of the time and 0 otherwise.
+    # At any threshold the TPR is 1 and the FPR at least 1/2, so the positive
+    # side (TPR <= e^eps FPR) shows at most log 2 = 0.69 while the negative side
+    # (TNR <= e^eps FNR, FNR = 0) is unbounded: the bound comes from that side.
+    membership = np.r_[np.ones(400), np.zeros(400)].astype(int)
+    scores = np.r_[np.ones(400), np.tile([0.0, 1.0], 200)]
+    report = AuditReport.from_predictions(
+        membership, scores, attack="one-sided", random_state=0
+    )
+    assert report.metrics["epsilon_lower_bound"] > np.log(2)
+    assert report.epsilon_side == "negative"
+    assert report.to_dict()["epsilon_side"] == "negative"
+    assert "negative side" in report.to_html()
+    flat = AuditReport.from_predictions(
+        membership, np.zeros(800), attack="constant", random_state=0
+    )
+    assert flat.epsilon_side is None
+    both = AuditReport.combine([report, flat])
+    assert both.strongest["epsilon_lower_bound"] == "one-sided"
+    assert both.epsilon_side == "negative"

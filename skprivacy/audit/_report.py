@@ -137,7 +137,8 @@ class AuditReport:
         ``tpr_at_<fpr>_fpr`` (report mode: the randomised-threshold ROC of
         the audited records read at exactly ``fpr``, a tied block of scores
         interpolated as an attacker who breaks ties with a coin would; NaN
-        when fewer than ``10 / fpr`` non-members resolve it), ``ppv`` at ``target_fpr`` (NaN likewise),
+        when fewer than ``10 / fpr`` non-members resolve it), ``ppv`` at
+        ``target_fpr`` (NaN likewise),
         ``epsilon_lower_bound`` and the operating point of ``predict``
         (threshold set without membership labels): ``predict_tpr``,
         ``predict_fpr``. ``epsilon_lower_bound`` is :func:`empirical_epsilon`

@@ -88,7 +88,8 @@ class HAMPReleaseClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     records (one-hot columns, for example, get values between 0 and 1), as in
     the paper, where they are uniform noise. With ``feature_range=None`` the
     box's corners are the training data's extremes: pass the features' public
-    ranges instead when those extremes are sensitive.
+    ranges instead when those extremes are sensitive. Measured numbers, with
+    and without HAMP's training part, are in the user guide (:ref:`hamp`).
 
     References
     ----------

@@ -134,17 +134,18 @@ class HAMPClassifier(BaseNetClassifier):
 
     **Defaults are ours.** The paper's recipes use ``gamma`` from 0.5 to 0.95
     and, in this scaling, ``alpha`` from 0.01 to 1 (0.001 to 0.01 in the
-    official code, whose KL term is divided by ``C``), with SGD (learning
-    rate 0.5, momentum 0.99) for 200 epochs on Purchase100, Texas100,
-    Location30 and CIFAR. The defaults here come from a small search on two
-    tabular tasks (Letter and Adult, 1,000 members, MLP (256, 128), Adam, 100
-    epochs; adaptive loss attack and RMIA) with this estimator's own
-    optimizer, and that search found **no protection**: every setting of the
-    grid (``gamma`` 0.5-0.95, ``alpha`` 0-1) raised the loss attack's AUC
-    (Letter 0.62 to 0.68-0.71, Adult 0.57 to 0.64-0.67) and none lowered
-    RMIA's beyond its interval, while test accuracy rose by 2-3.5 points on
-    Letter. The numbers are in the user guide (:ref:`hamp`). Measure before
-    relying on it, e.g. with :class:`~skprivacy.audit.DefenseEvaluation`.
+    official code, whose KL term is divided by ``C``) on Purchase100, Texas100,
+    Location30 and CIFAR; its Purchase100 script trains with SGD (learning rate
+    0.5, momentum 0.99) for 200 epochs. The defaults here come from a small
+    search on two tabular tasks (Letter and Adult, 1,000 members, MLP (256,
+    128), Adam, 100 epochs; adaptive loss attack and RMIA) with this
+    estimator's own optimizer, and that search found **no protection**: every
+    setting of the grid (``gamma`` 0.5-0.95, ``alpha`` 0-1) raised the loss
+    attack's AUC (Letter 0.62 to 0.68-0.71, Adult 0.57 to 0.64-0.67) and none
+    lowered RMIA's beyond its interval, while test accuracy rose by 2-3.5
+    points on Letter. The numbers are in the user guide (:ref:`hamp`). Measure
+    before relying on it, e.g. with
+    :class:`~skprivacy.audit.DefenseEvaluation`.
 
     :func:`sklearn.base.clone` gives an unfitted estimator with the identical
     training recipe, so membership audits can train reference models exactly

@@ -9,7 +9,7 @@ measure leakage with membership-inference attacks, all as scikit-learn estimator
 
 from skprivacy.audit import MembershipInferenceAuditor
 from skprivacy.certify import SmoothedClassifier
-from skprivacy.defense import CRLClassifier, DPSGDClassifier
+from skprivacy.defense import CRLClassifier, DPSGDClassifier, HAMPClassifier
 
 __version__ = "0.1.0.dev0"
 
@@ -17,6 +17,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "CRLClassifier",
     "DPSGDClassifier",
+    "HAMPClassifier",
     "MembershipInferenceAuditor",
     "SmoothedClassifier",
     "__version__",

@@ -2,6 +2,10 @@
 
 :class:`CRLClassifier` trains a skorch network with Center-based Relaxed
 Learning (Fang & Kim, UAI 2024); its losses are usable on their own.
+:class:`HAMPClassifier` trains one on HAMP's high-entropy soft labels with an
+entropy regulariser (Chen & Pattabiraman, NDSS 2024);
+:class:`HAMPReleaseClassifier` is HAMP's release-time part, which replaces the
+released scores of any classifier by those of a random input.
 :class:`DPSGDClassifier` trains one with differentially private SGD (Opacus),
 the baseline with a formal guarantee.
 :class:`RandomizedResponseClassifier` releases labels through k-ary randomized
@@ -14,12 +18,17 @@ response, a local differential-privacy baseline.
 from skprivacy.defense._crl import CRLClassifier
 from skprivacy.defense._dpsgd import DPSGDClassifier
 from skprivacy.defense._focus import SensitiveFocusPenalty
+from skprivacy.defense._hamp import HAMPClassifier
+from skprivacy.defense._hamp_release import HAMPReleaseClassifier
 from skprivacy.defense._losses import (
     CRLLoss,
+    HAMPLoss,
     ImpRelaxLoss,
     RelaxedCenterLoss,
     crl_loss,
+    hamp_loss,
     normalized_ce_floor,
+    soft_label_confidence,
     tau_normalize,
 )
 from skprivacy.defense._modules import TabularMLP
@@ -29,12 +38,17 @@ __all__ = [
     "CRLClassifier",
     "CRLLoss",
     "DPSGDClassifier",
+    "HAMPClassifier",
+    "HAMPLoss",
+    "HAMPReleaseClassifier",
     "ImpRelaxLoss",
     "RandomizedResponseClassifier",
     "RelaxedCenterLoss",
     "SensitiveFocusPenalty",
     "TabularMLP",
     "crl_loss",
+    "hamp_loss",
     "normalized_ce_floor",
+    "soft_label_confidence",
     "tau_normalize",
 ]

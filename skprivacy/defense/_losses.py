@@ -521,3 +521,220 @@ class CRLLoss(nn.Module):
         if return_terms:
             return loss, terms
         return loss
+
+
+# ------------------------------------------------------------------------------
+# HAMP (Chen & Pattabiraman, NDSS 2024): training on high-entropy soft labels
+# with an entropy regulariser. Like crl_loss, the formula takes a per-record
+# ``weight`` and never branches on data, so it can be vmapped over models.
+
+
+def soft_label_confidence(n_classes: int, gamma: float) -> float:
+    """True-class probability of HAMP's soft labels of entropy ``gamma * log(C)``.
+
+    HAMP's soft label of class ``y`` puts ``p`` on ``y`` and ``(1 - p) / (C - 1)``
+    on each other class. Its entropy
+
+    .. math:: H(p) = -p \\log p - (1 - p) \\log \\frac{1 - p}{C - 1}
+
+    falls strictly from ``log(C)`` (uniform, ``p = 1 / C``) to 0 (one-hot,
+    ``p = 1``), so the target ``H(p) = gamma * log(C)`` has one root in
+    ``[1 / C, 1]``, found here to ``1e-12`` (the official code steps ``p`` down
+    by 0.01 until the entropy reaches the target instead).
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes ``C >= 2``.
+    gamma : float
+        Entropy threshold in ``[0, 1]``, as a fraction of the largest entropy
+        ``log(C)``: 0 gives one-hot labels, 1 the uniform distribution.
+
+    Returns
+    -------
+    p : float
+        The true-class probability, in ``[1 / C, 1]``.
+
+    Examples
+    --------
+    >>> from skprivacy.defense import soft_label_confidence
+    >>> round(soft_label_confidence(2, 0.5), 3)
+    0.89
+    >>> soft_label_confidence(10, 0.0)
+    1.0
+    """
+    if int(n_classes) != n_classes or n_classes < 2:
+        raise ValueError(f"n_classes must be an int of at least 2; got {n_classes}.")
+    if not 0 <= gamma <= 1:
+        raise ValueError(f"gamma must be in [0, 1]; got {gamma}.")
+    from scipy.optimize import brentq
+
+    if gamma == 0:
+        return 1.0
+    if gamma == 1:
+        return 1.0 / n_classes
+    target = gamma * math.log(n_classes)
+    return float(
+        brentq(
+            lambda p: _soft_label_entropy(p, n_classes) - target,
+            1.0 / n_classes,
+            1.0,
+            xtol=1e-12,
+        )
+    )
+
+
+def _soft_label_entropy(p, n_classes):
+    """Entropy of the soft label with ``p`` on one class, the rest spread evenly."""
+    from scipy.special import xlogy
+
+    return float(-xlogy(p, p) - xlogy(1 - p, (1 - p) / (n_classes - 1)))
+
+
+def hamp_terms(logits, target, *, confidence: float, weight=None):
+    """Batch means of the soft-label KL divergence and of the output entropy.
+
+    See :class:`HAMPLoss` for the formulas.
+
+    Returns
+    -------
+    kl, entropy : torch.Tensor (scalars)
+    """
+    n_classes = logits.shape[-1]
+    log_q = F.log_softmax(logits, dim=-1)
+    # one_hot validates its input with .item(), which vmap cannot batch.
+    is_true = torch.arange(n_classes, device=target.device) == target.unsqueeze(1)
+    other = (1.0 - confidence) / (n_classes - 1)
+    # Arithmetic with Python floats keeps the logits' precision (float64 too).
+    soft = other + (confidence - other) * is_true.to(log_q.dtype)
+    # sum_j s_j log s_j is the same for every record: minus the labels' entropy.
+    kl = -(soft * log_q).sum(dim=1) - _soft_label_entropy(confidence, n_classes)
+    entropy = -(log_q.exp() * log_q).sum(dim=1)
+    return masked_mean(kl, weight), masked_mean(entropy, weight)
+
+
+def hamp_loss(logits, target, weight, params):
+    """:class:`HAMPLoss` of one batch as a pure function (vmap-friendly).
+
+    Parameters
+    ----------
+    logits : torch.Tensor of shape (B, C)
+        Raw logits.
+    target : torch.Tensor of shape (B,)
+        Integer class indices.
+    weight : torch.Tensor of shape (B,) or None
+        1 for the batch's records and 0 for padding.
+    params : dict
+        ``confidence`` (the soft labels' true-class probability, from
+        :func:`soft_label_confidence`) and ``alpha`` (the regulariser's
+        weight).
+
+    Returns
+    -------
+    loss : torch.Tensor (scalar)
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skprivacy.defense import HAMPLoss, hamp_loss
+    >>> logits, y = torch.tensor([[2.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 1])
+    >>> module = HAMPLoss(n_classes=2, gamma=0.5, alpha=0.1)
+    >>> params = {"confidence": module.confidence, "alpha": 0.1}
+    >>> bool(torch.isclose(hamp_loss(logits, y, None, params), module(logits, y)))
+    True
+    """
+    kl, entropy = hamp_terms(
+        logits, target, confidence=params["confidence"], weight=weight
+    )
+    return kl - params["alpha"] * entropy
+
+
+class HAMPLoss(nn.Module):
+    """HAMP's training loss: KL to high-entropy soft labels minus output entropy.
+
+    With ``q_i = softmax(z_i)`` for the raw logits ``z_i`` of a batch of
+    ``B`` records, soft labels ``s_i`` that put ``p`` on the true class and
+    ``(1 - p) / (C - 1)`` on each other class, and ``p`` chosen so that the
+    entropy of ``s_i`` is ``gamma * log(C)`` (:func:`soft_label_confidence`),
+
+    .. math::
+
+       L = \\frac{1}{B} \\sum_i \\mathrm{KL}(s_i \\,\\|\\, q_i)
+           - \\alpha \\, \\frac{1}{B} \\sum_i H(q_i),
+       \\qquad H(q) = -\\sum_j q_j \\log q_j .
+
+    The first term fits the model to labels that are already unconfident; the
+    second rewards high output entropy on every training record (Chen &
+    Pattabiraman, NDSS 2024, Sec. IV). The KL divergence is the batch mean of
+    each record's divergence; the official code uses ``F.kl_div`` with its
+    default ``"mean"`` reduction, which also divides by ``C``, so its
+    ``alpha`` is this ``alpha`` divided by ``C`` (and its learning rate
+    scaled by ``C``).
+
+    Parameters
+    ----------
+    n_classes : int
+        Number of classes (at least 2).
+    gamma : float, default=0.95
+        Entropy threshold in ``[0, 1)``, a fraction of ``log(C)``.
+    alpha : float, default=0.0
+        Weight of the entropy regulariser (non-negative).
+
+    Attributes
+    ----------
+    confidence : float
+        The soft labels' true-class probability ``p``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skprivacy.defense import HAMPLoss
+    >>> loss = HAMPLoss(n_classes=3, gamma=0.8, alpha=0.1)
+    >>> round(loss.confidence, 4)
+    0.6584
+    >>> value, terms = loss(torch.zeros(2, 3), torch.tensor([0, 2]), return_terms=True)
+    >>> sorted(terms)
+    ['hamp_entropy', 'hamp_kl']
+    """
+
+    def __init__(self, n_classes: int, gamma: float = 0.95, alpha: float = 0.0):
+        super().__init__()
+        if not 0 <= gamma < 1:
+            raise ValueError(
+                f"gamma must be in [0, 1): at 1 the soft label is uniform and "
+                f"no longer names its class; got {gamma}."
+            )
+        if not alpha >= 0:
+            raise ValueError(f"alpha must be non-negative; got {alpha}.")
+        self.n_classes = n_classes
+        self.gamma = gamma
+        self.alpha = alpha
+        self.confidence = soft_label_confidence(n_classes, gamma)
+
+    def forward(self, logits, target, return_terms: bool = False):
+        """Loss of one batch.
+
+        Parameters
+        ----------
+        logits : torch.Tensor of shape (n_samples, n_classes)
+            Raw logits.
+        target : torch.Tensor of shape (n_samples,)
+            Integer class indices.
+        return_terms : bool, default=False
+            Also return ``{"hamp_kl": KL term, "hamp_entropy": mean H(q)}``.
+
+        Returns
+        -------
+        loss : torch.Tensor (scalar)
+        terms : dict, only if ``return_terms``
+        """
+        if logits.shape[-1] != self.n_classes:
+            raise ValueError(
+                f"HAMPLoss was built for {self.n_classes} classes; got logits "
+                f"of shape {tuple(logits.shape)}."
+            )
+        kl, entropy = hamp_terms(logits, target, confidence=self.confidence)
+        loss = kl - self.alpha * entropy
+        if return_terms:
+            return loss, {"hamp_kl": kl.item(), "hamp_entropy": entropy.item()}
+        return loss

@@ -24,16 +24,35 @@ The attack signals and metrics are skprivacy.audit's (``compute_signal``,
 ``membership_auc``, ``tpr_at_fpr``): float64, from log-probabilities, the TPR
 read off the ROC without interpolation.
 
-``--search`` runs the small protocol used to choose CRLClassifier's defaults
+``--search`` runs the protocol that chose CRLClassifier's ``tau`` and
+``upper``: the membership game of :class:`skprivacy.audit.DefenseEvaluation`
+(8 models per setting on random halves of a pool, each attacked by online LiRA
+and RMIA with the others as references; TPR at 1% FPR of the strongest, test
+accuracy, 95% bootstrap intervals) on the five tasks of ``bench_frontier.py``
+(Adult, German Credit, the 30-class Gaussian task, Letter and the sparse
+binary stand-in), each with its own epochs and network. By default it plays
+plain training, the previous defaults and the current ones (about 8 minutes on
+one core); ``--recipes all`` adds the settings of the search (``--task`` and
+``--recipes`` select).
+
+``--margins`` measures why the previous defaults leaked more than plain
+training on the sparse task: per record, the mean and spread over models of
+the logit margin of the true class when the record is a member and when it is
+not (what LiRA compares), for plain training and descent on normalised logits.
+
+``--scan`` runs the earlier small protocol that chose ``center_weight=0``
 (binary synthetic task with other generator seeds, German Credit, Adult and a
 30-class synthetic task; loss attack and RMIA with 2 same-recipe references;
-2 seeds; about 15 minutes on 2 shared cores).
+2 seeds; about 15 minutes on 2 shared cores), with the ``tau`` and ``upper``
+of that time.
 
 Usage::
 
     python benchmarks/bench_crl.py            # full run (a few minutes)
     python benchmarks/bench_crl.py --quick    # tiny smoke run
     python benchmarks/bench_crl.py --search   # the defaults' search protocol
+    python benchmarks/bench_crl.py --search --task sparse --recipes all
+    python benchmarks/bench_crl.py --margins --task sparse
 """
 
 # Authors: The skprivacy developers
@@ -41,6 +60,7 @@ Usage::
 
 import argparse
 import time
+import warnings
 from functools import partial
 
 import numpy as np
@@ -322,25 +342,31 @@ def many_class(seed, n_members, generator_seed=1000, population=False):
     return split, StandardScaler()
 
 
-SEARCH_TASKS = {
+SCAN_TASKS = {
     # name: (loader, members, MLP widths); population = the rows left over.
     "binary": (partial(synthetic, generator_seed=12345), 400, (128, 64)),
     "german": (german, 300, (128, 64)),
     "adult": (adult, 500, (128, 64)),
     "30-class": (many_class, 1500, (256, 128)),
 }
-SEARCH_RECIPES = {
+# The scan predates tau=0.05 and upper=0.74: it keeps the values of its time.
+_SCAN_LOSS = {"tau": 0.1, "upper": 1.0}
+SCAN_RECIPES = {
     "plain": {"crl": False},
     "plain, weight decay 1e-3": {"crl": False, "optimizer__weight_decay": 1e-3},
-    "CRL alpha=0.3 (old default)": {"alpha": 0.3},
-    "CRL alpha=0.3, center_weight=0": {"alpha": 0.3, "center_weight": 0.0},
-    "CRL alpha=auto": {"alpha": "auto"},
-    "CRL alpha=auto, center_weight=0": {"alpha": "auto", "center_weight": 0.0},
+    "CRL alpha=0.3 (old default)": {
+        "alpha": 0.3,
+        "center_weight": 0.1,
+        **_SCAN_LOSS,
+    },
+    "CRL alpha=0.3, center_weight=0": {"alpha": 0.3, **_SCAN_LOSS},
+    "CRL alpha=auto": {"alpha": "auto", "center_weight": 0.1, **_SCAN_LOSS},
+    "CRL alpha=auto, center_weight=0": {"alpha": "auto", **_SCAN_LOSS},
 }
 
 
-def search(n_seeds, quick=False):
-    """Small protocol used to choose the defaults (see the CRL user guide).
+def scan(n_seeds, quick=False):
+    """Small protocol that chose ``center_weight=0`` (see the CRL user guide).
 
     Per task and seed: the target trains on the members; the loss attack and
     the auditor's RMIA (2 references trained with the target's own recipe on
@@ -357,10 +383,10 @@ def search(n_seeds, quick=False):
         f"{'task':<10}{'recipe':<34}{'alpha_':>8}{'test_acc':>9}{'loss_auc':>9}"
         f"{'rmia_auc':>9}"
     )
-    for task, (loader, n_members, widths) in SEARCH_TASKS.items():
+    for task, (loader, n_members, widths) in SCAN_TASKS.items():
         if quick:  # the 30-class task needs rows of every class in each half
             n_members = min(n_members, 600 if task == "30-class" else 150)
-        for name, params in SEARCH_RECIPES.items():
+        for name, params in SCAN_RECIPES.items():
             rows = []
             for seed in range(n_seeds):
                 (X_in, y_in, X_out, y_out, X_pop, y_pop), pre = loader(
@@ -392,6 +418,166 @@ def search(n_seeds, quick=False):
             )
 
 
+# ---------------------------------------------------------------------------
+# the membership-game search of tau and upper
+# ---------------------------------------------------------------------------
+_PREVIOUS = {"tau": 0.1, "upper": 1.0}
+# name: CRLClassifier parameters; "kappa" sets alpha = kappa * H(y) (H the
+# entropy of the pool's labels, the chance-level loss) and upper = exp(-alpha).
+GAME_RECIPES = {
+    "plain": {"crl": False},
+    "previous default (tau=0.1 upper=1)": _PREVIOUS,
+    "default (tau=0.05 upper=0.74)": {},
+    "normalised descent (alpha=0 tau=0.1)": {"alpha": 0.0, "tau": 0.1},
+    "normalised descent (alpha=0 tau=0.01)": {"alpha": 0.0, "tau": 0.01},
+    "tau=0.1 upper=0.74": {"tau": 0.1},
+    "tau=0.03 upper=1": {"tau": 0.03, "upper": 1.0},
+    "tau=0.03 upper=0.74": {"tau": 0.03},
+    "tau=0.07 upper=0.74": {"tau": 0.07},
+    "tau=0.1 alpha=0.2H(y) upper=exp(-alpha)": {"tau": 0.1, "kappa": 0.2},
+    "tau=0.1 alpha=0.3H(y) upper=exp(-alpha)": {"tau": 0.1, "kappa": 0.3},
+    "tau=0.1 alpha=1 upper=1": {"tau": 0.1, "alpha": 1.0, "upper": 1.0},
+    "tau=0.1 alpha=1 upper=0.3": {"tau": 0.1, "alpha": 1.0, "upper": 0.3},
+    "tau=0.01 upper=1": {"tau": 0.01, "upper": 1.0},
+}
+GAME_DEFAULT_RECIPES = (
+    "plain",
+    "previous default (tau=0.1 upper=1)",
+    "default (tau=0.05 upper=0.74)",
+)
+
+
+def _game_recipe(params, y, epochs, hidden):
+    params = dict(params)
+    if "kappa" in params:
+        frequencies = np.bincount(y) / len(y)
+        frequencies = frequencies[frequencies > 0]
+        chance = float(-np.sum(frequencies * np.log(frequencies)))
+        params["alpha"] = round(params.pop("kappa") * chance, 4)
+        params["upper"] = round(float(np.exp(-params["alpha"])), 4)
+    return CRLClassifier(
+        hidden_units=hidden, max_epochs=epochs, batch_size=128, **params
+    )
+
+
+def search(tasks, recipe_names, n_models):
+    """The membership game of every recipe on every task (see the module doc).
+
+    Each task is ``bench_frontier.py``'s: the same pool, test set, epochs and
+    network. All recipes of a task play on the same keep matrix and model
+    seeds, so their differences are paired.
+    """
+    import bench_frontier
+
+    from skprivacy.audit import DefenseEvaluation
+
+    print(
+        f"{'task':<10}{'recipe':<46}{'accuracy':>22}{'d_acc':>7}"
+        f"{'TPR@1% (strongest)':>24}{'AUC':>7}  rule"
+    )
+    for task in tasks:
+        epochs, hidden = bench_frontier.TASKS[task]
+        X, y, X_test, y_test = bench_frontier.task_data(task, quick=False)
+        recipes = {
+            name: _game_recipe(GAME_RECIPES[name], y, epochs, hidden)
+            for name in recipe_names
+        }
+        evaluation = DefenseEvaluation(
+            recipes, n_models=n_models, fprs=(0.01,), n_resamples=100, random_state=0
+        )
+        with warnings.catch_warnings():
+            # CRL's own configuration warnings are part of what is searched.
+            warnings.simplefilter("ignore")
+            evaluation.fit(X, y, X_test=X_test, y_test=y_test)
+        rows = evaluation.results_.query(
+            "attack == 'strongest' and records == 'population'"
+        ).set_index("recipe")
+        plain = rows.loc["plain"] if "plain" in rows.index else None
+        for name, r in rows.iterrows():
+            verdict = ""
+            if plain is not None and name != "plain":
+                drop = 100 * (r.accuracy - plain.accuracy)
+                leaks_less = r["tpr_at_0.01_fpr"] <= plain["tpr_at_0.01_fpr"]
+                verdict = "met" if leaks_less and drop >= -1.5 else "MISSED"
+            d_acc = (
+                f"{100 * (r.accuracy - plain.accuracy):+.1f}"
+                if plain is not None
+                else ""
+            )
+            print(
+                f"{task:<10}{name:<46}"
+                f"{r.accuracy:>8.3f} [{r.accuracy_low:.3f}, {r.accuracy_high:.3f}]"
+                f"{d_acc:>7}{r['tpr_at_0.01_fpr']:>9.3f} "
+                f"[{r['tpr_at_0.01_fpr_low']:.3f}, {r['tpr_at_0.01_fpr_high']:.3f}]"
+                f"{r.auc:>7.3f}  {verdict}",
+                flush=True,
+            )
+        print(
+            f"{task:<10}pool {len(y)}, test {len(y_test)}, {n_models} models, "
+            f"{epochs} epochs, MLP {hidden}",
+            flush=True,
+        )
+
+
+def _true_class_margin(logits, y):
+    """Logit of the true class minus the log-sum-exp of the others."""
+    logits = logits.double().clone()
+    rows = torch.arange(len(y))
+    true = logits[rows, torch.as_tensor(y)].clone()
+    logits[rows, torch.as_tensor(y)] = -torch.inf
+    return (true - torch.logsumexp(logits, dim=1)).numpy()
+
+
+MARGIN_RECIPES = {
+    "plain": {"crl": False},
+    "normalised descent (alpha=0 tau=0.1)": {"alpha": 0.0, "tau": 0.1},
+    "normalised descent (alpha=0 tau=0.01)": {"alpha": 0.0, "tau": 0.01},
+    "default (tau=0.05 upper=0.74)": {},
+}
+
+
+def margins(tasks, n_models=8):
+    """Per-record member and non-member margins over models (what LiRA reads).
+
+    ``n_models`` models train on random halves of the pool (each record in
+    half of them). For each record, the true-class margin of the released
+    (raw) logits has a mean and a spread over the models that trained on it
+    (in) and over the others (out); ``d'`` is the difference of the means
+    over the pooled spread. Medians over records are printed.
+    """
+    import bench_frontier
+
+    from skprivacy.audit._references import balanced_keep_matrix
+
+    for task in tasks:
+        epochs, hidden = bench_frontier.TASKS[task]
+        X, y, _, _ = bench_frontier.task_data(task, quick=False)
+        keep = balanced_keep_matrix(n_models, len(y), np.random.default_rng(0))
+        for name, params in MARGIN_RECIPES.items():
+            margin = np.empty((n_models, len(y)))
+            for j in range(n_models):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # alpha=0: plain descent
+                    net = CRLClassifier(
+                        hidden_units=hidden, max_epochs=epochs, random_state=j, **params
+                    ).fit(X[keep[j]], y[keep[j]])
+                logits = net.forward(X)
+                logits = logits[0] if isinstance(logits, tuple) else logits
+                margin[j] = _true_class_margin(logits, y)
+            stats_ = {}
+            for label, mask in (("in", keep), ("out", ~keep)):
+                values = np.ma.masked_array(margin, ~mask)
+                stats_[label] = (values.mean(axis=0).data, values.std(axis=0).data)
+            (mu_in, sd_in), (mu_out, sd_out) = stats_["in"], stats_["out"]
+            d = (mu_in - mu_out) / np.sqrt((sd_in**2 + sd_out**2) / 2 + 1e-6)
+            print(
+                f"{task:<8}{name:<42} margin in {np.median(mu_in):6.2f} "
+                f"(spread {np.median(sd_in):.2f}), out {np.median(mu_out):6.2f} "
+                f"(spread {np.median(sd_out):.2f}); d' {np.median(d):.2f}",
+                flush=True,
+            )
+
+
 def _concat(a, b):
     if hasattr(a, "iloc"):
         import pandas as pd
@@ -403,11 +589,47 @@ def _concat(a, b):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny smoke run")
-    parser.add_argument("--search", action="store_true", help="defaults' grid")
+    parser.add_argument(
+        "--search", action="store_true", help="membership game of the defaults"
+    )
+    parser.add_argument(
+        "--margins", action="store_true", help="member/non-member margins"
+    )
+    parser.add_argument("--scan", action="store_true", help="the earlier small grid")
+    parser.add_argument(
+        "--task",
+        default="all",
+        help="adult, german, synthetic, letter, sparse or all (--search, --margins)",
+    )
+    parser.add_argument(
+        "--recipes",
+        default="",
+        help="comma-separated names of --search recipes, or 'all'",
+    )
+    parser.add_argument("--n-models", type=int, default=8)
     args = parser.parse_args()
     start = time.perf_counter()
+    tasks = (
+        ("adult", "german", "synthetic", "letter", "sparse")
+        if args.task == "all"
+        else tuple(args.task.split(","))
+    )
     if args.search:
-        search(n_seeds=1 if args.quick else 2, quick=args.quick)
+        names = (
+            tuple(GAME_RECIPES)
+            if args.recipes == "all"
+            else tuple(args.recipes.split(","))
+            if args.recipes
+            else GAME_DEFAULT_RECIPES
+        )
+        unknown = set(names) - set(GAME_RECIPES)
+        if unknown:
+            parser.error(f"unknown recipes {sorted(unknown)}; see GAME_RECIPES")
+        search(tasks, names, args.n_models)
+    elif args.margins:
+        margins(tasks, args.n_models)
+    elif args.scan:
+        scan(n_seeds=1 if args.quick else 2, quick=args.quick)
     elif args.quick:
         run(
             {"synthetic": (synthetic, 200, {"max_epochs": 10})},

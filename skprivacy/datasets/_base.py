@@ -33,6 +33,8 @@ class _BundledTable:
     numerical: tuple[str, ...]
     sensitive: tuple[str, ...]
     descr: str
+    # Column names given to the file's columns, when its header is not used.
+    columns: tuple[str, ...] | None = None
 
 
 _ADULT = _BundledTable(
@@ -100,6 +102,41 @@ _GERMAN_CREDIT = _BundledTable(
     descr="german_credit.rst",
 )
 
+_LETTER_FEATURES = (
+    "x_box",
+    "y_box",
+    "width",
+    "high",
+    "onpix",
+    "x_bar",
+    "y_bar",
+    "x2bar",
+    "y2bar",
+    "xybar",
+    "x2ybr",
+    "xy2br",
+    "x_ege",
+    "xegvy",
+    "y_ege",
+    "yegvx",
+)
+_LETTERS = tuple(chr(code) for code in range(ord("A"), ord("Z") + 1))
+
+_LETTER = _BundledTable(
+    filename="letter.csv.gz",
+    sha256="9b63b12c9425f919cf32a4de0ffbbef25960ddeced6a0c15fc8cf2dbb530b403",
+    n_rows=20000,
+    target="letter",
+    target_names=_LETTERS,
+    target_codes={letter: code for code, letter in enumerate(_LETTERS)},
+    categorical=(),
+    numerical=_LETTER_FEATURES,
+    sensitive=(),
+    descr="letter.rst",
+    # The file's header names the features 1-16; these are the UCI names.
+    columns=("letter", *_LETTER_FEATURES),
+)
+
 
 def _read_bundled_csv(table: _BundledTable) -> pd.DataFrame:
     """Read a bundled table, refusing a missing or corrupted file."""
@@ -127,6 +164,8 @@ def _read_bundled_csv(table: _BundledTable) -> pd.DataFrame:
     frame = pd.read_csv(io.BytesIO(raw), na_values="?", keep_default_na=False)
     if len(frame) != table.n_rows:  # pragma: no cover - guarded by the checksum
         raise OSError(f"{table.filename!r} has {len(frame)} rows, not {table.n_rows}.")
+    if table.columns is not None:
+        frame.columns = list(table.columns)
     return frame
 
 
@@ -159,6 +198,9 @@ def _to_bunch(
         full = data.copy()
         full[table.target] = target.to_numpy()
         X, y = data, target.rename(table.target)
+    elif not table.categorical:
+        full = None
+        X, y = data.to_numpy(), target.to_numpy()
     else:
         full = None
         # Mixed types: an object array keeps strings, numbers and missing values
@@ -332,3 +374,65 @@ def load_german_credit(*, as_frame=False, return_X_y=False):
     return _to_bunch(
         _GERMAN_CREDIT, frame, as_frame=as_frame, return_X_y=return_X_y, extra={}
     )
+
+
+def load_letter(*, as_frame=False, return_X_y=False):
+    """Load the UCI Letter Recognition dataset bundled with skprivacy.
+
+    A many-class task: which of the 26 capital letters does a distorted
+    black-and-white character image show? Each of the 20,000 images is
+    described by 16 integer features from 0 to 15 (statistical moments and
+    edge counts of its pixels). Read more in the ``DESCR`` attribute of the
+    result.
+
+    ================= ==========================
+    Classes                                   26
+    Samples total                         20,000
+    Samples per class                  734 - 813
+    Features                  16 integers, 0-15
+    ================= ==========================
+
+    Parameters
+    ----------
+    as_frame : bool, default=False
+        If True, ``data`` is a pandas DataFrame of int64 columns, ``target`` a
+        Series and ``frame`` holds both (17 columns). If False, ``data`` is an
+        int64 ndarray of shape (20000, 16) and ``frame`` is None.
+    return_X_y : bool, default=False
+        If True, return ``(data, target)`` instead of a Bunch.
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        Dictionary-like object with attributes ``data``, ``target`` (0 for
+        ``A`` to 25 for ``Z``), ``frame``, ``feature_names`` (the UCI names,
+        ``-`` replaced by ``_``), ``target_names`` (``["A", ..., "Z"]``),
+        ``categorical_features`` (none), ``numerical_features`` (all 16),
+        ``sensitive_features`` (none) and ``DESCR``.
+
+    (data, target) : tuple if ``return_X_y`` is True
+
+    Notes
+    -----
+    1,332 rows are exact copies of earlier rows (feature values and label):
+    a membership audit on this data must not assume that rows are unique.
+    The UCI documentation trains on the first 16,000 rows and tests on the
+    last 4,000. Licence: CC BY 4.0, UCI Machine Learning Repository (Slate,
+    1991), DOI 10.24432/C5ZP40.
+
+    Examples
+    --------
+    >>> from skprivacy.datasets import load_letter
+    >>> letter = load_letter(as_frame=True)
+    >>> letter.frame.shape
+    (20000, 17)
+    >>> letter.target_names[:3], len(letter.target_names)
+    (['A', 'B', 'C'], 26)
+    >>> X, y = load_letter(return_X_y=True)
+    >>> X.shape, X.dtype, int(X.max())
+    ((20000, 16), dtype('int64'), 15)
+    """
+    _check_bool("as_frame", as_frame)
+    _check_bool("return_X_y", return_X_y)
+    frame = _read_bundled_csv(_LETTER)
+    return _to_bunch(_LETTER, frame, as_frame=as_frame, return_X_y=return_X_y, extra={})

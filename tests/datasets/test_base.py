@@ -10,7 +10,13 @@ import pytest
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
-from skprivacy.datasets import _base, load_adult, load_german_credit, make_preprocessor
+from skprivacy.datasets import (
+    _base,
+    load_adult,
+    load_german_credit,
+    load_letter,
+    make_preprocessor,
+)
 
 ADULT_CATEGORICAL = {
     "workclass",
@@ -113,6 +119,46 @@ def test_german_credit():
     assert X.shape == (1000, 21) and y.shape == (1000,)
 
 
+LETTER_COUNTS = {"A": 789, "H": 734, "U": 813, "Z": 734}
+
+
+def test_letter_frame():
+    letter = load_letter(as_frame=True)
+    assert letter.frame.shape == (20000, 17)
+    assert list(letter.frame.columns) == [*letter.feature_names, "letter"]
+    assert letter.feature_names[:5] == ["x_box", "y_box", "width", "high", "onpix"]
+    assert letter.feature_names[-1] == "yegvx" and len(letter.feature_names) == 16
+    assert letter.target_names == [chr(code) for code in range(65, 91)]
+    counts = np.bincount(letter.target, minlength=26)
+    assert counts.sum() == 20000 and (counts.min(), counts.max()) == (734, 813)
+    for name, count in LETTER_COUNTS.items():
+        assert counts[letter.target_names.index(name)] == count
+    # The first UCI row is a T.
+    assert letter.target.iloc[0] == letter.target_names.index("T")
+    assert all(pd.api.types.is_integer_dtype(t) for t in letter.data.dtypes)
+    assert letter.data.to_numpy().min() == 0 and letter.data.to_numpy().max() == 15
+    assert letter.numerical_features == letter.feature_names
+    assert letter.categorical_features == [] and letter.sensitive_features == []
+
+
+def test_letter_duplicates_documented():
+    letter = load_letter(as_frame=True)
+    assert letter.frame.duplicated().sum() == 1332
+    assert letter.data.duplicated().sum() == 1332  # copies always share the label
+    assert "1,332" in letter.DESCR and "duplicate" in letter.DESCR.lower()
+
+
+def test_letter_arrays():
+    X, y = load_letter(return_X_y=True)
+    assert X.shape == (20000, 16) and X.dtype == np.int64
+    assert y.shape == (20000,) and y.dtype == np.int64 and set(y) == set(range(26))
+    bunch = load_letter()
+    assert bunch.frame is None and np.array_equal(bunch.data, X)
+    Xt = make_preprocessor(bunch).fit_transform(X)
+    assert Xt.shape == (20000, 16)
+    np.testing.assert_allclose(Xt.mean(axis=0), 0, atol=1e-9)
+
+
 @pytest.mark.parametrize("as_frame", [True, False])
 def test_make_preprocessor_fits_a_classifier(as_frame):
     credit = load_german_credit(as_frame=as_frame)
@@ -156,9 +202,15 @@ def test_load_adult_bad_options(kwargs, error, match):
         load_adult(**kwargs)
 
 
-def test_load_unknown_keyword():
+@pytest.mark.parametrize("loader", [load_german_credit, load_letter])
+def test_load_unknown_keyword(loader):
     with pytest.raises(TypeError):
-        load_german_credit(subset="train")
+        loader(subset="train")
+
+
+def test_load_letter_bad_options():
+    with pytest.raises(TypeError, match="as_frame must be a bool"):
+        load_letter(as_frame=1)
 
 
 @pytest.fixture
@@ -167,26 +219,34 @@ def fake_data_dir(tmp_path, monkeypatch):
     from importlib import resources
 
     source = resources.files(_base.DATA_MODULE)
-    for name in ("adult.csv.gz", "german_credit.csv.gz"):
+    for name in ("adult.csv.gz", "german_credit.csv.gz", "letter.csv.gz"):
         with resources.as_file(source.joinpath(name)) as path:
             shutil.copy(path, tmp_path / name)
     monkeypatch.setattr(_base.resources, "files", lambda module: tmp_path)
     return tmp_path
 
 
-def test_missing_bundled_file(fake_data_dir):
-    (fake_data_dir / "german_credit.csv.gz").unlink()
+@pytest.mark.parametrize(
+    "name, loader",
+    [("german_credit.csv.gz", load_german_credit), ("letter.csv.gz", load_letter)],
+)
+def test_missing_bundled_file(fake_data_dir, name, loader):
+    (fake_data_dir / name).unlink()
     with pytest.raises(FileNotFoundError, match=r"missing .* reinstall skprivacy"):
-        load_german_credit()
+        loader()
 
 
-def test_corrupted_bundled_file(fake_data_dir):
-    path = fake_data_dir / "german_credit.csv.gz"
+@pytest.mark.parametrize(
+    "name, loader",
+    [("german_credit.csv.gz", load_german_credit), ("letter.csv.gz", load_letter)],
+)
+def test_corrupted_bundled_file(fake_data_dir, name, loader):
+    path = fake_data_dir / name
     raw = bytearray(gzip.decompress(path.read_bytes()))
     raw[-3] = ord("9") if raw[-3] != ord("9") else ord("8")
     path.write_bytes(gzip.compress(bytes(raw)))
     with pytest.raises(OSError, match="corrupted: its SHA-256"):
-        load_german_credit()
+        loader()
 
 
 def test_truncated_bundled_file(fake_data_dir):

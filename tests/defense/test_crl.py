@@ -20,6 +20,7 @@ from skorch.callbacks import LRScheduler, ProgressBar
 from torch import nn
 
 from skprivacy import CRLClassifier
+from skprivacy.datasets import make_sparse_binary_classification
 from skprivacy.defense import CRLLoss, TabularMLP
 from skprivacy.exceptions import DefenseConfigurationWarning
 
@@ -354,6 +355,29 @@ def test_upper_at_or_below_one_over_n_classes_raises(n_classes, upper):
     assert not hasattr(clf, "module_") or not clf.initialized_
     CRLClassifier(upper=upper, crl=False, **FAST).fit(X, y)
     CRLClassifier(upper=1 / n_classes + 0.01, **FAST).fit(X, y)
+
+
+def test_default_upper_caps_members_at_the_default_alpha():
+    # Flattening targets a true-class probability `upper`, whose cross-entropy
+    # is -log(upper): the defaults make it the relaxation level alpha.
+    params = CRLClassifier().get_params()
+    assert -np.log(params["upper"]) == pytest.approx(params["alpha"], abs=0.005)
+
+
+@pytest.mark.slow
+def test_relaxation_engages_on_many_class_sparse_data():
+    # The benchmark's sparse stand-in: 30 classes, 1,000 members, MLP (256, 128),
+    # 30 epochs. With the previous tau=0.1 the batch cross-entropy of the
+    # normalised logits stays above alpha=0.3 for all 30 epochs (CRL is then
+    # plain descent at a high temperature, which leaked more than plain
+    # training); with the defaults the relaxation fires by epoch 18.
+    X, y = make_sparse_binary_classification(1000, random_state=0)
+    X = X.astype(np.float32)
+    recipe = CRLClassifier(hidden_units=(256, 128), max_epochs=30, random_state=0)
+    branches = clone(recipe).fit(X, y).history[:, "irl_branch"]
+    assert set(branches) != {"descent"}
+    previous = clone(recipe).set_params(tau=0.1, upper=1.0).fit(X, y)
+    assert set(previous.history[:, "irl_branch"]) == {"descent"}
 
 
 def test_auto_alpha_follows_the_held_out_loss_level():

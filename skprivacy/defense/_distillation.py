@@ -405,7 +405,7 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
             "label (soft_labels='argmax'), which drops the labels' confidence. Set "
             "soft_labels='argmax' to silence this warning.",
             DefenseConfigurationWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
         return "argmax"
 

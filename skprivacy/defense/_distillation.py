@@ -393,6 +393,14 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
                     "soft_labels='argmax', or a skorch NeuralNetClassifier with "
                     "criterion=torch.nn.CrossEntropyLoss for soft targets."
                 )
+        if self.soft_labels == "weights" and not has_fit_parameter(
+            final, "sample_weight"
+        ):
+            raise ValueError(
+                f"soft_labels='weights': the fit of {type(final).__name__} takes no "
+                "sample_weight; use soft_labels='argmax' (or 'native' if it trains "
+                "on probability targets)."
+            )
         if self.soft_labels != "auto":
             return self.soft_labels
         if _accepts_soft_targets(final):
@@ -496,10 +504,9 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
 
     def _distil(self, final, X, soft, seed, method):
         """Fit the released model on the soft labels, as ``method`` says."""
-        if method == "native":
-            final = _with_all_classes(final, self.classes_)
-            return _fit_seeded(final, seed, X, soft.astype(np.float32))
         final = _with_all_classes(final, self.classes_)
+        if method == "native":
+            return _fit_seeded(final, seed, X, soft.astype(np.float32))
         if method == "argmax":
             return _fit_seeded(final, seed, X, self.classes_[soft.argmax(axis=1)])
         rows, cols = np.nonzero(soft > 0)

@@ -221,8 +221,8 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         - ``"weights"``: each record becomes one copy per class of positive soft
           label, labelled with that class and weighted by its soft label
           through ``sample_weight``. A model that minimises a weighted log-loss
-          (or impurity) then minimises the cross-entropy against the soft
-          labels, summed over the records.
+          then minimises the cross-entropy against the soft labels; a tree's
+          leaf predicts the average soft label of its records.
         - ``"argmax"``: each record is labelled with its most probable soft
           class (ties: the first in ``classes_``). It keeps the privacy of
           out-of-sample labels but drops their confidence.

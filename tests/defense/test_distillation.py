@@ -402,6 +402,20 @@ def test_bad_parameters(data, params, error, match):
         SelfDistillationClassifier(**params).fit(X, y)
 
 
+def test_fewer_records_than_submodels():
+    # 6 records x L=1 held-out slots over K=8 sub-models: two miss no record.
+    X = np.arange(12, dtype=float).reshape(6, 2)
+    clf = SelfDistillationClassifier(
+        DecisionTreeClassifier(),
+        n_estimators=8,
+        n_held_out=1,
+        keep_submodels=True,
+        random_state=0,
+    ).fit(X, [0, 1, 0, 1, 0, 1])
+    assert (clf.held_out_.sum(axis=0) == 0).sum() == 2
+    np.testing.assert_allclose(clf.soft_labels_.sum(axis=1), 1.0)
+
+
 def test_too_few_records_and_one_class():
     X = np.arange(6, dtype=float).reshape(3, 2)
     with pytest.raises(ValueError, match="would train on no record"):

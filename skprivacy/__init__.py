@@ -9,7 +9,12 @@ measure leakage with membership-inference attacks, all as scikit-learn estimator
 
 from skprivacy.audit import MembershipInferenceAuditor
 from skprivacy.certify import SmoothedClassifier
-from skprivacy.defense import CRLClassifier, DPSGDClassifier, HAMPClassifier
+from skprivacy.defense import (
+    CRLClassifier,
+    DPSGDClassifier,
+    HAMPClassifier,
+    SelfDistillationClassifier,
+)
 
 __version__ = "0.1.0.dev0"
 
@@ -19,6 +24,7 @@ __all__ = [
     "DPSGDClassifier",
     "HAMPClassifier",
     "MembershipInferenceAuditor",
+    "SelfDistillationClassifier",
     "SmoothedClassifier",
     "__version__",
 ]

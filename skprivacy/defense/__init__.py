@@ -10,12 +10,15 @@ released scores of any classifier by those of a random input.
 the baseline with a formal guarantee.
 :class:`RandomizedResponseClassifier` releases labels through k-ary randomized
 response, a local differential-privacy baseline.
+:class:`SelfDistillationClassifier` wraps any classifier in SELENA's
+self-distillation: the released model learns from out-of-sample soft labels.
 """
 
 # Authors: The skprivacy developers
 # SPDX-License-Identifier: BSD-3-Clause
 
 from skprivacy.defense._crl import CRLClassifier
+from skprivacy.defense._distillation import SelfDistillationClassifier
 from skprivacy.defense._dpsgd import DPSGDClassifier
 from skprivacy.defense._focus import SensitiveFocusPenalty
 from skprivacy.defense._hamp import HAMPClassifier
@@ -44,6 +47,7 @@ __all__ = [
     "ImpRelaxLoss",
     "RandomizedResponseClassifier",
     "RelaxedCenterLoss",
+    "SelfDistillationClassifier",
     "SensitiveFocusPenalty",
     "TabularMLP",
     "crl_loss",

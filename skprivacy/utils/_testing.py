@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
+from sklearn.tree import DecisionTreeClassifier
 
 # Class name -> list of fast, converging constructor parameters (one instance each).
 INIT_PARAMS: dict[str, list[dict]] = {
@@ -83,6 +84,23 @@ INIT_PARAMS: dict[str, list[dict]] = {
     # A large epsilon keeps the accuracy checks passing (flip rate (k-1)/(e^8+k-1)
     # < 1e-3) while still running the flipping code; tests/defense covers small ones.
     "RandomizedResponseClassifier": [{"epsilon": 8.0, "random_state": 0}],
+    # Few, fast sub-models: every check fits K + 1 = 4 trees. The second instance
+    # takes the argmax path.
+    "SelfDistillationClassifier": [
+        {
+            "estimator": DecisionTreeClassifier(max_depth=4),
+            "n_estimators": 3,
+            "n_held_out": 1,
+            "random_state": 0,
+        },
+        {
+            "estimator": DecisionTreeClassifier(max_depth=4),
+            "n_estimators": 4,
+            "n_held_out": 2,
+            "soft_labels": "argmax",
+            "random_state": 0,
+        },
+    ],
     "SmoothedClassifier": [
         {"n0": 20, "n": 200, "n_predict": 100, "batch_size": 2048},
         {

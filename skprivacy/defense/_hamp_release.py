@@ -58,9 +58,9 @@ class HAMPReleaseClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         The fitted clone of ``estimator``.
     classes_ : ndarray of shape (n_classes,)
         The class labels, those of ``estimator_``.
-    feature_low_ : ndarray of shape (n_features_in_,)
+    feature_low_ : ndarray of shape (`n_features_in_`,)
         Lower bounds of the random inputs.
-    feature_high_ : ndarray of shape (n_features_in_,)
+    feature_high_ : ndarray of shape (`n_features_in_`,)
         Upper bounds of the random inputs.
     seed_ : int
         The seed fixed at fit.

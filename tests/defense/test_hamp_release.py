@@ -111,8 +111,10 @@ def test_bad_feature_range_raises(data, feature_range, match):
 def test_answers_are_keyed_on_the_row(release, data):
     X, _ = data
     full = release.predict_proba(X)
-    np.testing.assert_array_equal(release.predict_proba(X[::-1]), full[::-1])
-    np.testing.assert_array_equal(release.predict_proba(X[7:8]), full[7:8])
+    # One row alone and in a batch draw the same random input; the model's
+    # arithmetic may differ in the last bit between batch sizes (BLAS kernels).
+    np.testing.assert_allclose(release.predict_proba(X[::-1]), full[::-1], rtol=1e-12)
+    np.testing.assert_allclose(release.predict_proba(X[7:8]), full[7:8], rtol=1e-12)
     np.testing.assert_array_equal(release.predict_proba(X), full)
     other = clone(release).set_params(random_state=1).fit(*data)
     assert not np.allclose(other.predict_proba(X), full)

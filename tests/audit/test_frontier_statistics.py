@@ -12,6 +12,7 @@ from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 
 from skprivacy.audit import DefenseEvaluation, empirical_epsilon
+from skprivacy.audit._dp_audit import _references as _dp_references
 from skprivacy.audit._frontier import (
     _crossed_replicates,
     _Curve,
@@ -86,6 +87,19 @@ def test_references_are_balanced_whatever_the_targets_membership(n_models):
         # The target's membership does not predict the references' counts.
         member = keep[target]
         assert set(inside[member]) == set(inside[~member])
+
+
+def test_dp_auditor_calibration_runs_leave_out_their_complement():
+    # DPAuditor's calibration runs are a balanced keep matrix of canaries:
+    # each is scored with the other calibration runs but its complement; a
+    # trial run (independent inclusions) with all of them.
+    references = _dp_references(4, 8)
+    np.testing.assert_array_equal(np.flatnonzero(references[0]), [2, 3])
+    np.testing.assert_array_equal(np.flatnonzero(references[3]), [0, 1])
+    for trial in range(4, 8):
+        np.testing.assert_array_equal(np.flatnonzero(references[trial]), [0, 1, 2, 3])
+    # An odd calibration half: its last run has no complement.
+    np.testing.assert_array_equal(np.flatnonzero(_dp_references(3, 6)[2]), [0, 1])
 
 
 # The recipe learns nothing, so its models never beat the majority class.

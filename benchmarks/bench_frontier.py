@@ -338,7 +338,8 @@ def frontier_table(results, records, metrics):
             _fmt(r[m], r[f"{m}_low"], r[f"{m}_high"], pct=m != "auc")
             for _, r in rows.iterrows()
         ]
-    out["eps_lb"] = rows["epsilon_lower_bound"].round(2).to_numpy()
+    # Nominal: the game's pooled trials are not independent (epsilon_nominal).
+    out["eps_lb_nominal"] = rows["epsilon_lower_bound"].round(2).to_numpy()
     out["dp_eps"] = rows["dp_epsilon"].round(2).to_numpy()
     out["fit_s"] = rows["fit_seconds"].round(1).to_numpy()
     return out
@@ -402,7 +403,7 @@ def goals(evaluation, matched, metric):
     dp = rows[rows["dp_epsilon"].notna()]
     for r in dp.itertuples():
         lines.append(
-            f"DP sanity (eps {r.dp_epsilon:.2f}): audited lower bound "
+            f"DP sanity (eps {r.dp_epsilon:.2f}): nominal audited lower bound "
             f"{r.epsilon_lower_bound:.2f} <= accountant's: "
             f"{r.epsilon_lower_bound <= r.dp_epsilon}; every threshold within "
             f"e^eps FPR + delta: {bool(r.dp_consistent)}"

@@ -7,11 +7,12 @@ Does a defense leak less *at the same accuracy* than simply regularising the
 undefended model? :class:`~skprivacy.audit.DefenseEvaluation` answers it the
 way Aerni, Zhang & Tramèr (CCS 2024) ask: for every recipe and grid point it
 trains ``n_models`` models on random halves of a pool, attacks each one with
-the others as references (online LiRA and RMIA, references trained with the
-defense's own recipe), pools the scores over models so that low false-positive
-rates are resolved, and reports accuracy against attack success with
-bootstrap confidence intervals. Mislabeled and outlier canaries show the most
-exposed records. :class:`~skprivacy.audit.FrontierDisplay` plots the result.
+the others trained independently of it as references (online LiRA and RMIA,
+references trained with the defense's own recipe), pools the scores over
+models so that low false-positive rates are resolved, and reports accuracy
+against attack success with bootstrap confidence intervals. Mislabeled and
+outlier canaries show the most exposed records.
+:class:`~skprivacy.audit.FrontierDisplay` plots the result.
 """
 
 # Authors: The skprivacy developers

@@ -19,7 +19,11 @@ from skprivacy.audit._canaries import CANARY_KINDS, CanarySet, _concat, make_can
 from skprivacy.audit._dp_bounds import multi_run_audit, one_run_audit
 from skprivacy.audit._dp_claim import _claimed_dp
 from skprivacy.audit._dp_report import DPAuditReport
-from skprivacy.audit._references import balanced_keep_matrix, train_references
+from skprivacy.audit._references import (
+    balanced_keep_matrix,
+    independent_references,
+    train_references,
+)
 from skprivacy.utils import spawn_generators, spawn_seeds
 from skprivacy.utils._hashing import row_digests
 from skprivacy.utils._sklearn_compat import (
@@ -66,8 +70,8 @@ class DPAuditor(MetaEstimatorMixin, BaseEstimator):
     n_canaries : int, default=1000
         Number of canaries to make (ignored for a :class:`CanarySet`).
     n_runs : int, default=1
-        Training runs. Attacks with reference models use the other runs as
-        references; the many-runs bound needs at least 4.
+        Training runs. Attacks with reference models use the calibration runs
+        (the first half) as references; the many-runs bound needs at least 4.
     attack : str or BaseMembershipAttack, default="loss"
         The attack scoring canaries: a name of
         :class:`MembershipInferenceAuditor`'s attacks that work from the
@@ -97,7 +101,9 @@ class DPAuditor(MetaEstimatorMixin, BaseEstimator):
         Which canaries each run trained on.
     scores_ : ndarray of shape (n_runs, n_canaries)
         Attack score of each canary on each run's model, with the calibration
-        runs (other than the one scored) as references.
+        runs as references (for a calibration run, the others but the one
+        trained on the complement of its canaries, whose inclusions would
+        tell its own).
     n_calibration_ : int
         Number of calibration runs, the first ``n_runs // 2``: each canary is
         in exactly half of them; they serve as references and choose the test
@@ -182,11 +188,12 @@ class DPAuditor(MetaEstimatorMixin, BaseEstimator):
                 "'loss', 'lira', 'lira_offline', 'rmia', 'reference' or 'mentr'."
             )
         needed = attack.min_references
-        if needed and self.n_runs // 2 - 1 < needed:
+        if needed and self.n_runs // 2 - 2 < needed:
             raise ValueError(
                 f"{type(attack).__name__} needs {needed} reference models, taken "
                 "from the calibration half of the runs (each scored without "
-                f"itself): use n_runs >= {2 * (needed + 1)} or attack='loss'."
+                "itself and the run trained on its complement): use n_runs >= "
+                f"{2 * (needed + 2)} or attack='loss'."
             )
         return attack
 
@@ -283,12 +290,10 @@ class DPAuditor(MetaEstimatorMixin, BaseEstimator):
 
         y_idx = np.searchsorted(classes, canaries.y)
         lp = lp[:, n:]
-        runs = np.arange(self.n_runs)
-        calibration = runs < n_calibration
         self.scores_ = np.stack(
             [
-                _score(attack, lp, inclusion, y_idx, t, calibration & (runs != t))
-                for t in runs
+                _score(attack, lp, inclusion, y_idx, t, references)
+                for t, references in enumerate(_references(n_calibration, self.n_runs))
             ]
         )
         self.canaries_ = canaries
@@ -362,6 +367,21 @@ class DPAuditor(MetaEstimatorMixin, BaseEstimator):
             },
             random_state=self._tie_seed,
         )
+
+
+def _references(n_calibration, n_runs):
+    """The runs that serve as references of each run, one row per run.
+
+    The calibration runs are the references: all of them for a trial run,
+    whose inclusions were drawn independently of theirs; for a calibration
+    run, the others but its complement (see :func:`independent_references`).
+    """
+    references = np.zeros((n_runs, n_runs), dtype=bool)
+    for t in range(n_runs):
+        references[t, :n_calibration] = (
+            independent_references(n_calibration, t) if t < n_calibration else True
+        )
+    return references
 
 
 def _score(attack, lp, inclusion, y_idx, run, references):

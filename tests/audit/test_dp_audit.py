@@ -297,7 +297,7 @@ def test_auditor_bad_input(data):
         DPAuditor(LogisticRegression()).fit(X, y)
     with pytest.raises(ValueError, match="duplicate training records"):
         DPAuditor(LogisticRegression(), canaries=CanarySet(X[:10], y[:10])).fit(X, y)
-    with pytest.raises(ValueError, match="n_runs >= 10"):
+    with pytest.raises(ValueError, match="n_runs >= 12"):
         DPAuditor(LogisticRegression(), attack="lira", n_runs=4).fit(
             X, y, X_canary=X_pool, y_canary=y_pool
         )

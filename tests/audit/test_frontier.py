@@ -342,9 +342,11 @@ def test_recipe_that_fails_to_fit_leaves_nothing(data):
         ({"recipes": {}}, "non-empty dict"),
         ({"attacks": ("nope",)}, "Unknown attack"),
         ({"attacks": ("population",)}, "needs queries or population"),
-        ({"n_models": 4}, "at least n_models=5"),
+        ({"n_models": 5}, "at least n_models=6"),
         ({"fprs": (0.0,)}, "fprs must be rates"),
         ({"canary_kinds": ("weird",)}, "canary_kinds must be"),
+        ({"dp_audit": {"estimator": None}}, "dp_audit sets DPAuditor parameters"),
+        ({"dp_audit": {"n_runs": 0}}, "n_runs"),
     ],
 )
 def test_bad_parameters(data, kwargs, message):

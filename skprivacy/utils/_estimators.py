@@ -73,8 +73,10 @@ def capability(estimator, name: str, default=None):
     by type: ``"encoded_labels"`` (output column ``i`` of the module is
     ``classes_[i]``), ``"predict_argmax"`` (``predict`` is the arg max of the
     module's first output), ``"train_shuffle"`` (training batches are shuffled
-    by default) and ``"vectorized_loss"`` (the name of the functional loss the
-    vectorized reference trainer uses). Capabilities are not inherited: a
+    by default) and ``"vectorized_loss"`` (a
+    :class:`~skprivacy.utils._functional_loss.FunctionalLoss` subclass: the
+    training loss as a pure function, which lets the audit train many models
+    of the recipe at once). Capabilities are not inherited: a
     subclass may change what they describe (a private training loop, another
     predict), so it declares its own dict.
 

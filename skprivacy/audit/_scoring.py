@@ -30,6 +30,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
+from skprivacy.audit._attacks import ATTACKS
 from skprivacy.audit._auditor import MembershipInferenceAuditor
 from skprivacy.audit._metrics import (
     empirical_epsilon,
@@ -44,8 +45,10 @@ from skprivacy.utils._hashing import row_digests
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
     Interval,
+    StrOptions,
     _fit_context,
     _safe_indexing,
+    validate_params,
 )
 
 _TPR = re.compile(r"^tpr@(\d+(?:\.\d+)?)%$")
@@ -450,6 +453,21 @@ class _PrivacyScorer:
         return {**scores, **leakage}
 
 
+@validate_params(
+    {
+        # The auditor's own constraint on its attack.
+        "attack": [
+            StrOptions(set(ATTACKS)),
+            HasMethods(["fit", "score_samples", "null_scores"]),
+        ],
+        "utility": [str, "array-like", dict],
+        "leakage": [str, "array-like"],
+        "n_references": [Interval(Integral, 0, None, closed="left")],
+        "max_overlap": [Interval(Real, 0, 1, closed="right")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_privacy_scorer(
     *,
     attack="loss",
@@ -541,10 +559,6 @@ def make_privacy_scorer(
     >>> search.best_params_
     {'estimator__max_depth': 2}
     """
-    if not isinstance(n_references, Integral) or n_references < 0:
-        raise ValueError(f"n_references must be an integer >= 0; got {n_references}.")
-    if not isinstance(max_overlap, Real) or not 0 < max_overlap <= 1:
-        raise ValueError(f"max_overlap must be in (0, 1]; got {max_overlap!r}.")
     leakage = (leakage,) if isinstance(leakage, str) else tuple(leakage)
     for name in leakage:
         _leakage_key(name)
@@ -620,6 +634,14 @@ class _PrivacyRefit:
         return int(np.flatnonzero(allowed)[order[0]])
 
 
+@validate_params(
+    {
+        "utility": [str],
+        "leakage": [str],
+        "max_leakage": [Interval(Real, None, None, closed="neither")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def privacy_refit(
     *, utility: str = "accuracy", leakage: str = "auc", max_leakage: float = 0.55
 ):
@@ -664,6 +686,4 @@ def privacy_refit(
     1
     """
     _leakage_key(leakage)
-    if not isinstance(max_leakage, Real):
-        raise ValueError(f"max_leakage must be a number; got {max_leakage!r}.")
     return _PrivacyRefit(utility, leakage, max_leakage)

@@ -14,16 +14,23 @@ set.
 from __future__ import annotations
 
 import numbers
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
 from skprivacy.utils._labels import same_release
+from skprivacy.utils._sklearn_compat import Interval, StrOptions, validate_params
 
 _RESPONSE_METHODS = ("predict", "predict_proba")
+_GRID = [Interval(Integral, 1, None, closed="left"), "array-like"]
+_BATCH_SIZE = [Interval(Integral, 1, None, closed="left")]
 
 
+@validate_params(
+    {"domain": ["array-like"], "grid": _GRID}, prefer_skip_nested_validation=True
+)
 def attribute_grid(domain, grid=50) -> tuple[np.ndarray, np.ndarray]:
     """Grid values of a continuous attribute and the cells they stand for.
 
@@ -59,8 +66,6 @@ def attribute_grid(domain, grid=50) -> tuple[np.ndarray, np.ndarray]:
     """
     low, high = _check_domain(domain)
     if isinstance(grid, numbers.Integral) and not isinstance(grid, bool):
-        if grid < 1:
-            raise ValueError(f"grid must be at least 1 value, got {grid}.")
         edges = np.linspace(low, high, int(grid) + 1)
         return (edges[:-1] + edges[1:]) / 2, edges
     try:
@@ -138,11 +143,6 @@ def _column(X, index: int) -> np.ndarray:
 
 
 def _check_response_method(estimator, response_method: str):
-    if response_method not in _RESPONSE_METHODS:
-        raise ValueError(
-            f"response_method must be one of {_RESPONSE_METHODS}, got "
-            f"{response_method!r}."
-        )
     method = getattr(estimator, response_method, None)
     if not callable(method):
         raise TypeError(
@@ -152,6 +152,19 @@ def _check_response_method(estimator, response_method: str):
     return method
 
 
+@validate_params(
+    {
+        # Only the queried method is needed; it is checked with a clearer message.
+        "estimator": "no_validation",
+        # Sparse X is refused by the input check, with the fix in its message.
+        "X": ["array-like", "sparse matrix"],
+        "feature": [Integral, str],
+        "values": ["array-like"],
+        "response_method": [StrOptions(set(_RESPONSE_METHODS))],
+        "batch_size": _BATCH_SIZE,
+    },
+    prefer_skip_nested_validation=True,
+)
 def attribute_response(
     estimator,
     X,
@@ -209,8 +222,6 @@ def attribute_response(
     values = np.asarray(values)
     if values.ndim != 1 or values.size == 0:
         raise ValueError("values must be a non-empty 1-d array.")
-    if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
     n_samples, n_values = X.shape[0], values.size
     rows_per_block = max(1, batch_size // n_values)
     if not isinstance(X, pd.DataFrame):
@@ -244,6 +255,19 @@ def _row_chunks(n_samples: int, queries_per_row: int, batch_size: int):
         yield slice(start, min(start + step, n_samples))
 
 
+@validate_params(
+    {
+        "estimator": "no_validation",  # its predict is checked when called
+        # Sparse X is refused by the input check, with the fix in its message.
+        "X": ["array-like", "sparse matrix"],
+        "feature": [Integral, str],
+        "domain": ["array-like"],
+        "grid": _GRID,
+        "released": ["array-like", None],
+        "batch_size": _BATCH_SIZE,
+    },
+    prefer_skip_nested_validation=True,
+)
 def compatible_intervals(
     estimator,
     X,

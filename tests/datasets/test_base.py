@@ -192,9 +192,9 @@ def test_make_preprocessor_unknown_drop():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"subset": "validation"}, ValueError, "subset must be"),
-        ({"as_frame": "yes"}, TypeError, "as_frame must be a bool"),
-        ({"dropna": 1}, TypeError, "dropna must be a bool"),
+        ({"subset": "validation"}, ValueError, "The 'subset' parameter of load_adult"),
+        ({"as_frame": "yes"}, TypeError, "The 'as_frame' parameter of load_adult"),
+        ({"dropna": 1}, TypeError, "The 'dropna' parameter of load_adult"),
     ],
 )
 def test_load_adult_bad_options(kwargs, error, match):

@@ -27,6 +27,11 @@ from skprivacy.utils._sklearn_compat import (
     validate_data,
     validate_parameter_constraints,
 )
+from skprivacy.utils._validation import (
+    check_attribute_X,
+    feature_column,
+    feature_position,
+)
 
 
 def _tie_middle(scores: np.ndarray) -> np.ndarray:
@@ -265,7 +270,7 @@ class AttributeInferenceAttack(BaseEstimator):
                 "queries."
             )
         X = self._check_X(X, reset=True)
-        self.feature_index_ = self._index(X)
+        self.feature_index_ = feature_position(X, self.feature)
         column = self._column(X)
         if self.categorical:
             self.values_ = np.asarray(
@@ -328,38 +333,11 @@ class AttributeInferenceAttack(BaseEstimator):
     # Input plumbing -------------------------------------------------------------
 
     def _check_X(self, X, *, reset: bool):
-        if hasattr(X, "toarray"):
-            raise TypeError(
-                "Sparse X is not supported: pass a dense array or DataFrame."
-            )
-        if not isinstance(X, pd.DataFrame):
-            X = np.asarray(X)
-            if X.ndim != 2:
-                raise ValueError(
-                    f"X must be 2-d (n_samples, n_features), got shape {X.shape}."
-                )
-        if X.shape[0] == 0:
-            raise ValueError("X has no rows.")
+        X = check_attribute_X(X)
         # Feature count and names are checked as sklearn does; the values are left
         # to the target model, which may take strings or a DataFrame by name.
         validate_data(self, X, skip_check_array=True, reset=reset)
         return X
-
-    def _index(self, X) -> int:
-        n = X.shape[1]
-        feature = self.feature
-        if isinstance(feature, numbers.Integral):
-            if not -n <= feature < n:
-                raise ValueError(
-                    f"feature index {feature} is out of range for X with {n} features."
-                )
-            return int(feature) % n
-        if not isinstance(X, pd.DataFrame) or feature not in list(X.columns):
-            raise ValueError(
-                f"feature {feature!r} is not a column name of X; pass a DataFrame "
-                "with that column or an int position."
-            )
-        return list(X.columns).index(feature)
 
     def _others(self, X):
         """X without the sensitive column: what a conditional prior sees."""
@@ -379,9 +357,7 @@ class AttributeInferenceAttack(BaseEstimator):
         return np.log(proba / proba.sum(axis=1, keepdims=True))
 
     def _column(self, X) -> np.ndarray:
-        if isinstance(X, pd.DataFrame):
-            return X.iloc[:, self.feature_index_].to_numpy()
-        return X[:, self.feature_index_]
+        return feature_column(X, self.feature_index_)
 
     def _numeric(self, column) -> np.ndarray:
         try:

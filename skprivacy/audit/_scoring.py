@@ -41,6 +41,7 @@ from skprivacy.audit._metrics import (
 )
 from skprivacy.exceptions import DataOverlapWarning
 from skprivacy.utils import spawn_generators, spawn_seeds
+from skprivacy.utils._arrays import concat_rows
 from skprivacy.utils._hashing import row_digests
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
@@ -91,18 +92,6 @@ def _fingerprints(X, y, salt: bytes) -> np.ndarray:
         for k in row_digests(X, np.asarray(y))
     ]
     return np.asarray(digests, dtype=np.uint64)
-
-
-def _concat(a, b):
-    if hasattr(a, "iloc"):
-        import pandas as pd
-
-        return pd.concat([a, b], ignore_index=True)
-    if hasattr(a, "tocsr"):
-        import scipy.sparse as sp
-
-        return sp.vstack([a, b]).tocsr()
-    return np.concatenate([np.asarray(a), np.asarray(b)])
 
 
 def _estimator_has(attr):
@@ -428,7 +417,7 @@ class _PrivacyScorer:
         X_in = _safe_indexing(estimator.audit_X_, in_rows)
         y_in = np.asarray(_safe_indexing(estimator.audit_y_, in_rows))
         X_out, y_out = _safe_indexing(X, out_rows), y[out_rows]
-        X_pool, y_pool = _concat(X_in, X_out), np.concatenate([y_in, y_out])
+        X_pool, y_pool = concat_rows(X_in, X_out), np.concatenate([y_in, y_out])
         auditor = MembershipInferenceAuditor(
             FrozenEstimator(estimator.estimator_),
             attack=self.attack,

@@ -22,6 +22,11 @@ from sklearn.utils import Bunch
 
 from skprivacy.utils._labels import same_release
 from skprivacy.utils._sklearn_compat import Interval, StrOptions, validate_params
+from skprivacy.utils._validation import (
+    check_attribute_X,
+    feature_column,
+    feature_position,
+)
 
 _RESPONSE_METHODS = ("predict", "predict_proba")
 _GRID = [Interval(Integral, 1, None, closed="left"), "array-like"]
@@ -103,45 +108,6 @@ def _check_domain(domain) -> tuple[float, float]:
     return low, high
 
 
-def _check_X(X):
-    if hasattr(X, "toarray"):
-        raise TypeError("Sparse X is not supported: pass a dense array or DataFrame.")
-    if not isinstance(X, pd.DataFrame):
-        X = np.asarray(X)
-        if X.ndim != 2:
-            raise ValueError(
-                f"X must be 2-d (n_samples, n_features), got shape {X.shape}."
-            )
-    if X.shape[0] == 0:
-        raise ValueError("X has no rows.")
-    return X
-
-
-def _feature_index(X, feature) -> int:
-    """The column position of ``feature`` (a position, or a name for DataFrames)."""
-    n_features = X.shape[1]
-    if isinstance(feature, numbers.Integral) and not isinstance(feature, bool):
-        if not -n_features <= feature < n_features:
-            raise ValueError(
-                f"feature index {feature} is out of range for X with {n_features} "
-                "features."
-            )
-        return int(feature) % n_features
-    if isinstance(X, pd.DataFrame):
-        columns = list(X.columns)
-        if feature not in columns:
-            raise ValueError(f"feature {feature!r} is not a column of X: {columns}.")
-        return columns.index(feature)
-    raise TypeError(
-        f"feature must be an int position (or a column name when X is a "
-        f"DataFrame), got {feature!r}."
-    )
-
-
-def _column(X, index: int) -> np.ndarray:
-    return X.iloc[:, index].to_numpy() if isinstance(X, pd.DataFrame) else X[:, index]
-
-
 def _check_response_method(estimator, response_method: str):
     method = getattr(estimator, response_method, None)
     if not callable(method):
@@ -217,8 +183,8 @@ def attribute_response(
     [[0, 0, 1], [0, 0, 1]]
     """
     method = _check_response_method(estimator, response_method)
-    X = _check_X(X)
-    index = _feature_index(X, feature)
+    X = check_attribute_X(X)
+    index = feature_position(X, feature)
     values = np.asarray(values)
     if values.ndim != 1 or values.size == 0:
         raise ValueError("values must be a non-empty 1-d array.")
@@ -355,10 +321,10 @@ def compatible_intervals(
     ((5, 50), True)
     """
     values, edges = attribute_grid(domain, grid)
-    X = _check_X(X)
-    index = _feature_index(X, feature)
+    X = check_attribute_X(X)
+    index = feature_position(X, feature)
     try:
-        truth = np.asarray(_column(X, index), dtype=np.float64)
+        truth = np.asarray(feature_column(X, index), dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(
             "The sensitive feature must be numeric (continuous) for compatible "

@@ -131,7 +131,7 @@ def test_attribute_response_errors(linear_task):
         attribute_response(model, rec.data, 0, [1.0], response_method="decision")
     with pytest.raises(ValueError, match="feature index 6 is out of range"):
         attribute_response(model, rec.data, 6, [1.0])
-    with pytest.raises(TypeError, match="feature must be an int position"):
+    with pytest.raises(ValueError, match="'bmi' is not a column name of X"):
         attribute_response(model, rec.data, "bmi", [1.0])
     with pytest.raises(TypeError, match="Sparse X"):
         attribute_response(model, sparse.csr_matrix(rec.data), 0, [1.0])

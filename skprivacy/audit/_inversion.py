@@ -14,9 +14,9 @@ import pandas as pd
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
-from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
+from skprivacy.audit._inversion_report import AttributeInferenceReport
 from skprivacy.audit._metrics import clopper_pearson
 from skprivacy.certify import attribute_grid, attribute_response
 from skprivacy.utils._labels import same_release
@@ -531,7 +531,9 @@ class AttributeInferenceAttack(BaseEstimator):
         self._check_in_domain(column)
         return column, self._bin_codes(column)
 
-    def evaluate(self, X, released=None, *, confidence_level: float = 0.95) -> Bunch:
+    def evaluate(
+        self, X, released=None, *, confidence_level: float = 0.95
+    ) -> AttributeInferenceReport:
         """Success of the attack beside the success of guessing from the prior.
 
         Parameters
@@ -545,7 +547,7 @@ class AttributeInferenceAttack(BaseEstimator):
 
         Returns
         -------
-        report : :class:`~sklearn.utils.Bunch`
+        report : AttributeInferenceReport
             ``n_samples``; ``success_rate`` and ``prior_success_rate`` (exact bin
             or category); for a continuous attribute with a ``tolerance``, also
             ``success_rate_within_tolerance`` and
@@ -554,6 +556,10 @@ class AttributeInferenceAttack(BaseEstimator):
             Clopper-Pearson intervals of every rate. Each rate is that of the
             guess that is Bayes-optimal for its criterion (see :meth:`infer`),
             for the attack and for the prior-only adversary alike.
+
+            .. versionchanged:: 0.1
+               A report object instead of a :class:`~sklearn.utils.Bunch`; its
+               fields read as the Bunch's keys did.
         """
         check_is_fitted(self)
         if not 0 < confidence_level < 1:
@@ -577,17 +583,20 @@ class AttributeInferenceAttack(BaseEstimator):
             hits["prior_success_rate_within_tolerance"] = (
                 np.abs(self.values_[prior_guess["tolerance"]] - truth) <= tol
             )
-        report = Bunch(n_samples=n)
+        rates = {}
         for name, hit in hits.items():
             k = int(hit.sum())
-            report[name] = k / n
+            rates[name] = k / n
             low, high = clopper_pearson(k, n, confidence_level)
-            report[f"{name}_ci"] = (float(low), float(high))
+            rates[f"{name}_ci"] = (float(low), float(high))
         suffix = "_within_tolerance" if "success_rate_within_tolerance" in hits else ""
-        report["advantage"] = (
-            report[f"success_rate{suffix}"] - report[f"prior_success_rate{suffix}"]
+        return AttributeInferenceReport(
+            n_samples=n,
+            advantage=rates[f"success_rate{suffix}"]
+            - rates[f"prior_success_rate{suffix}"],
+            confidence_level=confidence_level,
+            **rates,
         )
-        return report
 
     def score(self, X, released=None) -> float:
         """Attack success rate: within ``tolerance`` if set, else the exact bin.

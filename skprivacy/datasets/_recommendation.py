@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -41,20 +41,17 @@ With ``other_weight = noise = 0`` the target is exactly ``bmi > threshold``.
 """
 
 
-_REAL = numbers.Real
-
-
 @validate_params(
     {
-        "n_samples": [Interval(numbers.Integral, 1, None, closed="left")],
-        "n_features": [Interval(numbers.Integral, 1, None, closed="left")],
-        "sensitive_mean": [Interval(_REAL, None, None, closed="neither")],
-        "sensitive_std": [Interval(_REAL, 0, None, closed="neither")],
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "sensitive_mean": [Interval(Real, None, None, closed="neither")],
+        "sensitive_std": [Interval(Real, 0, None, closed="neither")],
         "domain": ["array-like"],
-        "other_weight": [Interval(_REAL, 0, None, closed="left")],
-        "sensitive_correlation": [Interval(_REAL, -1, 1, closed="neither")],
-        "noise": [Interval(_REAL, 0, None, closed="left")],
-        "positive_rate": [Interval(_REAL, 0, 1, closed="neither")],
+        "other_weight": [Interval(Real, 0, None, closed="left")],
+        "sensitive_correlation": [Interval(Real, -1, 1, closed="neither")],
+        "noise": [Interval(Real, 0, None, closed="left")],
+        "positive_rate": [Interval(Real, 0, 1, closed="neither")],
         "as_frame": ["boolean"],
         "return_X_y": ["boolean"],
         "random_state": ["random_state"],

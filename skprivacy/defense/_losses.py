@@ -550,6 +550,13 @@ class CRLLoss(nn.Module):
 # ``weight`` and never branches on data, so it can be vmapped over models.
 
 
+@validate_params(
+    {
+        "n_classes": [Interval(Integral, 2, None, closed="left")],
+        "gamma": [Interval(Real, 0, 1, closed="both")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def soft_label_confidence(n_classes: int, gamma: float) -> float:
     """True-class probability of HAMP's soft labels of entropy ``gamma * log(C)``.
 
@@ -584,10 +591,6 @@ def soft_label_confidence(n_classes: int, gamma: float) -> float:
     >>> soft_label_confidence(10, 0.0)
     1.0
     """
-    if int(n_classes) != n_classes or n_classes < 2:
-        raise ValueError(f"n_classes must be an int of at least 2; got {n_classes}.")
-    if not 0 <= gamma <= 1:
-        raise ValueError(f"gamma must be in [0, 1]; got {gamma}.")
     from scipy.optimize import brentq
 
     if gamma == 0:
@@ -634,6 +637,15 @@ def hamp_terms(logits, target, *, confidence: float, weight=None):
     return masked_mean(kl, weight), masked_mean(entropy, weight)
 
 
+@validate_params(
+    {
+        "logits": [torch.Tensor],
+        "target": [torch.Tensor],
+        "weight": [torch.Tensor, None],
+        "params": [dict],
+    },
+    prefer_skip_nested_validation=True,
+)
 def hamp_loss(logits, target, weight, params):
     """:class:`HAMPLoss` of one batch as a pure function (vmap-friendly).
 

@@ -175,11 +175,6 @@ def _descr(name: str) -> str:
     return resources.files(DESCR_MODULE).joinpath(name).read_text(encoding="utf-8")
 
 
-def _check_bool(name: str, value) -> None:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {value!r}.")
-
-
 def _to_bunch(
     table: _BundledTable,
     frame: pd.DataFrame,
@@ -384,6 +379,10 @@ def load_german_credit(*, as_frame=False, return_X_y=False):
     )
 
 
+@validate_params(
+    {"as_frame": ["boolean"], "return_X_y": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
 def load_letter(*, as_frame=False, return_X_y=False):
     """Load the UCI Letter Recognition dataset bundled with skprivacy.
 
@@ -440,7 +439,5 @@ def load_letter(*, as_frame=False, return_X_y=False):
     >>> X.shape, X.dtype, int(X.max())
     ((20000, 16), dtype('int64'), 15)
     """
-    _check_bool("as_frame", as_frame)
-    _check_bool("return_X_y", return_X_y)
     frame = _read_bundled_csv(_LETTER)
     return _to_bunch(_LETTER, frame, as_frame=as_frame, return_X_y=return_X_y, extra={})

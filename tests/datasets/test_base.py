@@ -209,7 +209,7 @@ def test_load_unknown_keyword(loader):
 
 
 def test_load_letter_bad_options():
-    with pytest.raises(TypeError, match="as_frame must be a bool"):
+    with pytest.raises(TypeError, match="The 'as_frame' parameter of load_letter"):
         load_letter(as_frame=1)
 
 

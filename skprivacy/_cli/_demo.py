@@ -12,7 +12,6 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from joblib import Memory
 from sklearn.base import clone
 from sklearn.frozen import FrozenEstimator
@@ -34,6 +33,7 @@ from skprivacy.datasets import make_preprocessor
 from skprivacy.defense import CRLClassifier
 from skprivacy.exceptions import UnresolvedMetricWarning
 from skprivacy.utils import spawn_generators, spawn_seeds
+from skprivacy.utils._arrays import concat_rows
 
 # Every release faces the same attacks, so that their worst cases compare like
 # with like: (name in the report, auditor ``attack``, what the attack reads).
@@ -136,12 +136,6 @@ def _tolerance(bunch):
 
 def _rows(X, index):
     return X.iloc[index] if hasattr(X, "iloc") else X[index]
-
-
-def _stack(A, B):
-    if hasattr(A, "iloc"):
-        return pd.concat([A, B], ignore_index=True)
-    return np.concatenate([A, B])
 
 
 def _number(value):
@@ -336,7 +330,7 @@ class Demo:
         return key
 
     def audit(self, name, label, attack, reads, memory):
-        X = _stack(self.X_in, self.X_out)
+        X = concat_rows(self.X_in, self.X_out)
         y = np.concatenate([self.y_in, self.y_out])
         membership = np.r_[np.ones(len(self.X_in)), np.zeros(len(self.X_out))]
         # The references of a smoothed release are unfitted clones of it, so

@@ -41,6 +41,10 @@ from skprivacy.audit._dp_report import DPAuditReport
 from skprivacy.audit._frontier import DefenseEvaluation
 from skprivacy.audit._frontier_display import FrontierDisplay
 from skprivacy.audit._inversion import AttributeInferenceAttack
+from skprivacy.audit._inversion_report import (
+    AttributeInferenceReport,
+    ModelInversionReport,
+)
 from skprivacy.audit._metrics import (
     bootstrap_ci,
     clopper_pearson,
@@ -62,6 +66,7 @@ from skprivacy.audit._signals import compute_signal
 __all__ = [
     "RMIA",
     "AttributeInferenceAttack",
+    "AttributeInferenceReport",
     "AuditRecorder",
     "AuditReport",
     "BaVarIA",
@@ -82,6 +87,7 @@ __all__ = [
     "LossAttack",
     "MembershipInferenceAuditor",
     "MembershipInferenceDisplay",
+    "ModelInversionReport",
     "PerturbationAttack",
     "PopulationAttack",
     "QuantileRegressionAttack",

@@ -11,9 +11,9 @@ from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
+from skprivacy.audit._inversion_report import ModelInversionReport
 from skprivacy.audit._metrics import clopper_pearson
 from skprivacy.exceptions import SmallSampleWarning
 from skprivacy.utils import spawn_generators
@@ -486,7 +486,7 @@ class BoundaryRepulsionInversion(BaseEstimator):
         return success, rank < self.top_k
 
     # -------------------------------------------------------------- results
-    def evaluate(self, *, confidence_level: float = 0.95) -> Bunch:
+    def evaluate(self, *, confidence_level: float = 0.95) -> ModelInversionReport:
         """Attack success rates with Clopper-Pearson intervals, and query costs.
 
         Parameters
@@ -496,13 +496,17 @@ class BoundaryRepulsionInversion(BaseEstimator):
 
         Returns
         -------
-        report : :class:`~sklearn.utils.Bunch`
+        report : ModelInversionReport
             ``asr`` and ``asr_ci`` (top-1 success rate over the targets and its
             interval), ``top_k_asr`` and ``top_k_asr_ci`` (NaN when the evaluator
             gives no scores), ``top_k``, ``n_targets``, ``n_successes``,
             ``total_queries`` (start search included), ``median_queries`` (per
             target), ``forward_passes`` (``total_queries * query_cost_``) and
             ``query_cost``.
+
+            .. versionchanged:: 0.1
+               A report object instead of a :class:`~sklearn.utils.Bunch`; its
+               fields read as the Bunch's keys did.
         """
         check_is_fitted(self, "success_")
         if not 0 < confidence_level < 1:
@@ -521,7 +525,7 @@ class BoundaryRepulsionInversion(BaseEstimator):
         else:
             top_k_asr, top_k_ci = float("nan"), (float("nan"), float("nan"))
         total = int(self.queries_.sum()) + self.n_init_queries_
-        return Bunch(
+        return ModelInversionReport(
             asr=k / n,
             asr_ci=asr_ci,
             top_k_asr=top_k_asr,
@@ -533,4 +537,5 @@ class BoundaryRepulsionInversion(BaseEstimator):
             median_queries=float(np.median(self.queries_)),
             forward_passes=total * self.query_cost_,
             query_cost=self.query_cost_,
+            confidence_level=confidence_level,
         )

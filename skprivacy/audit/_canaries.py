@@ -13,6 +13,7 @@ import pandas as pd
 from sklearn.utils.validation import _num_samples
 
 from skprivacy.utils import spawn_generators
+from skprivacy.utils._arrays import concat_rows
 from skprivacy.utils._hashing import row_digests
 from skprivacy.utils._sklearn_compat import (
     Interval,
@@ -26,15 +27,8 @@ CANARY_KINDS = ("mislabeled", "outlier", "out_of_distribution", "crafted")
 _OUTLIER_ROUNDS = 20
 
 
-def _concat(first, second):
-    """Stack two blocks of records of the same container type."""
-    if hasattr(first, "iloc"):
-        return pd.concat([first, second], ignore_index=True)
-    if hasattr(first, "tocsr"):
-        from scipy import sparse
-
-        return sparse.vstack([first, second], format=first.format)
-    return np.concatenate([np.asarray(first), np.asarray(second)])
+# Issue 24: _frontier.py imports it from here until it imports utils' own.
+_concat = concat_rows
 
 
 @dataclass
@@ -137,7 +131,7 @@ class CanarySet:
             )
         rows = np.flatnonzero(inclusion)
         return (
-            _concat(X, _safe_indexing(self.X, rows)),
+            concat_rows(X, _safe_indexing(self.X, rows)),
             np.concatenate([np.asarray(y), self.y[rows]]),
         )
 
@@ -337,7 +331,7 @@ def _outlier_canaries(X, y, classes, n_canaries, rng_features, rng_labels):
                 taken.add(key)
                 fresh.append(i)
         X_new = _safe_indexing(X_new, fresh)
-        X_canary = X_new if X_canary is None else _concat(X_canary, X_new)
+        X_canary = X_new if X_canary is None else concat_rows(X_canary, X_new)
         y_canary = np.concatenate([y_canary, y_new[fresh]])
         if len(y_canary) == n_canaries:
             return CanarySet(X_canary, y_canary, "outlier", np.full(n_canaries, -1))

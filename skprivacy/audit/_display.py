@@ -14,9 +14,10 @@ from skprivacy.audit._metrics import (
     tpr_at_fpr,
 )
 from skprivacy.audit._roc import tpr_at
+from skprivacy.utils._plotting import DisplayMixin
 
 
-class MembershipInferenceDisplay:
+class MembershipInferenceDisplay(DisplayMixin):
     """ROC curve on log-log axes and score histograms of a membership attack.
 
     The low false-positive end of the ROC curve is what tells whether an attack
@@ -114,15 +115,13 @@ class MembershipInferenceDisplay:
         -------
         display : MembershipInferenceDisplay
         """
-        import matplotlib.pyplot as plt
-
         histogram = histogram and self.member_scores is not None
-        if ax is None:
-            if histogram and hist_ax is None:
-                _, (ax, hist_ax) = plt.subplots(1, 2, figsize=(10, 4.2))
-            else:
-                _, ax = plt.subplots(figsize=(5, 4.2))
-        name = self.name if name is None else name
+        if ax is None and histogram and hist_ax is None:
+            (ax, hist_ax), name = self._validate_plot_params(
+                name=name, ncols=2, figsize=(10, 4.2)
+            )
+        else:
+            ax, name = self._validate_plot_params(ax=ax, name=name, figsize=(5, 4.2))
         label = [] if name is None else [name]
         if self.roc_auc is not None:
             label.append(f"AUC = {self.roc_auc:.3f}")
@@ -140,9 +139,8 @@ class MembershipInferenceDisplay:
         x, y = np.r_[fpr, grid], np.r_[tpr, tpr_at(tpr, fpr, grid)]
         order = np.lexsort((y, x))
         x, y = x[order], y[order]
-        (self.line_,) = ax.plot(
-            x[x > 0], y[x > 0], label=", ".join(label) or None, **kwargs
-        )
+        style = self._style({"label": ", ".join(label) or None}, kwargs)
+        (self.line_,) = ax.plot(x[x > 0], y[x > 0], **style)
         grid = np.logspace(np.log10(floor), 0, 50)
         ax.plot(grid, grid, "k--", lw=0.8, label="chance")
         ax.set(
@@ -174,9 +172,7 @@ class MembershipInferenceDisplay:
             )
             hist_ax.legend()
             self.hist_ax_ = hist_ax
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self
+        return self._set_axes(ax)
 
     @classmethod
     def from_predictions(
@@ -215,6 +211,7 @@ class MembershipInferenceDisplay:
         -------
         display : MembershipInferenceDisplay
         """
+        cls._check_matplotlib("from_predictions")
         membership, scores = _check_membership(membership, scores)
         fpr, tpr, _ = membership_roc_curve(membership, scores)
         # NaN, with an UnresolvedMetricWarning, when the non-members are too few.
@@ -272,6 +269,7 @@ class MembershipInferenceDisplay:
         -------
         display : MembershipInferenceDisplay
         """
+        cls._check_matplotlib("from_estimator")
         scores = auditor.score_samples(X, y)
         name = type(auditor.attack_).__name__ if name is None else name
         return cls.from_predictions(

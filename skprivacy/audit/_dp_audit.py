@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from skprivacy.audit._attacks import ReferenceSignals
 from skprivacy.audit._attacks._query import reads_log_proba
 from skprivacy.audit._auditor import _check_X_y, _resolve_attack
-from skprivacy.audit._canaries import CANARY_KINDS, CanarySet, _concat, make_canaries
+from skprivacy.audit._canaries import CANARY_KINDS, CanarySet, make_canaries
 from skprivacy.audit._dp_bounds import multi_run_audit, one_run_audit
 from skprivacy.audit._dp_claim import _claimed_dp
 from skprivacy.audit._dp_report import DPAuditReport
@@ -25,6 +25,7 @@ from skprivacy.audit._references import (
     train_references,
 )
 from skprivacy.utils import spawn_generators, spawn_seeds
+from skprivacy.utils._arrays import concat_rows
 from skprivacy.utils._hashing import row_digests
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
@@ -262,7 +263,7 @@ class DPAuditor(MetaEstimatorMixin, BaseEstimator):
         )
 
         n = len(y)
-        pool = _concat(X, canaries.X)
+        pool = concat_rows(X, canaries.X)
         y_pool = np.concatenate([y, canaries.y])
         keep = np.hstack([np.ones((self.n_runs, n), dtype=bool), inclusion])
         classes = np.unique(y_pool)

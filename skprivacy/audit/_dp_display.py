@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 
 from skprivacy.audit._dp_bounds import bound_curve
+from skprivacy.utils._plotting import DisplayMixin
 
 
-class DPAuditDisplay:
+class DPAuditDisplay(DisplayMixin):
     """Epsilon lower bound against the number of canaries (or runs).
 
     The bound grows with the size of the audit; where it flattens, more
@@ -90,17 +91,13 @@ class DPAuditDisplay:
         -------
         display : DPAuditDisplay
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5, 4))
+        ax, name = self._validate_plot_params(ax=ax, name=name, figsize=(5, 4))
         # A previous display on these axes fixed the y-limits: rescale.
         ax.set_autoscaley_on(True)
-        name = self.name if name is None else name
-        kwargs.setdefault("marker", "o")
-        (self.line_,) = ax.plot(
-            self.sizes, self.epsilon, label=name or "audited lower bound", **kwargs
+        style = self._style(
+            {"marker": "o", "label": name or "audited lower bound"}, kwargs
         )
+        (self.line_,) = ax.plot(self.sizes, self.epsilon, **style)
         # An infinite epsilon (no DP) claims nothing: no line to draw.
         if self.accountant_epsilon is not None and np.isfinite(self.accountant_epsilon):
             ax.axhline(
@@ -119,9 +116,7 @@ class DPAuditDisplay:
         )
         ax.set_ylim(bottom=0)
         ax.legend(loc="upper left")
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self
+        return self._set_axes(ax)
 
     @classmethod
     def from_predictions(
@@ -170,6 +165,7 @@ class DPAuditDisplay:
         -------
         display : DPAuditDisplay
         """
+        cls._check_matplotlib("from_predictions")
         sizes, epsilon = bound_curve(
             inclusion,
             scores,
@@ -210,6 +206,7 @@ class DPAuditDisplay:
         -------
         display : DPAuditDisplay
         """
+        cls._check_matplotlib("from_estimator")
         if unit not in ("canaries", "runs"):
             raise ValueError(f"unit must be 'canaries' or 'runs'; got {unit!r}.")
         first = auditor.n_calibration_

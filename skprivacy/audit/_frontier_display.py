@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from skprivacy.utils._plotting import DisplayMixin
 
-class FrontierDisplay:
+
+class FrontierDisplay(DisplayMixin):
     """Privacy-utility frontier: test accuracy against attack success.
 
     One line per recipe through its grid points (sorted by accuracy), with
@@ -102,6 +104,7 @@ class FrontierDisplay:
         -------
         display : FrontierDisplay
         """
+        cls._check_matplotlib("from_estimator")
         _, metric, _, _ = evaluation._view(metric, attack, records)
         return cls(
             evaluation.results_, metric=metric, attack=attack, records=records
@@ -126,8 +129,6 @@ class FrontierDisplay:
         -------
         display : FrontierDisplay
         """
-        import matplotlib.pyplot as plt
-
         metric = self.metric
         if metric not in self.results:
             raise ValueError(
@@ -147,8 +148,7 @@ class FrontierDisplay:
         log_scale = is_tpr if log_scale is None else log_scale
         fpr = float(metric.split("_")[2]) if is_tpr else None
         floor = fpr / 10 if is_tpr else 0.0
-        if ax is None:
-            _, ax = plt.subplots(figsize=(6, 4.5))
+        ax, _ = self._validate_plot_params(ax=ax, figsize=(6, 4.5))
         self.lines_ = {}
         for name, group in table.groupby("recipe", sort=False):
             group = group.sort_values("accuracy")
@@ -165,10 +165,7 @@ class FrontierDisplay:
                 y,
                 xerr=np.nan_to_num([x - x_low, x_high - x]).clip(0),
                 yerr=np.nan_to_num([y - y_low, y_high - y]).clip(0),
-                marker="o",
-                capsize=2,
-                label=name,
-                **kwargs,
+                **self._style({"marker": "o", "capsize": 2, "label": name}, kwargs),
             )
         if chance:
             level = fpr if is_tpr else 0.5
@@ -180,6 +177,4 @@ class FrontierDisplay:
         ) + f" ({self.attack}, {self.records})"
         ax.set(xlabel="Test accuracy", ylabel=label, title="Privacy-utility frontier")
         ax.legend(loc="best", fontsize="small")
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self
+        return self._set_axes(ax)

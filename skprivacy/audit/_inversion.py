@@ -14,9 +14,9 @@ import pandas as pd
 from scipy.special import logsumexp
 from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
-from sklearn.utils import Bunch
 from sklearn.utils.validation import check_is_fitted
 
+from skprivacy.audit._inversion_report import AttributeInferenceReport
 from skprivacy.audit._metrics import clopper_pearson
 from skprivacy.certify import attribute_grid, attribute_response
 from skprivacy.utils._labels import same_release
@@ -26,6 +26,11 @@ from skprivacy.utils._sklearn_compat import (
     StrOptions,
     validate_data,
     validate_parameter_constraints,
+)
+from skprivacy.utils._validation import (
+    check_attribute_X,
+    feature_column,
+    feature_position,
 )
 
 
@@ -265,7 +270,7 @@ class AttributeInferenceAttack(BaseEstimator):
                 "queries."
             )
         X = self._check_X(X, reset=True)
-        self.feature_index_ = self._index(X)
+        self.feature_index_ = feature_position(X, self.feature)
         column = self._column(X)
         if self.categorical:
             self.values_ = np.asarray(
@@ -328,38 +333,11 @@ class AttributeInferenceAttack(BaseEstimator):
     # Input plumbing -------------------------------------------------------------
 
     def _check_X(self, X, *, reset: bool):
-        if hasattr(X, "toarray"):
-            raise TypeError(
-                "Sparse X is not supported: pass a dense array or DataFrame."
-            )
-        if not isinstance(X, pd.DataFrame):
-            X = np.asarray(X)
-            if X.ndim != 2:
-                raise ValueError(
-                    f"X must be 2-d (n_samples, n_features), got shape {X.shape}."
-                )
-        if X.shape[0] == 0:
-            raise ValueError("X has no rows.")
+        X = check_attribute_X(X)
         # Feature count and names are checked as sklearn does; the values are left
         # to the target model, which may take strings or a DataFrame by name.
         validate_data(self, X, skip_check_array=True, reset=reset)
         return X
-
-    def _index(self, X) -> int:
-        n = X.shape[1]
-        feature = self.feature
-        if isinstance(feature, numbers.Integral):
-            if not -n <= feature < n:
-                raise ValueError(
-                    f"feature index {feature} is out of range for X with {n} features."
-                )
-            return int(feature) % n
-        if not isinstance(X, pd.DataFrame) or feature not in list(X.columns):
-            raise ValueError(
-                f"feature {feature!r} is not a column name of X; pass a DataFrame "
-                "with that column or an int position."
-            )
-        return list(X.columns).index(feature)
 
     def _others(self, X):
         """X without the sensitive column: what a conditional prior sees."""
@@ -379,9 +357,7 @@ class AttributeInferenceAttack(BaseEstimator):
         return np.log(proba / proba.sum(axis=1, keepdims=True))
 
     def _column(self, X) -> np.ndarray:
-        if isinstance(X, pd.DataFrame):
-            return X.iloc[:, self.feature_index_].to_numpy()
-        return X[:, self.feature_index_]
+        return feature_column(X, self.feature_index_)
 
     def _numeric(self, column) -> np.ndarray:
         try:
@@ -555,7 +531,9 @@ class AttributeInferenceAttack(BaseEstimator):
         self._check_in_domain(column)
         return column, self._bin_codes(column)
 
-    def evaluate(self, X, released=None, *, confidence_level: float = 0.95) -> Bunch:
+    def evaluate(
+        self, X, released=None, *, confidence_level: float = 0.95
+    ) -> AttributeInferenceReport:
         """Success of the attack beside the success of guessing from the prior.
 
         Parameters
@@ -569,7 +547,7 @@ class AttributeInferenceAttack(BaseEstimator):
 
         Returns
         -------
-        report : :class:`~sklearn.utils.Bunch`
+        report : AttributeInferenceReport
             ``n_samples``; ``success_rate`` and ``prior_success_rate`` (exact bin
             or category); for a continuous attribute with a ``tolerance``, also
             ``success_rate_within_tolerance`` and
@@ -578,6 +556,10 @@ class AttributeInferenceAttack(BaseEstimator):
             Clopper-Pearson intervals of every rate. Each rate is that of the
             guess that is Bayes-optimal for its criterion (see :meth:`infer`),
             for the attack and for the prior-only adversary alike.
+
+            .. versionchanged:: 0.1
+               A report object instead of a :class:`~sklearn.utils.Bunch`; its
+               fields read as the Bunch's keys did.
         """
         check_is_fitted(self)
         if not 0 < confidence_level < 1:
@@ -601,17 +583,20 @@ class AttributeInferenceAttack(BaseEstimator):
             hits["prior_success_rate_within_tolerance"] = (
                 np.abs(self.values_[prior_guess["tolerance"]] - truth) <= tol
             )
-        report = Bunch(n_samples=n)
+        rates = {}
         for name, hit in hits.items():
             k = int(hit.sum())
-            report[name] = k / n
+            rates[name] = k / n
             low, high = clopper_pearson(k, n, confidence_level)
-            report[f"{name}_ci"] = (float(low), float(high))
+            rates[f"{name}_ci"] = (float(low), float(high))
         suffix = "_within_tolerance" if "success_rate_within_tolerance" in hits else ""
-        report["advantage"] = (
-            report[f"success_rate{suffix}"] - report[f"prior_success_rate{suffix}"]
+        return AttributeInferenceReport(
+            n_samples=n,
+            advantage=rates[f"success_rate{suffix}"]
+            - rates[f"prior_success_rate{suffix}"],
+            confidence_level=confidence_level,
+            **rates,
         )
-        return report
 
     def score(self, X, released=None) -> float:
         """Attack success rate: within ``tolerance`` if set, else the exact bin.

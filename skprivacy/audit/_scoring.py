@@ -30,6 +30,7 @@ from sklearn.utils import get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _num_samples, check_is_fitted
 
+from skprivacy.audit._attacks import ATTACKS
 from skprivacy.audit._auditor import MembershipInferenceAuditor
 from skprivacy.audit._metrics import (
     empirical_epsilon,
@@ -40,12 +41,15 @@ from skprivacy.audit._metrics import (
 )
 from skprivacy.exceptions import DataOverlapWarning
 from skprivacy.utils import spawn_generators, spawn_seeds
+from skprivacy.utils._arrays import concat_rows
 from skprivacy.utils._hashing import row_digests
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
     Interval,
+    StrOptions,
     _fit_context,
     _safe_indexing,
+    validate_params,
 )
 
 _TPR = re.compile(r"^tpr@(\d+(?:\.\d+)?)%$")
@@ -88,18 +92,6 @@ def _fingerprints(X, y, salt: bytes) -> np.ndarray:
         for k in row_digests(X, np.asarray(y))
     ]
     return np.asarray(digests, dtype=np.uint64)
-
-
-def _concat(a, b):
-    if hasattr(a, "iloc"):
-        import pandas as pd
-
-        return pd.concat([a, b], ignore_index=True)
-    if hasattr(a, "tocsr"):
-        import scipy.sparse as sp
-
-        return sp.vstack([a, b]).tocsr()
-    return np.concatenate([np.asarray(a), np.asarray(b)])
 
 
 def _estimator_has(attr):
@@ -425,7 +417,7 @@ class _PrivacyScorer:
         X_in = _safe_indexing(estimator.audit_X_, in_rows)
         y_in = np.asarray(_safe_indexing(estimator.audit_y_, in_rows))
         X_out, y_out = _safe_indexing(X, out_rows), y[out_rows]
-        X_pool, y_pool = _concat(X_in, X_out), np.concatenate([y_in, y_out])
+        X_pool, y_pool = concat_rows(X_in, X_out), np.concatenate([y_in, y_out])
         auditor = MembershipInferenceAuditor(
             FrozenEstimator(estimator.estimator_),
             attack=self.attack,
@@ -450,6 +442,21 @@ class _PrivacyScorer:
         return {**scores, **leakage}
 
 
+@validate_params(
+    {
+        # The auditor's own constraint on its attack.
+        "attack": [
+            StrOptions(set(ATTACKS)),
+            HasMethods(["fit", "score_samples", "null_scores"]),
+        ],
+        "utility": [str, "array-like", dict],
+        "leakage": [str, "array-like"],
+        "n_references": [Interval(Integral, 0, None, closed="left")],
+        "max_overlap": [Interval(Real, 0, 1, closed="right")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_privacy_scorer(
     *,
     attack="loss",
@@ -541,10 +548,6 @@ def make_privacy_scorer(
     >>> search.best_params_
     {'estimator__max_depth': 2}
     """
-    if not isinstance(n_references, Integral) or n_references < 0:
-        raise ValueError(f"n_references must be an integer >= 0; got {n_references}.")
-    if not isinstance(max_overlap, Real) or not 0 < max_overlap <= 1:
-        raise ValueError(f"max_overlap must be in (0, 1]; got {max_overlap!r}.")
     leakage = (leakage,) if isinstance(leakage, str) else tuple(leakage)
     for name in leakage:
         _leakage_key(name)
@@ -620,6 +623,14 @@ class _PrivacyRefit:
         return int(np.flatnonzero(allowed)[order[0]])
 
 
+@validate_params(
+    {
+        "utility": [str],
+        "leakage": [str],
+        "max_leakage": [Interval(Real, None, None, closed="neither")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def privacy_refit(
     *, utility: str = "accuracy", leakage: str = "auc", max_leakage: float = 0.55
 ):
@@ -664,6 +675,4 @@ def privacy_refit(
     1
     """
     _leakage_key(leakage)
-    if not isinstance(max_leakage, Real):
-        raise ValueError(f"max_leakage must be a number; got {max_leakage!r}.")
     return _PrivacyRefit(utility, leakage, max_leakage)

@@ -1,21 +1,24 @@
 """Vectorized training of torch reference models with :mod:`torch.func`.
 
 Reference models of a skorch recipe (:class:`~skorch.NeuralNetClassifier`
-with cross-entropy or NLL, or :class:`~skprivacy.defense.CRLClassifier`) are
-trained together: their parameters are stacked along a leading model axis and
-one :func:`torch.func.vmap` of :func:`torch.func.functional_call` runs every
+with cross-entropy or NLL, or any skorch classifier that declares its training
+loss as a :class:`~skprivacy.utils._functional_loss.FunctionalLoss`, as
+:class:`~skprivacy.defense.CRLClassifier` does) are trained together: their
+parameters are stacked along a leading model axis and one
+:func:`torch.func.vmap` of :func:`torch.func.functional_call` runs every
 model's forward and backward pass at once (the "model ensembling" recipe of
 torch.func). Each model keeps what makes it a separate fit: its own
 initialisation (the recipe's own, seeded as a separate fit would be), its own
 minibatches drawn from its own member set only, its own dropout masks
-(``randomness="different"``), its own optimizer state and step count, and, for
-CRL, its own epoch-alternating branch choice and learned centers with their
-own SGD-momentum optimizer. The models are therefore distributed as separate
-fits, not identical to them: batch order and dropout come from other streams.
+(``randomness="different"``), its own optimizer state and step count, and the
+loss's own trained state (CRL's class centers with their SGD-momentum
+optimizer). The models are therefore distributed as separate fits, not
+identical to them: batch order and dropout come from other streams.
 
 Anything this module cannot reproduce faithfully (callbacks, validation
-splits, batch normalisation, custom samplers or losses, ...) is detected by
-:func:`check_vectorizable`, and the caller falls back to fitting clones.
+splits, batch normalisation, custom samplers or undeclared losses, ...) is
+detected by :func:`check_vectorizable`, and the caller falls back to fitting
+clones.
 """
 
 # Authors: The skprivacy developers
@@ -28,13 +31,13 @@ import math
 import numpy as np
 
 from skprivacy.audit._signals import _LOG_FLOOR, _log_softmax
-from skprivacy.defense import CRLLoss, crl_loss
 from skprivacy.utils import spawn_generators, spawn_seeds, torch_seed
 from skprivacy.utils._arrays import masked_mean
 from skprivacy.utils._estimators import capability, set_random_states
+from skprivacy.utils._functional_loss import FunctionalLoss
 from skprivacy.utils._sklearn_compat import _safe_indexing
 
-__all__ = ["check_vectorizable", "crl_loss", "train_vectorized"]
+__all__ = ["check_vectorizable", "train_vectorized"]
 
 # Optimizer keyword arguments that do not change the arithmetic of a step.
 _IMPLEMENTATION_KWARGS = frozenset({"foreach", "fused", "capturable", "differentiable"})
@@ -81,14 +84,19 @@ def check_vectorizable(recipe, X) -> str | None:
         from skorch import NeuralNetClassifier
     except ImportError:  # pragma: no cover - skorch and torch are dependencies
         return "skorch is not installed"
-    loss_kind = capability(recipe, "vectorized_loss")
-    if type(recipe) is not NeuralNetClassifier and loss_kind is None:
+    declared = capability(recipe, "vectorized_loss")
+    if declared is None and type(recipe) is not NeuralNetClassifier:
         return (
             f"the recipe is a {type(recipe).__name__}, not a skorch "
             "NeuralNetClassifier (nor an estimator declaring a vectorized loss)"
         )
-    if hasattr(X, "toarray") or (hasattr(X, "iloc") and loss_kind is None):
-        return "X is sparse or a DataFrame"
+    if not isinstance(recipe, NeuralNetClassifier):
+        return (
+            f"the recipe {type(recipe).__name__} declares a vectorized loss but is "
+            "not a skorch NeuralNetClassifier"
+        )
+    if hasattr(X, "toarray"):
+        return "X is sparse"
     params = recipe.get_params(deep=False)
     if params.get("callbacks") not in (None, [], ()):
         return "the recipe has callbacks, which may change training"
@@ -106,31 +114,9 @@ def check_vectorizable(recipe, X) -> str | None:
         return f"the training DataLoader has arguments {sorted(extra)}"
     if recipe.predict_nonlinearity != "auto":
         return "predict_nonlinearity is not 'auto'"
-    if loss_kind == "crl":
-        if recipe.criterion is not CRLLoss:
-            return "the CRL criterion is not CRLLoss"
-        if recipe.feature_layer is not None:
-            return "feature_layer is set (features captured by a hook)"
-        if isinstance(recipe.alpha, str):
-            return (
-                f"alpha={recipe.alpha!r}: each model sets its own alpha from a "
-                "held-out run on its own training set"
-            )
-    else:
-        criterion = recipe.criterion
-        if criterion not in (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss):
-            return (
-                f"the criterion {getattr(criterion, '__name__', criterion)!r} is "
-                "not CrossEntropyLoss or NLLLoss"
-            )
-        allowed = (
-            {"label_smoothing"} if criterion is torch.nn.CrossEntropyLoss else set()
-        )
-        criterion_kwargs = recipe.get_params_for("criterion")
-        if criterion_kwargs.get("reduction", "mean") != "mean" or set(
-            criterion_kwargs
-        ) - allowed - {"reduction"}:
-            return f"the criterion has arguments {sorted(criterion_kwargs)}"
+    reason = (declared or SkorchCrossEntropy).check(recipe, X)
+    if reason is not None:
+        return reason
     name = getattr(recipe.optimizer, "__name__", None)
     if recipe.optimizer not in (
         torch.optim.Adam,
@@ -212,6 +198,58 @@ def cross_entropy_loss(output, target, weight, *, nll=False, label_smoothing=0.0
             output, target, reduction="none", label_smoothing=label_smoothing
         )
     return masked_mean(per_sample, weight)
+
+
+class SkorchCrossEntropy(FunctionalLoss):
+    """The loss of a plain :class:`~skorch.NeuralNetClassifier`.
+
+    :class:`torch.nn.CrossEntropyLoss` (optionally with label smoothing) on
+    the module's logits, or :class:`torch.nn.NLLLoss` on its probabilities,
+    averaged over the batch; nothing trained beside the module.
+    """
+
+    @classmethod
+    def check(cls, recipe, X):
+        import torch
+
+        if hasattr(X, "iloc"):
+            return "X is a DataFrame"
+        criterion = recipe.criterion
+        if criterion not in (torch.nn.CrossEntropyLoss, torch.nn.NLLLoss):
+            return (
+                f"the criterion {getattr(criterion, '__name__', criterion)!r} is "
+                "not CrossEntropyLoss or NLLLoss"
+            )
+        allowed = (
+            {"label_smoothing"} if criterion is torch.nn.CrossEntropyLoss else set()
+        )
+        criterion_kwargs = recipe.get_params_for("criterion")
+        if criterion_kwargs.get("reduction", "mean") != "mean" or set(
+            criterion_kwargs
+        ) - allowed - {"reduction"}:
+            return f"the criterion has arguments {sorted(criterion_kwargs)}"
+        return None
+
+    def __init__(self, estimators):
+        import torch
+
+        first = estimators[0]
+        self.nll = first.criterion is torch.nn.NLLLoss
+        self.label_smoothing = float(
+            first.get_params_for("criterion").get("label_smoothing", 0.0)
+        )
+        # skprivacy reads log-probabilities from the logits of nets trained
+        # with cross-entropy (see skprivacy.audit._signals.log_proba).
+        self.logits = isinstance(first.criterion_, torch.nn.CrossEntropyLoss)
+
+    def __call__(self, output, state, target, weight, epoch):
+        return cross_entropy_loss(
+            output,
+            target,
+            weight,
+            nll=self.nll,
+            label_smoothing=self.label_smoothing,
+        )
 
 
 # ----------------------------------------------------------------- optimizers
@@ -383,7 +421,7 @@ def _training_settings(recipe):
     loader = recipe.get_params_for("iterator_train")
     batch_size = loader.get("batch_size", recipe.batch_size)
     # skorch's DataLoader does not shuffle by default; some recipes declare
-    # that they do (CRLClassifier).
+    # that they do.
     shuffle = loader.get("shuffle", capability(recipe, "train_shuffle", False))
     return batch_size, bool(shuffle), bool(loader.get("drop_last", False))
 
@@ -407,8 +445,9 @@ def train_vectorized(recipe, X, y, keep, seeds, *, verbose=0):
 
     Parameters
     ----------
-    recipe : NeuralNetClassifier or CRLClassifier
-        A recipe accepted by :func:`check_vectorizable`.
+    recipe : NeuralNetClassifier
+        A recipe accepted by :func:`check_vectorizable`: a plain skorch
+        classifier or one declaring its ``"vectorized_loss"``.
     X, y : array-like
         The pool.
     keep : ndarray of shape (M, n), bool
@@ -434,15 +473,9 @@ def train_vectorized(recipe, X, y, keep, seeds, *, verbose=0):
 
     estimators = _initialized_estimators(recipe, X, y, keep, seeds)
     first = estimators[0]
-    # A recipe with a declared loss encodes its labels (CRLClassifier).
-    is_crl = capability(first, "vectorized_loss") == "crl"
+    loss = (capability(first, "vectorized_loss") or SkorchCrossEntropy)(estimators)
     device = torch.device(first.device)
-    if is_crl:
-        X_np = np.asarray(X, dtype=np.float32)
-        targets = np.searchsorted(first.classes_, np.asarray(y))
-    else:
-        X_np = np.asarray(X)
-        targets = np.asarray(y)
+    X_np, targets = loss.encode(X, y)
     X_t = torch.as_tensor(X_np, device=device)
     y_t = torch.as_tensor(targets, dtype=torch.int64, device=device)
     n_classes = len(first.classes_)
@@ -454,54 +487,23 @@ def train_vectorized(recipe, X, y, keep, seeds, *, verbose=0):
     params, _ = stack_module_state([est.module_ for est in estimators])
     names = list(params)
     leaves = [params[k].detach().clone() for k in names]
-    use_crl = is_crl and first.crl
-    if use_crl:
-        crl_params = {
-            key: float(getattr(first, key))
-            for key in (
-                "alpha",
-                "upper",
-                "tau",
-                "center_alpha",
-                "center_upper",
-                "center_tau",
-                "center_weight",
-            )
-        }
-        centers = torch.stack(
-            [est.criterion_.center.centers.detach() for est in estimators]
-        ).clone()
-        center_opt = StackedOptimizer(
-            "SGD",
-            [centers],
-            first.center_lr,
-            momentum=first.center_momentum,
-            weight_decay=first.center_weight_decay,
-        )
-    else:
-        # A placeholder so that every model function has the same signature.
-        centers = torch.zeros(len(estimators), 1, device=device)
-    nll = first.criterion is torch.nn.NLLLoss
-    label_smoothing = float(
-        first.get_params_for("criterion").get("label_smoothing", 0.0)
+    state = loss.initial_state()
+    # A placeholder keeps one signature for every model function.
+    stepped = (
+        torch.zeros(len(estimators), 1, device=device)
+        if state is None
+        else state.to(device)
     )
-
-    def loss_of_model(leaves_j, centers_j, xb, yb, wb, epoch):
-        out = functional_call(module, dict(zip(names, leaves_j, strict=True)), (xb,))
-        if is_crl:
-            logits, features = out if isinstance(out, (tuple, list)) else (out, None)
-            if use_crl:
-                return crl_loss(
-                    logits, features.flatten(1), centers_j, yb, wb, epoch, crl_params
-                )
-            return cross_entropy_loss(logits, yb, wb)
-        return cross_entropy_loss(
-            out,
-            yb,
-            wb,
-            nll=nll,
-            label_smoothing=label_smoothing,
+    state_optimizer = None
+    if loss.state_optimizer is not None:
+        state_name, state_lr, state_kwargs = loss.state_optimizer
+        state_optimizer = StackedOptimizer(
+            state_name, [stepped], state_lr, **state_kwargs
         )
+
+    def loss_of_model(leaves_j, state_j, xb, yb, wb, epoch):
+        out = functional_call(module, dict(zip(names, leaves_j, strict=True)), (xb,))
+        return loss(out, state_j, yb, wb, epoch)
 
     opt_kwargs = {
         k: v
@@ -543,43 +545,35 @@ def train_vectorized(recipe, X, y, keep, seeds, *, verbose=0):
             weight = torch.as_tensor(weight, device=device)
             for s in range(len(index)):
                 w = weight[s]
-                g_leaves, g_centers = step_grad(
-                    leaves, centers, X_t[index[s]], y_t[index[s]], w.to(X_t.dtype)
+                g_leaves, g_state = step_grad(
+                    leaves, stepped, X_t[index[s]], y_t[index[s]], w.to(X_t.dtype)
                 )
                 active = w.any(dim=1).cpu().numpy()
                 optimizer.step(list(g_leaves), active)
-                # Without a center term the centers get no gradient, and torch
-                # optimizers skip them (no weight decay either).
-                if use_crl and crl_params["center_weight"]:
-                    center_opt.step([g_centers], active)
+                if state_optimizer is not None:
+                    state_optimizer.step([g_state], active)
 
     with torch.no_grad():
         for j, est in enumerate(estimators):
             for name, leaf in zip(names, leaves, strict=True):
                 est.module_.get_parameter(name).copy_(leaf[j])
-            if use_crl:
-                est.criterion_.center.centers.copy_(centers[j])
-    return estimators, score_vectorized(estimators, module, names, leaves, X_t)
+    loss.write_back(estimators, None if state is None else stepped)
+    return estimators, score_vectorized(loss, module, names, leaves, X_t)
 
 
-def score_vectorized(estimators, module, names, leaves, X_t):
+def score_vectorized(loss, module, names, leaves, X_t):
     """Log-probabilities of every model on every record in one vmapped pass.
 
-    Follows :func:`~skprivacy.audit._signals.log_proba`: logits of nets trained
-    with cross-entropy go to a float64 log-softmax; other nets' probabilities
-    (softmax for CRL, the module's output for NLL) are logged in float64.
+    Follows :func:`~skprivacy.audit._signals.log_proba`: logits (when the
+    declared loss says the net is read from them) go to a float64
+    log-softmax; probabilities are logged in float64.
     """
     import torch
     from torch.func import functional_call, vmap
 
-    first = estimators[0]
-    from_logits = isinstance(first.criterion_, torch.nn.CrossEntropyLoss)
-    softmax = not from_logits and not isinstance(first.criterion_, torch.nn.NLLLoss)
-
     def forward(leaves_j, xb):
         out = functional_call(module, dict(zip(names, leaves_j, strict=True)), (xb,))
-        out = out[0] if isinstance(out, (tuple, list)) else out
-        return torch.softmax(out, dim=-1) if softmax else out
+        return loss.proba_output(out)
 
     module.eval()
     with torch.no_grad():
@@ -593,7 +587,7 @@ def score_vectorized(estimators, module, names, leaves, X_t):
             dim=1,
         )
     outputs = outputs.to("cpu").numpy().astype(np.float64)
-    if not from_logits:
+    if not loss.logits:
         with np.errstate(divide="ignore"):
             outputs = np.maximum(np.log(outputs), _LOG_FLOOR)
     return np.stack([np.maximum(_log_softmax(z), _LOG_FLOOR) for z in outputs])

@@ -14,16 +14,28 @@ set.
 from __future__ import annotations
 
 import numbers
+from numbers import Integral
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
 from skprivacy.utils._labels import same_release
+from skprivacy.utils._sklearn_compat import Interval, StrOptions, validate_params
+from skprivacy.utils._validation import (
+    check_attribute_X,
+    feature_column,
+    feature_position,
+)
 
 _RESPONSE_METHODS = ("predict", "predict_proba")
+_GRID = [Interval(Integral, 1, None, closed="left"), "array-like"]
+_BATCH_SIZE = [Interval(Integral, 1, None, closed="left")]
 
 
+@validate_params(
+    {"domain": ["array-like"], "grid": _GRID}, prefer_skip_nested_validation=True
+)
 def attribute_grid(domain, grid=50) -> tuple[np.ndarray, np.ndarray]:
     """Grid values of a continuous attribute and the cells they stand for.
 
@@ -59,8 +71,6 @@ def attribute_grid(domain, grid=50) -> tuple[np.ndarray, np.ndarray]:
     """
     low, high = _check_domain(domain)
     if isinstance(grid, numbers.Integral) and not isinstance(grid, bool):
-        if grid < 1:
-            raise ValueError(f"grid must be at least 1 value, got {grid}.")
         edges = np.linspace(low, high, int(grid) + 1)
         return (edges[:-1] + edges[1:]) / 2, edges
     try:
@@ -98,51 +108,7 @@ def _check_domain(domain) -> tuple[float, float]:
     return low, high
 
 
-def _check_X(X):
-    if hasattr(X, "toarray"):
-        raise TypeError("Sparse X is not supported: pass a dense array or DataFrame.")
-    if not isinstance(X, pd.DataFrame):
-        X = np.asarray(X)
-        if X.ndim != 2:
-            raise ValueError(
-                f"X must be 2-d (n_samples, n_features), got shape {X.shape}."
-            )
-    if X.shape[0] == 0:
-        raise ValueError("X has no rows.")
-    return X
-
-
-def _feature_index(X, feature) -> int:
-    """The column position of ``feature`` (a position, or a name for DataFrames)."""
-    n_features = X.shape[1]
-    if isinstance(feature, numbers.Integral) and not isinstance(feature, bool):
-        if not -n_features <= feature < n_features:
-            raise ValueError(
-                f"feature index {feature} is out of range for X with {n_features} "
-                "features."
-            )
-        return int(feature) % n_features
-    if isinstance(X, pd.DataFrame):
-        columns = list(X.columns)
-        if feature not in columns:
-            raise ValueError(f"feature {feature!r} is not a column of X: {columns}.")
-        return columns.index(feature)
-    raise TypeError(
-        f"feature must be an int position (or a column name when X is a "
-        f"DataFrame), got {feature!r}."
-    )
-
-
-def _column(X, index: int) -> np.ndarray:
-    return X.iloc[:, index].to_numpy() if isinstance(X, pd.DataFrame) else X[:, index]
-
-
 def _check_response_method(estimator, response_method: str):
-    if response_method not in _RESPONSE_METHODS:
-        raise ValueError(
-            f"response_method must be one of {_RESPONSE_METHODS}, got "
-            f"{response_method!r}."
-        )
     method = getattr(estimator, response_method, None)
     if not callable(method):
         raise TypeError(
@@ -152,6 +118,19 @@ def _check_response_method(estimator, response_method: str):
     return method
 
 
+@validate_params(
+    {
+        # Only the queried method is needed; it is checked with a clearer message.
+        "estimator": "no_validation",
+        # Sparse X is refused by the input check, with the fix in its message.
+        "X": ["array-like", "sparse matrix"],
+        "feature": [Integral, str],
+        "values": ["array-like"],
+        "response_method": [StrOptions(set(_RESPONSE_METHODS))],
+        "batch_size": _BATCH_SIZE,
+    },
+    prefer_skip_nested_validation=True,
+)
 def attribute_response(
     estimator,
     X,
@@ -204,13 +183,11 @@ def attribute_response(
     [[0, 0, 1], [0, 0, 1]]
     """
     method = _check_response_method(estimator, response_method)
-    X = _check_X(X)
-    index = _feature_index(X, feature)
+    X = check_attribute_X(X)
+    index = feature_position(X, feature)
     values = np.asarray(values)
     if values.ndim != 1 or values.size == 0:
         raise ValueError("values must be a non-empty 1-d array.")
-    if not isinstance(batch_size, numbers.Integral) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}.")
     n_samples, n_values = X.shape[0], values.size
     rows_per_block = max(1, batch_size // n_values)
     if not isinstance(X, pd.DataFrame):
@@ -244,6 +221,19 @@ def _row_chunks(n_samples: int, queries_per_row: int, batch_size: int):
         yield slice(start, min(start + step, n_samples))
 
 
+@validate_params(
+    {
+        "estimator": "no_validation",  # its predict is checked when called
+        # Sparse X is refused by the input check, with the fix in its message.
+        "X": ["array-like", "sparse matrix"],
+        "feature": [Integral, str],
+        "domain": ["array-like"],
+        "grid": _GRID,
+        "released": ["array-like", None],
+        "batch_size": _BATCH_SIZE,
+    },
+    prefer_skip_nested_validation=True,
+)
 def compatible_intervals(
     estimator,
     X,
@@ -331,10 +321,10 @@ def compatible_intervals(
     ((5, 50), True)
     """
     values, edges = attribute_grid(domain, grid)
-    X = _check_X(X)
-    index = _feature_index(X, feature)
+    X = check_attribute_X(X)
+    index = feature_position(X, feature)
     try:
-        truth = np.asarray(_column(X, index), dtype=np.float64)
+        truth = np.asarray(feature_column(X, index), dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise TypeError(
             "The sensitive feature must be numeric (continuous) for compatible "

@@ -15,9 +15,12 @@ Every function is vectorised over rows of vote counts. References:
 from __future__ import annotations
 
 import math
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.stats import binom, norm
+
+from skprivacy.utils._sklearn_compat import Interval, validate_params
 
 # The Clopper-Pearson bounds are shared with audit; certify exports them.
 from skprivacy.utils._stats import (  # noqa: F401
@@ -25,7 +28,13 @@ from skprivacy.utils._stats import (  # noqa: F401
     clopper_pearson_upper,
 )
 
+_ALPHA = [Interval(Real, 0, 1, closed="neither")]
+_VOTES = ["array-like", Interval(Integral, 0, None, closed="left")]
 
+
+@validate_params(
+    {"n_top": _VOTES, "n_second": _VOTES}, prefer_skip_nested_validation=True
+)
 def binomial_test_pvalue(n_top, n_second) -> np.ndarray:
     """Two-sided p-value of the test ``P(top) = P(second)`` used by PREDICT.
 
@@ -58,6 +67,13 @@ def binomial_test_pvalue(n_top, n_second) -> np.ndarray:
     return np.where(total > 0, np.minimum(pvalue, 1.0), 1.0)
 
 
+@validate_params(
+    {
+        "p_lower": ["array-like", Interval(Real, 0, 1, closed="both")],
+        "sigma": [Interval(Real, 0, None, closed="neither")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def certified_radius(p_lower, sigma: float = 1.0) -> np.ndarray:
     """Certified l2 radius ``sigma * Phi^-1(p_lower)`` of CERTIFY.
 
@@ -89,6 +105,7 @@ def certified_radius(p_lower, sigma: float = 1.0) -> np.ndarray:
     return np.where(p_lower >= 0.5, radius, 0.0)
 
 
+@validate_params({"alpha": _ALPHA}, prefer_skip_nested_validation=True)
 def min_samples_to_certify(alpha: float) -> int:
     """Smallest number of estimation samples for which CERTIFY can ever succeed.
 
@@ -114,6 +131,7 @@ def min_samples_to_certify(alpha: float) -> int:
     return max(1, math.ceil(math.log2(1.0 / alpha) - 1e-12))
 
 
+@validate_params({"alpha": _ALPHA}, prefer_skip_nested_validation=True)
 def min_samples_to_predict(alpha: float) -> int:
     """Smallest number of samples for which PREDICT can avoid abstaining.
 
@@ -145,6 +163,10 @@ def _halving_schedule(n_max: int, n_looks: int) -> list[int]:
     return sorted({math.ceil(n_max / 2**i) for i in range(n_looks - 1, -1, -1)})
 
 
+@validate_params(
+    {"n_max": [Interval(Integral, 1, None, closed="left")], "alpha": _ALPHA},
+    prefer_skip_nested_validation=True,
+)
 def sequential_checkpoints(n_max: int, alpha: float) -> tuple[list[int], float]:
     """Looks of the sequential PREDICT and the level of each test.
 
@@ -186,6 +208,10 @@ def sequential_checkpoints(n_max: int, alpha: float) -> tuple[list[int], float]:
     return best, alpha / len(best)
 
 
+@validate_params(
+    {"n_max": [Interval(Integral, 1, None, closed="left")], "alpha": _ALPHA},
+    prefer_skip_nested_validation=True,
+)
 def certify_spending_schedule(n_max: int, alpha: float) -> tuple[list[int], np.ndarray]:
     """Looks of sequential CERTIFY and the error level spent at each.
 

@@ -9,9 +9,10 @@ from skprivacy.certify._metrics import (
     average_certified_radius,
     certified_accuracy_curve,
 )
+from skprivacy.utils._plotting import DisplayMixin
 
 
-class CertifiedAccuracyDisplay:
+class CertifiedAccuracyDisplay(DisplayMixin):
     """Certified accuracy as a function of the l2 radius.
 
     Build it with :meth:`from_estimator` or :meth:`from_predictions`; the
@@ -77,28 +78,23 @@ class CertifiedAccuracyDisplay:
         display : CertifiedAccuracyDisplay
             The object, with ``line_``, ``ax_`` and ``figure_`` set.
         """
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots()
-        name = self.name if name is None else name
+        ax, name = self._validate_plot_params(ax=ax, name=name)
         label = name
         if self.average_certified_radius is not None:
             acr = f"ACR = {self.average_certified_radius:.3f}"
             label = acr if label is None else f"{label} ({acr})"
         # Certified accuracy at r counts radii >= r: constant on (r_i, r_{i+1}].
-        style = {"drawstyle": "steps-pre", **kwargs}
+        defaults = {"drawstyle": "steps-pre"}
         if label is not None:
-            style.setdefault("label", label)
+            defaults["label"] = label
+        style = self._style(defaults, kwargs)
         (self.line_,) = ax.plot(self.radius, self.certified_accuracy, **style)
         ax.set_xlabel("Certified radius")
         ax.set_ylabel("Certified accuracy")
         ax.set_ylim(0, 1.02)
-        if label is not None:
+        if "label" in style:
             ax.legend(loc="upper right")
-        self.ax_ = ax
-        self.figure_ = ax.figure
-        return self
+        return self._set_axes(ax)
 
     @classmethod
     def from_predictions(
@@ -138,6 +134,7 @@ class CertifiedAccuracyDisplay:
         -------
         display : CertifiedAccuracyDisplay
         """
+        cls._check_matplotlib("from_predictions")
         radius, accuracy = certified_accuracy_curve(
             y_true, y_pred, radii, radius_grid=radius_grid, sample_weight=sample_weight
         )
@@ -185,6 +182,7 @@ class CertifiedAccuracyDisplay:
         -------
         display : CertifiedAccuracyDisplay
         """
+        cls._check_matplotlib("from_estimator")
         if not hasattr(estimator, "certify"):
             raise TypeError(
                 f"{type(estimator).__name__} has no certify method; pass a fitted "

@@ -12,11 +12,24 @@ certified radius).
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 from scipy.stats import binom
 from sklearn.utils import check_consistent_length, column_or_1d
 
-from skprivacy.utils._sklearn_compat import _check_sample_weight
+from skprivacy.utils._sklearn_compat import (
+    Interval,
+    _check_sample_weight,
+    validate_params,
+)
+
+# The certificates every metric reads.
+_CERTIFICATES = {
+    "y_true": ["array-like"],
+    "y_pred": ["array-like"],
+    "radii": ["array-like"],
+}
 
 
 def _check_certificates(y_true, y_pred, radii, sample_weight=None):
@@ -32,6 +45,14 @@ def _check_certificates(y_true, y_pred, radii, sample_weight=None):
     return y_true == y_pred, radii, weight
 
 
+@validate_params(
+    {
+        **_CERTIFICATES,
+        "radius_grid": ["array-like", None],
+        "sample_weight": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def certified_accuracy_curve(
     y_true, y_pred, radii, *, radius_grid=None, sample_weight=None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -77,6 +98,10 @@ def certified_accuracy_curve(
     return grid, weight @ hits / weight.sum()
 
 
+@validate_params(
+    {**_CERTIFICATES, "sample_weight": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
 def average_certified_radius(y_true, y_pred, radii, *, sample_weight=None) -> float:
     """Average certified radius: the mean radius, counting 0 where wrong.
 
@@ -147,6 +172,16 @@ def _weighted_binomial_quantile(copies, alpha, q):
     return float(np.searchsorted(np.cumsum(pmf), q - 1e-12))
 
 
+@validate_params(
+    {
+        **_CERTIFICATES,
+        "radius": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, 1, closed="neither")],
+        "rho": [Interval(Real, 0, 1, closed="neither")],
+        "X": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def certified_accuracy_lower_bound(
     y_true, y_pred, radii, *, radius=0.0, alpha=0.001, rho=0.001, X=None
 ) -> float:
@@ -204,8 +239,6 @@ def certified_accuracy_lower_bound(
     ... )
     0.98
     """
-    if not 0 < alpha < 1 or not 0 < rho < 1:
-        raise ValueError(f"alpha and rho must be in (0, 1); got {alpha} and {rho}.")
     correct, radii, _ = _check_certificates(y_true, y_pred, radii)
     m = radii.size
     accuracy = np.mean(correct & (radii >= radius))

@@ -52,8 +52,8 @@ from skprivacy.certify._bounds import (
 from skprivacy.certify._sampling import NumpyVoter, TorchVoter, count_votes
 from skprivacy.certify._sampling import noisy_copies as _noisy_copies
 from skprivacy.exceptions import SmallSampleWarning
-from skprivacy.utils import as_seed_sequence, torch_seed
-from skprivacy.utils._estimators import capability
+from skprivacy.utils import as_seed_sequence, spawn_seeds, torch_seed
+from skprivacy.utils._estimators import capability, set_random_states
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -98,26 +98,6 @@ def _repeat_rows(value, n_rows, n_copies):
     if array.ndim == 0 or array.shape[0] != n_rows:
         return value
     return np.repeat(array, n_copies, axis=0)
-
-
-def _seeded_clone(estimator, seed_sequence):
-    """A clone whose unset ``random_state`` parameters get seeds of the sequence.
-
-    As scikit-learn's ensembles seed their members (``_set_random_states``), but
-    a ``random_state`` the user set is kept: only ``None`` ones, which would
-    draw from numpy's global generator, are replaced.
-    """
-    estimator = clone(estimator)
-    params = estimator.get_params(deep=True)
-    keys = sorted(
-        key
-        for key, value in params.items()
-        if value is None and (key == "random_state" or key.endswith("__random_state"))
-    )
-    if keys:
-        seeds = seed_sequence.spawn(1)[0].generate_state(len(keys))
-        estimator.set_params(**{k: int(v) for k, v in zip(keys, seeds, strict=True)})
-    return estimator
 
 
 @contextlib.contextmanager
@@ -267,12 +247,12 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Fixes ``noise_seed_`` at fit, and with it every noise draw. It also
         seeds the base estimator: every ``random_state`` parameter of the clone
-        (nested ones included) left at ``None`` gets a seed derived from it (as
-        scikit-learn's ensembles seed their members; a seed set by the user is
-        kept), and ``fit`` runs under a seeded fork of torch's global generator
-        (weights, dropout, batch order of a skorch net), restored afterwards. So
-        two fits with the same int give the same model, and neither numpy's nor
-        torch's global random state is used or changed.
+        (nested ones included, whatever they were set to) gets a seed derived
+        from it, as scikit-learn's ensembles seed their members, and ``fit``
+        runs under a seeded fork of torch's global generator (weights, dropout,
+        batch order of a skorch net), restored afterwards. So two fits with the
+        same int give the same model, and neither numpy's nor torch's global
+        random state is used or changed.
 
     n_jobs : int, default=None
         Rows are split into this many chunks run through joblib (so
@@ -503,7 +483,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         else:
             encoder = LabelEncoder().fit(y)
             self.classes_ = encoder.classes_
-            self.estimator_ = _seeded_clone(estimator, base_seed)
+            (model_seed,) = spawn_seeds(base_seed, 1)
+            self.estimator_ = set_random_states(clone(estimator), model_seed)
             with _guard_torch_rng(int(base_seed.generate_state(1)[0])):
                 self._fit_base(X, encoder.transform(y), routed)
         self.abstain_label_ = _choose_abstain_label(self.classes_)

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from skprivacy.utils._sklearn_compat import StrOptions, validate_params
+
 DATA_MODULE = "skprivacy.datasets.data"
 DESCR_MODULE = "skprivacy.datasets.descr"
 
@@ -173,11 +175,6 @@ def _descr(name: str) -> str:
     return resources.files(DESCR_MODULE).joinpath(name).read_text(encoding="utf-8")
 
 
-def _check_bool(name: str, value) -> None:
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be a bool, got {value!r}.")
-
-
 def _to_bunch(
     table: _BundledTable,
     frame: pd.DataFrame,
@@ -223,6 +220,15 @@ def _to_bunch(
     )
 
 
+@validate_params(
+    {
+        "as_frame": ["boolean"],
+        "return_X_y": ["boolean"],
+        "subset": [StrOptions({"all", "train", "test"})],
+        "dropna": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_adult(*, as_frame=False, return_X_y=False, subset="all", dropna=False):
     """Load the UCI Adult (Census Income) dataset bundled with skprivacy.
 
@@ -300,11 +306,6 @@ def load_adult(*, as_frame=False, return_X_y=False, subset="all", dropna=False):
     >>> X.shape
     (16281, 14)
     """
-    _check_bool("as_frame", as_frame)
-    _check_bool("return_X_y", return_X_y)
-    _check_bool("dropna", dropna)
-    if subset not in ("all", "train", "test"):
-        raise ValueError(f"subset must be 'all', 'train' or 'test'; got {subset!r}.")
     frame = _read_bundled_csv(_ADULT)
     if subset != "all":
         frame = frame[frame["split"] == subset]
@@ -317,6 +318,10 @@ def load_adult(*, as_frame=False, return_X_y=False, subset="all", dropna=False):
     )
 
 
+@validate_params(
+    {"as_frame": ["boolean"], "return_X_y": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
 def load_german_credit(*, as_frame=False, return_X_y=False):
     """Load the UCI Statlog German Credit dataset bundled with skprivacy.
 
@@ -368,14 +373,16 @@ def load_german_credit(*, as_frame=False, return_X_y=False):
     >>> credit.target.value_counts().sort_index().tolist()
     [700, 300]
     """
-    _check_bool("as_frame", as_frame)
-    _check_bool("return_X_y", return_X_y)
     frame = _read_bundled_csv(_GERMAN_CREDIT)
     return _to_bunch(
         _GERMAN_CREDIT, frame, as_frame=as_frame, return_X_y=return_X_y, extra={}
     )
 
 
+@validate_params(
+    {"as_frame": ["boolean"], "return_X_y": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
 def load_letter(*, as_frame=False, return_X_y=False):
     """Load the UCI Letter Recognition dataset bundled with skprivacy.
 
@@ -432,7 +439,5 @@ def load_letter(*, as_frame=False, return_X_y=False):
     >>> X.shape, X.dtype, int(X.max())
     ((20000, 16), dtype('int64'), 15)
     """
-    _check_bool("as_frame", as_frame)
-    _check_bool("return_X_y", return_X_y)
     frame = _read_bundled_csv(_LETTER)
     return _to_bunch(_LETTER, frame, as_frame=as_frame, return_X_y=return_X_y, extra={})

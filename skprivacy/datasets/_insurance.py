@@ -16,6 +16,7 @@ from sklearn.datasets import get_data_home
 from sklearn.utils import Bunch
 
 from skprivacy.utils import spawn_generators
+from skprivacy.utils._sklearn_compat import Interval, StrOptions, validate_params
 
 COLUMNS = ("age", "sex", "bmi", "children", "smoker", "region", "charges")
 REGIONS = ("northeast", "northwest", "southeast", "southwest")
@@ -61,27 +62,13 @@ ships nor downloads it: place your own ``insurance.csv`` in ``data_home``.
 """
 
 
-def _check_threshold(threshold) -> float:
-    if not isinstance(threshold, numbers.Real) or isinstance(threshold, bool):
-        raise TypeError(f"threshold must be a real number, got {threshold!r}.")
-    if not np.isfinite(threshold):
-        raise ValueError(f"threshold must be finite, got {threshold!r}.")
-    return float(threshold)
-
-
-def _check_flags(**flags) -> None:
-    for name, value in flags.items():
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{name} must be a bool, got {value!r}.")
-
-
-def _check_label(label):
-    if callable(label) or label in _LABELS:
-        return label
-    raise ValueError(
-        f"label must be one of {_LABELS} or a callable taking the raw DataFrame "
-        f"and returning one boolean per row, got {label!r}."
-    )
+# Options shared by the loader and the generator.
+_OPTIONS = {
+    "label": [StrOptions(set(_LABELS)), callable],
+    "threshold": [Interval(numbers.Real, None, None, closed="neither")],
+    "as_frame": ["boolean"],
+    "return_X_y": ["boolean"],
+}
 
 
 def _labels(raw: pd.DataFrame, label, threshold: float) -> np.ndarray:
@@ -104,6 +91,7 @@ def _labels(raw: pd.DataFrame, label, threshold: float) -> np.ndarray:
 
 def _as_bunch(raw, *, label, threshold, domain, as_frame, return_X_y):
     """Encode the raw columns (charges dropped) and attach the label and metadata."""
+    threshold = float(threshold)
     data = pd.DataFrame(
         {
             "age": raw["age"].astype(np.float64),
@@ -196,6 +184,10 @@ def _read_insurance(path: Path) -> pd.DataFrame:
     return raw
 
 
+@validate_params(
+    {"data_home": [str, os.PathLike, None], **_OPTIONS},
+    prefer_skip_nested_validation=True,
+)
 def load_medical_insurance(
     data_home=None,
     *,
@@ -278,9 +270,6 @@ def load_medical_insurance(
     >>> insurance.data.shape, insurance.sensitive_domain  # doctest: +SKIP
     ((1338, 9), (15.96, 53.13))
     """
-    _check_flags(as_frame=as_frame, return_X_y=return_X_y)
-    label = _check_label(label)
-    threshold = _check_threshold(threshold)
     raw = _read_insurance(_locate(data_home))
     domain = (float(raw["bmi"].min()), float(raw["bmi"].max()))
     return _as_bunch(
@@ -293,6 +282,14 @@ def load_medical_insurance(
     )
 
 
+@validate_params(
+    {
+        "n_samples": [Interval(numbers.Integral, 1, None, closed="left")],
+        **_OPTIONS,
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_insurance_like(
     n_samples: int = 1338,
     *,
@@ -350,15 +347,6 @@ def make_insurance_like(
     >>> round(float(ins.target.mean()), 2)
     0.54
     """
-    if (
-        not isinstance(n_samples, numbers.Integral)
-        or isinstance(n_samples, bool)
-        or n_samples < 1
-    ):
-        raise ValueError(f"n_samples must be an int >= 1, got {n_samples!r}.")
-    _check_flags(as_frame=as_frame, return_X_y=return_X_y)
-    label = _check_label(label)
-    threshold = _check_threshold(threshold)
     rngs = spawn_generators(random_state, 6)
     low, high = BMI_RANGE
     bmi = truncnorm.rvs(

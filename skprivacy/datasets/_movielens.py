@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import io
 import os
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.datasets import get_data_home
 from sklearn.utils import Bunch
+
+from skprivacy.utils._sklearn_compat import Interval, validate_params
 
 GENRES = (
     "unknown",
@@ -102,6 +105,15 @@ def _read(path: Path, sep: str, names, dtype, encoding="utf-8") -> pd.DataFrame:
         ) from exc
 
 
+@validate_params(
+    {
+        "data_home": [str, os.PathLike, None],
+        "min_rating": [Interval(Integral, 1, 5, closed="both")],
+        "as_frame": ["boolean"],
+        "return_X_y": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def load_movielens_100k(
     data_home=None,
     *,
@@ -171,11 +183,6 @@ def load_movielens_100k(
     >>> ml.data.shape, ml.sensitive_features  # doctest: +SKIP
     ((100000, 22), ['age', 'gender'])
     """
-    for name, value in [("as_frame", as_frame), ("return_X_y", return_X_y)]:
-        if not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{name} must be a bool, got {value!r}.")
-    if isinstance(min_rating, bool) or min_rating not in (1, 2, 3, 4, 5):
-        raise ValueError(f"min_rating must be an int in 1..5, got {min_rating!r}.")
     folder = _locate(data_home)
     ratings = _read(
         folder / "u.data",

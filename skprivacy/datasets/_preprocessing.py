@@ -12,8 +12,15 @@ from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils import Bunch
+
+from skprivacy.utils._sklearn_compat import validate_params
 
 
+@validate_params(
+    {"dataset": [Bunch], "drop": ["array-like", set], "scale": ["boolean"]},
+    prefer_skip_nested_validation=True,
+)
 def make_preprocessor(dataset, *, drop: Iterable[str] = (), scale: bool = True):
     """Build an unfitted ``ColumnTransformer`` that makes a dataset numeric.
 

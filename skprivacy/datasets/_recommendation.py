@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,7 @@ from scipy.stats import truncnorm
 from sklearn.utils import Bunch
 
 from skprivacy.utils import spawn_generators
+from skprivacy.utils._sklearn_compat import Interval, validate_params
 
 _DESCR = """\
 Synthetic recommendation task (``make_recommendation``)
@@ -40,18 +41,23 @@ With ``other_weight = noise = 0`` the target is exactly ``bmi > threshold``.
 """
 
 
-def _check_real(name, value, low, high=None, *, low_open=False):
-    if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"{name} must be a real number, got {value!r}.")
-    if not np.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}.")
-    too_low = value <= low if low_open else value < low
-    if too_low or (high is not None and value > high):
-        bound = f"({low}" if low_open else f"[{low}"
-        bound += f", {high}]" if high is not None else ", inf)"
-        raise ValueError(f"{name} must be in {bound}, got {value!r}.")
-
-
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_features": [Interval(Integral, 1, None, closed="left")],
+        "sensitive_mean": [Interval(Real, None, None, closed="neither")],
+        "sensitive_std": [Interval(Real, 0, None, closed="neither")],
+        "domain": ["array-like"],
+        "other_weight": [Interval(Real, 0, None, closed="left")],
+        "sensitive_correlation": [Interval(Real, -1, 1, closed="neither")],
+        "noise": [Interval(Real, 0, None, closed="left")],
+        "positive_rate": [Interval(Real, 0, 1, closed="neither")],
+        "as_frame": ["boolean"],
+        "return_X_y": ["boolean"],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_recommendation(
     n_samples: int = 1000,
     n_features: int = 6,
@@ -151,25 +157,8 @@ def make_recommendation(
     >>> X.shape, y.shape
     ((10, 6), (10,))
     """
-    for name, value in [("n_samples", n_samples), ("n_features", n_features)]:
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-            raise TypeError(f"{name} must be an int, got {value!r}.")
-        if value < 1:
-            raise ValueError(f"{name} must be at least 1, got {value}.")
-    _check_real("sensitive_mean", sensitive_mean, -np.inf)
-    _check_real("sensitive_std", sensitive_std, 0, low_open=True)
-    _check_real("other_weight", other_weight, 0)
-    _check_real("sensitive_correlation", sensitive_correlation, -np.inf)
-    if abs(sensitive_correlation) >= 1:
-        raise ValueError(
-            f"sensitive_correlation must be in (-1, 1), got {sensitive_correlation!r}."
-        )
     if sensitive_correlation != 0 and n_features < 2:
         raise ValueError("sensitive_correlation needs n_features >= 2 (column x1).")
-    _check_real("noise", noise, 0)
-    _check_real("positive_rate", positive_rate, 0, low_open=True)
-    if positive_rate >= 1:
-        raise ValueError(f"positive_rate must be in (0, 1), got {positive_rate!r}.")
     try:
         low, high = (float(v) for v in domain)
     except (TypeError, ValueError) as exc:

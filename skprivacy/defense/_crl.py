@@ -16,10 +16,17 @@ from sklearn.base import clone
 from skorch.callbacks import Callback
 from skorch.utils import TeeGenerator, to_tensor
 
-from skprivacy.defense._losses import CRLLoss, normalized_ce_floor, tau_normalize
+from skprivacy.defense._losses import (
+    CRLLoss,
+    crl_loss,
+    normalized_ce_floor,
+    tau_normalize,
+)
 from skprivacy.defense._net import BaseNetClassifier
 from skprivacy.exceptions import DefenseConfigurationWarning
 from skprivacy.utils import spawn_seeds, torch_seed
+from skprivacy.utils._arrays import masked_mean
+from skprivacy.utils._functional_loss import FunctionalLoss
 from skprivacy.utils._sklearn_compat import Interval, StrOptions
 
 # Parameters whose change needs a new module (and so new centers and optimizers).
@@ -61,6 +68,93 @@ class _HeldOutLoss(Callback):
         logits = output[0] if isinstance(output, tuple) else output
         loss = F.cross_entropy(tau_normalize(logits, self.tau), torch.as_tensor(self.y))
         self.losses_.append(float(loss))
+
+
+class _CRLFunctionalLoss(FunctionalLoss):
+    """CRL's training loss as a pure function of one model, for vmapping.
+
+    The loss of :meth:`CRLClassifier.get_loss` while training: :func:`crl_loss`
+    with the classifier's parameters (plain cross-entropy of the raw logits
+    when ``crl=False``); its state is the class centers, stepped by their own
+    SGD optimizer as :meth:`CRLClassifier.train_step` does.
+    """
+
+    @classmethod
+    def check(cls, recipe, X):
+        if recipe.criterion is not CRLLoss:
+            return "the CRL criterion is not CRLLoss"
+        if recipe.feature_layer is not None:
+            return "feature_layer is set (features captured by a hook)"
+        if isinstance(recipe.alpha, str):
+            return (
+                f"alpha={recipe.alpha!r}: each model sets its own alpha from a "
+                "held-out run on its own training set"
+            )
+        return None
+
+    def __init__(self, estimators):
+        first = estimators[0]
+        self.classes = first.classes_
+        self.centers = [est.criterion_.center.centers for est in estimators]
+        self.params = None
+        if first.crl:
+            self.params = {
+                "alpha": float(first.alpha_),
+                **{
+                    key: float(getattr(first, key))
+                    for key in (
+                        "upper",
+                        "tau",
+                        "center_alpha",
+                        "center_upper",
+                        "center_tau",
+                        "center_weight",
+                    )
+                },
+            }
+        # Without a center term the centers get no gradient, and torch
+        # optimizers skip them (no weight decay either).
+        if first.crl and first.center_weight:
+            self.state_optimizer = (
+                "SGD",
+                first.center_lr,
+                {
+                    "momentum": first.center_momentum,
+                    "weight_decay": first.center_weight_decay,
+                },
+            )
+
+    def encode(self, X, y):
+        # As fit does: float32 rows, labels as positions in classes_.
+        target = np.searchsorted(self.classes, np.asarray(y))
+        return np.asarray(X, dtype=np.float32), target
+
+    def initial_state(self):
+        if self.params is None:
+            return None
+        return torch.stack([centers.detach() for centers in self.centers]).clone()
+
+    def __call__(self, output, state, target, weight, epoch):
+        logits, features = (
+            output if isinstance(output, (tuple, list)) else (output, None)
+        )
+        if self.params is None:
+            per_sample = F.cross_entropy(logits, target, reduction="none")
+            return masked_mean(per_sample, weight)
+        return crl_loss(
+            logits, features.flatten(1), state, target, weight, epoch, self.params
+        )
+
+    def proba_output(self, output):
+        logits = output[0] if isinstance(output, (tuple, list)) else output
+        return torch.softmax(logits, dim=-1)
+
+    def write_back(self, estimators, state):
+        if state is None:
+            return
+        with torch.no_grad():
+            for est, centers in zip(estimators, state, strict=True):
+                est.criterion_.center.centers.copy_(centers)
 
 
 class CRLClassifier(BaseNetClassifier):
@@ -277,12 +371,12 @@ class CRLClassifier(BaseNetClassifier):
 
     # What certify and audit need to know, declared instead of type-checked:
     # output column i is classes_[i]; predict is the arg max of the logits;
-    # training batches are shuffled; the vectorized trainer may use crl_loss.
+    # training batches are shuffled; the training loss as a pure function.
     _skprivacy_capabilities: ClassVar[dict] = {
         "encoded_labels": True,
         "predict_argmax": True,
         "train_shuffle": True,
-        "vectorized_loss": "crl",
+        "vectorized_loss": _CRLFunctionalLoss,
     }
 
     _parameter_constraints: ClassVar[dict] = {

@@ -23,17 +23,23 @@ All losses are device-agnostic: they run wherever their inputs live.
 from __future__ import annotations
 
 import math
+from numbers import Integral, Real
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from skprivacy.utils._arrays import masked_mean
+from skprivacy.utils._sklearn_compat import Interval, validate_params
 
 # Added to the norm in N_tau, as in the official code, so a zero vector maps to 0.
 _NORM_EPS = 1e-7
 
 
+@validate_params(
+    {"v": [torch.Tensor], "tau": [Interval(Real, 0, None, closed="neither")]},
+    prefer_skip_nested_validation=True,
+)
 def tau_normalize(v: torch.Tensor, tau: float) -> torch.Tensor:
     """The CRL normalisation operator ``N_tau(v) = v / (1 + tau * ||v||)``.
 
@@ -65,6 +71,13 @@ def tau_normalize(v: torch.Tensor, tau: float) -> torch.Tensor:
     return v / (norm * tau + (1.0 + tau * _NORM_EPS))
 
 
+@validate_params(
+    {
+        "n_classes": [Interval(Integral, 2, None, closed="left")],
+        "tau": [Interval(Real, 0, None, closed="neither")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def normalized_ce_floor(n_classes: int, tau: float) -> float:
     """Lowest cross-entropy reachable on ``tau``-normalised logits.
 
@@ -93,10 +106,6 @@ def normalized_ce_floor(n_classes: int, tau: float) -> float:
     >>> round(normalized_ce_floor(10, tau=0.5), 3)
     0.739
     """
-    if n_classes < 2:
-        raise ValueError(f"n_classes must be at least 2; got {n_classes}.")
-    if tau <= 0:
-        raise ValueError(f"tau must be positive; got {tau}.")
     margin = math.sqrt(n_classes / (n_classes - 1)) / tau
     return math.log1p((n_classes - 1) * math.exp(-margin))
 
@@ -177,6 +186,18 @@ def rcl_terms(logits, features, centers, target, *, tau, upper, weight=None):
     return 0.5 * masked_mean(d, weight), flatten
 
 
+@validate_params(
+    {
+        "logits": [torch.Tensor],
+        "features": [torch.Tensor, None],
+        "centers": [torch.Tensor],
+        "target": [torch.Tensor],
+        "weight": [torch.Tensor, None],
+        "epoch": [Interval(Integral, 1, None, closed="left")],
+        "params": [dict],
+    },
+    prefer_skip_nested_validation=True,
+)
 def crl_loss(logits, features, centers, target, weight, epoch, params):
     """:class:`CRLLoss` of one batch as a pure function (vmap-friendly).
 
@@ -529,6 +550,13 @@ class CRLLoss(nn.Module):
 # ``weight`` and never branches on data, so it can be vmapped over models.
 
 
+@validate_params(
+    {
+        "n_classes": [Interval(Integral, 2, None, closed="left")],
+        "gamma": [Interval(Real, 0, 1, closed="both")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def soft_label_confidence(n_classes: int, gamma: float) -> float:
     """True-class probability of HAMP's soft labels of entropy ``gamma * log(C)``.
 
@@ -563,10 +591,6 @@ def soft_label_confidence(n_classes: int, gamma: float) -> float:
     >>> soft_label_confidence(10, 0.0)
     1.0
     """
-    if int(n_classes) != n_classes or n_classes < 2:
-        raise ValueError(f"n_classes must be an int of at least 2; got {n_classes}.")
-    if not 0 <= gamma <= 1:
-        raise ValueError(f"gamma must be in [0, 1]; got {gamma}.")
     from scipy.optimize import brentq
 
     if gamma == 0:
@@ -613,6 +637,15 @@ def hamp_terms(logits, target, *, confidence: float, weight=None):
     return masked_mean(kl, weight), masked_mean(entropy, weight)
 
 
+@validate_params(
+    {
+        "logits": [torch.Tensor],
+        "target": [torch.Tensor],
+        "weight": [torch.Tensor, None],
+        "params": [dict],
+    },
+    prefer_skip_nested_validation=True,
+)
 def hamp_loss(logits, target, weight, params):
     """:class:`HAMPLoss` of one batch as a pure function (vmap-friendly).
 

@@ -17,6 +17,8 @@ from sklearn.base import (
     TransformerMixin,
 )
 
+from skprivacy.utils._sklearn_compat import StrOptions, validate_params
+
 _TYPE_MIXINS = {
     "classifier": ClassifierMixin,
     "regressor": RegressorMixin,
@@ -48,6 +50,10 @@ def _public_members(predicate):
     return sorted(members.items(), key=itemgetter(0))
 
 
+@validate_params(
+    {"type_filter": [StrOptions(set(_TYPE_MIXINS)), list, None]},
+    prefer_skip_nested_validation=True,
+)
 def all_estimators(type_filter=None) -> list[tuple[str, type]]:
     """List the public estimators of skprivacy.
 

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline
 
@@ -40,28 +41,41 @@ def unwrap_estimator(estimator, X=None):
 
 
 def set_random_states(estimator, seed: int):
-    """Give every ``random_state`` parameter of ``estimator`` the value ``seed``.
+    """Seed every ``random_state`` parameter of ``estimator`` from ``seed``.
+
+    skprivacy's one policy for a model it fits on the user's behalf (a
+    reference model, a smoothed classifier's base, an attack's model), as
+    scikit-learn's ensembles seed their members: every ``random_state``
+    parameter, nested ones included, is set, whatever the user had set, so that
+    the model is a function of ``seed`` and models given different seeds are
+    independent draws of the recipe. One parameter gets ``seed`` itself; several
+    get independent seeds spawned from it (in the sorted order of their
+    names), so that two parts of one model never share a stream.
 
     Parameters
     ----------
     estimator : estimator
-        Modified in place (nested parameters included).
+        Modified in place; usually a fresh clone.
     seed : int
-        The seed.
+        A non-negative seed, itself independent of the caller's other streams.
 
     Returns
     -------
     estimator : estimator
         The same object.
     """
-    params = estimator.get_params(deep=True)
-    fixed = {
-        key: int(seed)
-        for key in params
+    keys = sorted(
+        key
+        for key in estimator.get_params(deep=True)
         if key == "random_state" or key.endswith("__random_state")
-    }
-    if fixed:
-        estimator.set_params(**fixed)
+    )
+    if len(keys) == 1:
+        seeds = [int(seed)]
+    else:
+        children = np.random.SeedSequence(int(seed)).spawn(len(keys))
+        seeds = [int(child.generate_state(1)[0]) for child in children]
+    if keys:
+        estimator.set_params(**dict(zip(keys, seeds, strict=True)))
     return estimator
 
 
@@ -73,8 +87,10 @@ def capability(estimator, name: str, default=None):
     by type: ``"encoded_labels"`` (output column ``i`` of the module is
     ``classes_[i]``), ``"predict_argmax"`` (``predict`` is the arg max of the
     module's first output), ``"train_shuffle"`` (training batches are shuffled
-    by default) and ``"vectorized_loss"`` (the name of the functional loss the
-    vectorized reference trainer uses). Capabilities are not inherited: a
+    by default) and ``"vectorized_loss"`` (a
+    :class:`~skprivacy.utils._functional_loss.FunctionalLoss` subclass: the
+    training loss as a pure function, which lets the audit train many models
+    of the recipe at once). Capabilities are not inherited: a
     subclass may change what they describe (a private training loop, another
     predict), so it declares its own dict.
 

@@ -19,8 +19,17 @@ import numpy as np
 from skprivacy.utils._sklearn_compat import Interval, validate_params
 
 _SEED_BOUND = 2**32
+# What as_seed_sequence accepts (an int must also not be a bool; it says so).
+_RANDOM_STATE = [
+    None,
+    Interval(numbers.Integral, 0, None, closed="left"),
+    np.random.RandomState,
+    np.random.Generator,
+    np.random.SeedSequence,
+]
 
 
+@validate_params({"random_state": _RANDOM_STATE}, prefer_skip_nested_validation=True)
 def as_seed_sequence(random_state=None) -> np.random.SeedSequence:
     """Turn an sklearn-style ``random_state`` into a ``SeedSequence``.
 
@@ -50,10 +59,6 @@ def as_seed_sequence(random_state=None) -> np.random.SeedSequence:
     if isinstance(random_state, numbers.Integral) and not isinstance(
         random_state, bool
     ):
-        if random_state < 0:
-            raise ValueError(
-                f"random_state must be a non-negative integer, got {random_state}."
-            )
         return np.random.SeedSequence(int(random_state))
     if isinstance(random_state, np.random.RandomState):
         return np.random.SeedSequence(int(random_state.randint(_SEED_BOUND)))
@@ -67,7 +72,7 @@ def as_seed_sequence(random_state=None) -> np.random.SeedSequence:
 
 @validate_params(
     {
-        "random_state": "no_validation",  # checked by as_seed_sequence
+        "random_state": _RANDOM_STATE,
         "n": [Interval(numbers.Integral, 0, None, closed="left")],
     },
     prefer_skip_nested_validation=True,
@@ -102,7 +107,7 @@ def spawn_seeds(random_state, n: int) -> list[int]:
 
 @validate_params(
     {
-        "random_state": "no_validation",  # checked by as_seed_sequence
+        "random_state": _RANDOM_STATE,
         "n": [Interval(numbers.Integral, 0, None, closed="left")],
     },
     prefer_skip_nested_validation=True,
@@ -174,6 +179,13 @@ def torch_generator(seed: int, device="cpu"):
 
 
 @contextlib.contextmanager
+@validate_params(
+    {
+        "seed": [Interval(numbers.Integral, 0, None, closed="left")],
+        "devices": "no_validation",  # any iterable, as torch.random.fork_rng takes
+    },
+    prefer_skip_nested_validation=True,
+)
 def torch_seed(seed: int, devices=None) -> Iterator[None]:
     """Seed torch's global RNG inside the block and restore it on exit.
 

@@ -18,6 +18,7 @@ from sklearn.utils._param_validation import (
     validate_parameter_constraints,
     validate_params,
 )
+from sklearn.utils._plotting import _validate_style_kwargs
 from sklearn.utils.metadata_routing import _raise_for_params, _routing_enabled
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
@@ -30,6 +31,7 @@ __all__ = [
     "_raise_for_params",
     "_routing_enabled",
     "_safe_indexing",
+    "_validate_style_kwargs",
     "make_constraint",
     "validate_data",
     "validate_parameter_constraints",

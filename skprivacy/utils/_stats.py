@@ -12,10 +12,23 @@ ICML 2019.
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 from scipy.stats import beta
 
+from skprivacy.utils._sklearn_compat import Interval, validate_params
 
+# Counts may be arrays (one bound per row) and, for projections, fractional.
+_COUNT = ["array-like", Interval(Real, 0, None, closed="left")]
+_BOUND_PARAMS = {
+    "k": _COUNT,
+    "n": _COUNT,
+    "alpha": [Interval(Real, 0, 1, closed="neither")],
+}
+
+
+@validate_params(_BOUND_PARAMS, prefer_skip_nested_validation=True)
 def clopper_pearson_lower(k, n, alpha: float) -> np.ndarray:
     """One-sided Clopper-Pearson lower confidence bound of a binomial proportion.
 
@@ -52,6 +65,7 @@ def clopper_pearson_lower(k, n, alpha: float) -> np.ndarray:
     return np.where(k > 0, bound, 0.0)
 
 
+@validate_params(_BOUND_PARAMS, prefer_skip_nested_validation=True)
 def clopper_pearson_upper(k, n, alpha: float) -> np.ndarray:
     """One-sided Clopper-Pearson upper confidence bound of a binomial proportion.
 

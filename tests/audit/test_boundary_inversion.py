@@ -10,7 +10,7 @@ from sklearn.frozen import FrozenEstimator
 from sklearn.neighbors import NearestCentroid
 
 from skprivacy import SmoothedClassifier
-from skprivacy.audit import BoundaryRepulsionInversion
+from skprivacy.audit import BoundaryRepulsionInversion, ModelInversionReport
 from skprivacy.defense import RandomizedResponseClassifier
 from skprivacy.exceptions import SmallSampleWarning
 
@@ -46,6 +46,9 @@ def test_well_separated_toy_is_fully_inverted(centroids):
     model, centers, _, _ = centroids
     fitted = attack(model, model).fit()
     report = fitted.evaluate()
+    assert isinstance(report, ModelInversionReport)
+    assert report["asr"] == report.asr and "top_k_asr" in report
+    assert report.to_frame().loc["asr", "high"] == report.asr_ci[1]
     assert sorted(fitted.targets_.tolist()) == list(range(20))
     assert report.asr == 1.0 and report.top_k_asr == 1.0
     assert report.asr_ci[0] > 0.8

@@ -14,7 +14,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skprivacy.audit import AttributeInferenceAttack
+from skprivacy.audit import AttributeInferenceAttack, AttributeInferenceReport
 from skprivacy.datasets import make_recommendation
 from skprivacy.defense import RandomizedResponseClassifier
 
@@ -100,6 +100,34 @@ def test_label_map_matches_the_oracle_and_beats_the_prior(targets):
 def truncated_mass(low, high):
     """Mass of [low, high] under bmi's truncated normal law."""
     return np.diff(ndtr((np.array([low, high]) - 28.0) / 6.0))[0] / (_CDF[-1] - _CDF[0])
+
+
+def test_evaluate_returns_a_report_that_reads_like_the_former_bunch(targets):
+    exact = attack(BMICategory().fit(None)).fit(targets[:10]).evaluate(targets)
+    tolerant = attack(Constant(), tolerance=2.0).fit(targets[:10]).evaluate(targets)
+    assert isinstance(exact, AttributeInferenceReport)
+    assert exact["success_rate"] == exact.success_rate
+    assert "success_rate_within_tolerance" not in exact
+    assert "success_rate_within_tolerance" in tolerant
+    with pytest.raises(KeyError):
+        exact["success_rate_within_tolerance"]
+    assert set(dict(exact)) == {
+        "n_samples",
+        "success_rate",
+        "success_rate_ci",
+        "prior_success_rate",
+        "prior_success_rate_ci",
+        "advantage",
+        "confidence_level",
+    }
+    # One row per rate, with its interval; JSON as the other reports write it.
+    table = tolerant.to_frame()
+    assert (
+        table.loc["success_rate_within_tolerance", "low"]
+        == (tolerant.success_rate_within_tolerance_ci[0])
+    )
+    assert len(table) == 4
+    assert '"success_rate_ci": [' in exact.to_json()
 
 
 def test_constant_model_equals_the_prior(targets):

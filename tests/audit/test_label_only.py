@@ -11,6 +11,7 @@ from sklearn.datasets import make_classification
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skprivacy.audit import (
     BoundaryDistanceAttack,
@@ -206,18 +207,35 @@ def test_audit_a_smoothed_classifier_with_references():
 
 
 @pytest.mark.parametrize(
-    "attack, match",
+    "attack, error, match",
     [
-        (LabelNoiseAttack(sigma=0), "sigma must be a number > 0"),
-        (LabelNoiseAttack(n_samples=0), "n_samples must be an integer >= 1"),
-        (BoundaryDistanceAttack(min_radius=2, max_radius=1), "must exceed"),
-        (BoundaryDistanceAttack(n_directions=1.5), "n_directions must be an integer"),
+        (
+            LabelNoiseAttack(sigma=0),
+            InvalidParameterError,
+            r"The 'sigma' parameter of LabelNoiseAttack must be a float in the "
+            r"range \(0.0, inf\). Got 0 instead.",
+        ),
+        (
+            LabelNoiseAttack(n_samples=0),
+            InvalidParameterError,
+            r"The 'n_samples' parameter of LabelNoiseAttack must be an int in the "
+            r"range \[1, inf\)",
+        ),
+        (BoundaryDistanceAttack(min_radius=2, max_radius=1), ValueError, "must exceed"),
+        (
+            BoundaryDistanceAttack(n_directions=1.5),
+            InvalidParameterError,
+            "The 'n_directions' parameter of BoundaryDistanceAttack must be an int",
+        ),
     ],
 )
-def test_bad_parameters(attack, match):
+def test_bad_parameters(attack, error, match):
     X, y = make_classification(200, 4, random_state=0)
     target = LogisticRegression().fit(X, y)
-    with pytest.raises(ValueError, match=match):
+    # The signal step runs before fit, and checks the parameters as fit does.
+    with pytest.raises(error, match=match):
+        attack.signals(target.predict, X, y, scale=np.ones(4), random_state=0)
+    with pytest.raises(ValueError):
         MembershipInferenceAuditor(
             FrozenEstimator(target), attack=attack, n_references=1
         ).fit(X, y)

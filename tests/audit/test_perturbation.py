@@ -11,6 +11,7 @@ from sklearn.datasets import make_classification
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skprivacy.audit import (
     MembershipInferenceAuditor,
@@ -137,17 +138,30 @@ def test_lrt_needs_two_references_and_mlp_lrt_is_reproducible():
 
 
 @pytest.mark.parametrize(
-    "params, match",
+    "params, error, match",
     [
-        ({"noise_levels": (0.1, -1)}, "noise_levels must be positive"),
-        ({"scoring": "bayes"}, "scoring must be 'threshold' or 'lrt'"),
-        ({"top_k": 0}, "top_k must be an integer >= 1"),
+        ({"noise_levels": (0.1, -1)}, ValueError, "noise_levels must be positive"),
+        (
+            {"scoring": "bayes"},
+            InvalidParameterError,
+            "The 'scoring' parameter of PerturbationAttack must be a str among",
+        ),
+        (
+            {"top_k": 0},
+            InvalidParameterError,
+            r"The 'top_k' parameter of PerturbationAttack must be an int in the "
+            r"range \[1, inf\) or None. Got 0 instead.",
+        ),
     ],
 )
-def test_bad_parameters(params, match):
+def test_bad_parameters(params, error, match):
     X, y = make_classification(200, 4, random_state=0)
     target = FrozenEstimator(LogisticRegression().fit(X, y))
-    with pytest.raises(ValueError, match=match):
-        MembershipInferenceAuditor(
-            target, attack=PerturbationAttack(**params), n_references=1
-        ).fit(X, y)
+    attack = PerturbationAttack(**params)
+    # prepare runs first and checks the parameters as fit does.
+    with pytest.raises(error, match=match):
+        attack.prepare(target.predict_log_proba, X, y, scale=np.ones(4), random_state=0)
+    with pytest.raises(error, match=match):
+        attack.fit(None)
+    with pytest.raises(ValueError):
+        MembershipInferenceAuditor(target, attack=attack, n_references=1).fit(X, y)

@@ -122,9 +122,11 @@ def test_scorer_errors(data):
         make_privacy_scorer()(LogisticRegression().fit(X, y), X, y)
     with pytest.raises(ValueError, match="Unknown leakage metric 'tpr'"):
         make_privacy_scorer(leakage=("tpr",))
-    with pytest.raises(ValueError, match="max_overlap must be in"):
+    with pytest.raises(
+        ValueError, match="The 'max_overlap' parameter of make_privacy_scorer"
+    ):
         make_privacy_scorer(max_overlap=0)
-    with pytest.raises(ValueError, match="n_references must be"):
+    with pytest.raises(ValueError, match="The 'n_references' parameter"):
         make_privacy_scorer(n_references=-1)
 
 

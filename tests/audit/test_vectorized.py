@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import copy
+from typing import ClassVar
 
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from sklearn.datasets import make_classification
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -26,11 +26,12 @@ from skprivacy.audit._vectorized import (
     _initialized_estimators,
     batch_plan,
     check_vectorizable,
-    crl_loss,
     train_vectorized,
 )
-from skprivacy.defense import CRLClassifier, CRLLoss
+from skprivacy.defense import CRLClassifier, CRLLoss, crl_loss
 from skprivacy.utils import spawn_generators
+from skprivacy.utils._arrays import masked_mean
+from skprivacy.utils._functional_loss import FunctionalLoss
 
 
 class MLP(nn.Module):
@@ -53,6 +54,51 @@ class BatchNormMLP(MLP):
         self.body = nn.Sequential(
             nn.Linear(n_in, hidden), nn.BatchNorm1d(hidden), nn.ReLU()
         )
+
+
+class BrierLoss(nn.Module):
+    """Squared error between softmax probabilities and the one-hot label."""
+
+    def forward(self, logits, target):
+        return _brier(logits, target).mean()
+
+
+def _brier(logits, target):
+    proba = torch.softmax(logits, dim=-1)
+    one_hot = torch.arange(logits.shape[-1]) == target.unsqueeze(1)
+    return (proba - one_hot.to(proba.dtype)).pow(2).sum(dim=1)
+
+
+class _BrierFunctional(FunctionalLoss):
+    def __call__(self, output, state, target, weight, epoch):
+        return masked_mean(_brier(output, target), weight)
+
+    def proba_output(self, output):
+        return torch.softmax(output, dim=-1)
+
+
+class BrierNet(NeuralNetClassifier):
+    """A skorch classifier with its own loss that declares it: no CRL in sight."""
+
+    _skprivacy_capabilities: ClassVar[dict] = {"vectorized_loss": _BrierFunctional}
+
+    def __init__(self, module=MLP, *, criterion=BrierLoss, **kwargs):
+        super().__init__(module, criterion=criterion, **kwargs)
+
+    def _get_predict_nonlinearity(self):
+        return lambda logits: torch.softmax(logits, dim=-1)
+
+
+def _brier_net(**params):
+    defaults = {
+        "max_epochs": 4,
+        "batch_size": 32,
+        "lr": 0.05,
+        "train_split": None,
+        "iterator_train__shuffle": True,
+        "verbose": 0,
+    }
+    return BrierNet(**{**defaults, **params})
 
 
 def _net(module=MLP, **params):
@@ -306,7 +352,7 @@ def _sequential_loop(recipe, X, y, keep, seeds):
                 if is_crl:
                     loss = criteria[j](*out, y_t[rows], epoch=epoch)
                 else:
-                    loss = F.cross_entropy(out, y_t[rows])
+                    loss = criteria[j](out, y_t[rows])
                 loss.backward()
                 for opt in optimizers[j]:
                     opt.step()
@@ -318,6 +364,7 @@ def _sequential_loop(recipe, X, y, keep, seeds):
     [
         _net(optimizer=torch.optim.Adam, lr=0.01),
         _net(optimizer=torch.optim.SGD, lr=0.05, optimizer__momentum=0.9),
+        _brier_net(),
         # The center loss is off by default; this case keeps it covered.
         CRLClassifier(
             hidden_units=(16,), max_epochs=4, batch_size=32, lr=0.01, center_weight=0.1
@@ -335,7 +382,14 @@ def _sequential_loop(recipe, X, y, keep, seeds):
             lr=0.05,
         ),
     ],
-    ids=["skorch-adam", "skorch-sgd", "crl", "crl-relax-only", "crl-flatten-sgd"],
+    ids=[
+        "skorch-adam",
+        "skorch-sgd",
+        "declared-brier",
+        "crl",
+        "crl-relax-only",
+        "crl-flatten-sgd",
+    ],
 )
 def test_vectorized_equals_sequential_functional_loop(data, uneven_keep, recipe):
     X, y = data[0][:300], data[1][:300]
@@ -399,8 +453,9 @@ def test_reproducible_and_global_rng_untouched(data):
         _net(criterion=nn.CrossEntropyLoss, criterion__label_smoothing=0.1),
         CRLClassifier(hidden_units=(16,), max_epochs=2, batch_size=32),
         CRLClassifier(hidden_units=(16,), max_epochs=2, batch_size=32, crl=False),
+        _brier_net(max_epochs=2),
     ],
-    ids=["ce", "nll", "smoothing", "crl", "crl-plain"],
+    ids=["ce", "nll", "smoothing", "crl", "crl-plain", "declared-brier"],
 )
 def test_scores_match_the_fitted_estimators(data, recipe):
     X, y = data[0][:200], data[1][:200]
@@ -440,6 +495,25 @@ def test_check_vectorizable_reasons(data, recipe, reason):
 def test_qualifying_recipes(data):
     assert check_vectorizable(_net(), data[0]) is None
     assert check_vectorizable(CRLClassifier(), data[0]) is None
+
+
+def test_any_estimator_declaring_its_loss_gets_the_fast_path(data, capsys):
+    # The Brier loss is not one the trainer knows: a plain net with it falls
+    # back, the same net declaring its functional loss is vectorized.
+    X, y = data[0][:200], data[1][:200]
+    plain = _net(criterion=BrierLoss)
+    assert "not CrossEntropyLoss or NLLLoss" in check_vectorizable(plain, X)
+    assert check_vectorizable(_brier_net(), X) is None
+    keep = balanced_keep_matrix(2, 200, np.random.default_rng(0))
+    estimators, _, _ = train_references(
+        _brier_net(), X, y, keep, [1, 2], classes=np.unique(y), verbose=1
+    )
+    assert "together (vectorized with torch.func)" in capsys.readouterr().out
+    assert all(type(e) is BrierNet for e in estimators)
+    # A declaration on a class that is not a skorch classifier is refused.
+    declared = type("Declared", (LogisticRegression,), {})
+    declared._skprivacy_capabilities = {"vectorized_loss": _BrierFunctional}
+    assert "not a skorch NeuralNetClassifier" in check_vectorizable(declared(), X)
 
 
 @pytest.mark.filterwarnings("ignore:Reference model:UserWarning")  # one epoch

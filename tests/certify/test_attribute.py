@@ -11,6 +11,7 @@ from sklearn.compose import make_column_transformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skprivacy.certify import attribute_grid, attribute_response, compatible_intervals
 from skprivacy.datasets import make_recommendation
@@ -61,10 +62,11 @@ def test_attribute_grid_cells():
         ((3.0, 3.0), 10, ValueError, "domain is empty"),
         ((5.0, 1.0), 10, ValueError, "domain is empty"),
         ((0.0, np.inf), 10, ValueError, "domain must be finite"),
-        ("ab", 10, ValueError, "domain must be a pair"),
+        ("ab", 10, InvalidParameterError, "The 'domain' parameter of attribute_grid"),
+        ((1.0, 2.0, 3.0), 10, ValueError, "domain must be a pair"),
         ((0.0, 1.0), [0.5, 1.5], ValueError, "inside the domain"),
         ((0.0, 1.0), [0.5, 0.2], ValueError, "strictly increasing"),
-        ((0.0, 1.0), 0, ValueError, "at least 1"),
+        ((0.0, 1.0), 0, InvalidParameterError, "The 'grid' parameter"),
         ((0.0, 1.0), [], ValueError, "non-empty"),
         ((0.0, 1.0), ["a"], TypeError, "grid must be an int or an array"),
     ],
@@ -122,17 +124,20 @@ def test_attribute_response_errors(linear_task):
         attribute_response(
             Constant(), rec.data, 0, [1.0], response_method="predict_proba"
         )
-    with pytest.raises(ValueError, match="response_method must be one of"):
+    with pytest.raises(
+        InvalidParameterError,
+        match="The 'response_method' parameter of attribute_response must be a str",
+    ):
         attribute_response(model, rec.data, 0, [1.0], response_method="decision")
     with pytest.raises(ValueError, match="feature index 6 is out of range"):
         attribute_response(model, rec.data, 6, [1.0])
-    with pytest.raises(TypeError, match="feature must be an int position"):
+    with pytest.raises(ValueError, match="'bmi' is not a column name of X"):
         attribute_response(model, rec.data, "bmi", [1.0])
     with pytest.raises(TypeError, match="Sparse X"):
         attribute_response(model, sparse.csr_matrix(rec.data), 0, [1.0])
     with pytest.raises(ValueError, match="values must be a non-empty 1-d"):
         attribute_response(model, rec.data, 0, [])
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(InvalidParameterError, match="The 'batch_size' parameter"):
         attribute_response(model, rec.data, 0, [1.0], batch_size=0)
     with pytest.raises(ValueError, match="X has no rows"):
         attribute_response(model, rec.data[:0], 0, [1.0])

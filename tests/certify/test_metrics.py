@@ -45,7 +45,7 @@ def test_lower_bound_is_exact_binomial_quantile():
     assert bound == pytest.approx(1 - binom.ppf(1 - rho, m, alpha) / m)
     at_two = certified_accuracy_lower_bound(y, y, np.ones(m), radius=2.0, alpha=alpha)
     assert at_two < 0
-    with pytest.raises(ValueError, match="alpha and rho"):
+    with pytest.raises(ValueError, match=r"The 'alpha' parameter of .* must be"):
         certified_accuracy_lower_bound(y, y, np.ones(m), alpha=1.5)
 
 

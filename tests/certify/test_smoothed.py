@@ -507,10 +507,11 @@ def test_random_state_seeds_the_base_model_and_spares_global_rngs(data, kind):
     np.testing.assert_array_equal(first.predict_proba(X), second.predict_proba(X))
     np.testing.assert_array_equal(models[0].predict(X[:20]), models[1].predict(X[:20]))
     if kind == "forest":
-        # The unset seed was filled; a seed set by the user is kept.
+        # Every seed of the base comes from random_state, as in scikit-learn's
+        # ensembles, a seed set by the user included.
         assert isinstance(first.random_state, int)
-        kept = fast(estimator=RandomForestClassifier(3, random_state=7)).fit(X, y)
-        assert kept.estimator_.random_state == 7
+        seeded = fast(estimator=RandomForestClassifier(3, random_state=7)).fit(X, y)
+        assert seeded.estimator_.random_state == first.random_state
         other = fast(estimator=base, random_state=1).fit(X, y).estimator_
         assert not np.array_equal(first.predict_proba(X), other.predict_proba(X))
 

@@ -192,9 +192,9 @@ def test_make_preprocessor_unknown_drop():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"subset": "validation"}, ValueError, "subset must be"),
-        ({"as_frame": "yes"}, TypeError, "as_frame must be a bool"),
-        ({"dropna": 1}, TypeError, "dropna must be a bool"),
+        ({"subset": "validation"}, ValueError, "The 'subset' parameter of load_adult"),
+        ({"as_frame": "yes"}, TypeError, "The 'as_frame' parameter of load_adult"),
+        ({"dropna": 1}, TypeError, "The 'dropna' parameter of load_adult"),
     ],
 )
 def test_load_adult_bad_options(kwargs, error, match):
@@ -209,7 +209,7 @@ def test_load_unknown_keyword(loader):
 
 
 def test_load_letter_bad_options():
-    with pytest.raises(TypeError, match="as_frame must be a bool"):
+    with pytest.raises(TypeError, match="The 'as_frame' parameter of load_letter"):
         load_letter(as_frame=1)
 
 

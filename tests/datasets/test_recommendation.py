@@ -89,10 +89,11 @@ def test_as_frame_and_return_X_y():
 @pytest.mark.parametrize(
     "kwargs, error, match",
     [
-        ({"n_samples": 0}, ValueError, "n_samples must be at least 1"),
-        ({"n_features": 1.5}, TypeError, "n_features must be an int"),
+        ({"n_samples": 0}, ValueError, "The 'n_samples' parameter"),
+        ({"n_features": 1.5}, TypeError, "The 'n_features' parameter"),
         ({"domain": (30.0, 30.0)}, ValueError, "low < high"),
         ({"domain": (1.0,)}, ValueError, "domain must be a pair"),
+        ({"domain": "ab"}, ValueError, "The 'domain' parameter"),
         ({"domain": (200.0, 300.0)}, ValueError, "no mass"),
         ({"positive_rate": 1.0}, ValueError, "positive_rate"),
         ({"sensitive_std": 0.0}, ValueError, "sensitive_std"),

@@ -21,8 +21,12 @@ def test_all_estimators_are_public_estimator_classes():
 def test_type_filter():
     for _, cls in all_estimators(type_filter="classifier"):
         assert issubclass(cls, ClassifierMixin)
-    with pytest.raises(ValueError, match="type_filter must be among"):
+    with pytest.raises(
+        ValueError, match="The 'type_filter' parameter of all_estimators must be"
+    ):
         all_estimators(type_filter="clusterer")
+    with pytest.raises(ValueError, match="type_filter must be among"):
+        all_estimators(type_filter=["classifier", "clusterer"])
 
 
 def test_all_functions_and_displays():

@@ -103,8 +103,12 @@ class BaseMembershipAttack(BaseEstimator):
     The auditor trains the references, calls these steps, and sets the
     decision threshold from :meth:`null_scores`. Parameters are set in
     ``__init__`` as for scikit-learn estimators, so attacks can be cloned and
-    tuned; ``_parameter_constraints`` declares their valid values, checked by
-    the auditor before fitting. Subclasses implement :meth:`fit` and
+    tuned; ``_parameter_constraints`` declares their valid values, which
+    :meth:`fit` checks as scikit-learn's estimators do (decorate it with
+    ``sklearn.base._fit_context``; steps that run before it call
+    ``self._validate_params()``), raising
+    :class:`~sklearn.utils._param_validation.InvalidParameterError`.
+    Subclasses implement :meth:`fit` and
     :meth:`score_samples` and declare their needs with the class attributes
     below; the auditor validates them and raises a clear error when they are
     not met.

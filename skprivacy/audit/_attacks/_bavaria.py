@@ -14,8 +14,7 @@ from scipy.stats import norm, t
 
 from skprivacy.audit._attacks._lira import InOutAttack
 from skprivacy.audit._signals import compute_signal
-from skprivacy.utils._sklearn_compat import StrOptions
-from skprivacy.utils._validation import check_parameters
+from skprivacy.utils._sklearn_compat import StrOptions, _fit_context
 
 # Above this many prior degrees of freedom the variances are taken as equal
 # (the inverse-gamma prior is then a point mass: LiRA's fixed variance).
@@ -155,9 +154,9 @@ class BaVarIA(InOutAttack):
         self.online = online
         self.predictive = predictive
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, references):
         """Estimate each side's variance prior from all records."""
-        check_parameters(self)
         phi = compute_signal(references.signals, references.y, "logit")
         keep = references.membership
         priors = {}

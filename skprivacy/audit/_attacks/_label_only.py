@@ -20,20 +20,16 @@ from skprivacy.audit._attacks._query import (
     BaseQueryAttack,
     row_normals,
 )
-from skprivacy.utils._sklearn_compat import Interval
-from skprivacy.utils._validation import check_parameters
+from skprivacy.utils._sklearn_compat import Interval, _fit_context
 
 
 class _LabelOnly(BaseQueryAttack):
     """Label-only attacks score with their one signal; nothing is learned."""
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, references):
         """Validate the parameters; label-only scores need no learning."""
-        self._validate()
         return self
-
-    def _validate(self):
-        check_parameters(self)
 
     def score_samples(self, signals, y, reference_signals, membership):
         """The record's signal (higher: more member-like)."""
@@ -108,7 +104,7 @@ class LabelNoiseAttack(_LabelOnly):
 
     def signals(self, query, X, y, *, scale, random_state):
         """Fraction of the record and its noisy copies labelled with its class."""
-        self._validate()
+        self._validate_params()
         X = np.asarray(X, dtype=np.float64)
         n, d = X.shape
         noise = row_normals(X, random_state, (self.n_samples, d)).transpose(1, 0, 2)
@@ -170,21 +166,19 @@ class BoundaryDistanceAttack(_LabelOnly):
         self.min_radius = min_radius
         self.max_radius = max_radius
 
-    def _validate(self):
-        check_parameters(self)
+    def _grid(self):
         if self.max_radius <= self.min_radius:
             raise ValueError(
                 f"max_radius ({self.max_radius}) must exceed min_radius "
                 f"({self.min_radius})."
             )
-
-    def _grid(self):
         n = 1 + int(np.ceil(np.log2(self.max_radius / self.min_radius)))
         return np.minimum(self.min_radius * 2.0 ** np.arange(n), self.max_radius)
 
     def signals(self, query, X, y, *, scale, random_state):
         """Smallest radius at which the released label changes (0 if wrong)."""
-        self._validate()
+        self._validate_params()
+        grid = self._grid()
         X = np.asarray(X, dtype=np.float64)
         n, d = X.shape
         correct = np.asarray(query(X)) == y
@@ -199,7 +193,7 @@ class BoundaryDistanceAttack(_LabelOnly):
         lo = np.zeros((n, self.n_directions))
         hi = np.full((n, self.n_directions), np.inf)
         searching = np.flatnonzero(correct)
-        for radius in self._grid():
+        for radius in grid:
             if not len(searching):
                 break
             rows = np.repeat(searching, self.n_directions)

@@ -13,8 +13,7 @@ import numpy as np
 from skprivacy.audit._attacks._base import BaseMembershipAttack
 from skprivacy.audit._attacks._threshold import SignalAttack
 from skprivacy.audit._signals import compute_signal
-from skprivacy.utils._sklearn_compat import StrOptions
-from skprivacy.utils._validation import check_parameters
+from skprivacy.utils._sklearn_compat import StrOptions, _fit_context
 
 # Below this many references per side, a per-example variance is too noisy and
 # one global variance works better (Carlini et al. 2022, Sec. 6.2). Measured in
@@ -174,9 +173,9 @@ class LiRA(InOutAttack):
         self.online = online
         self.fix_variance = fix_variance
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, references):
         """Estimate the global variances and resolve ``fix_variance``."""
-        check_parameters(self)
         phi = compute_signal(references.signals, references.y, "logit")
         keep = references.membership
         self.std_in_ = _pooled_std(phi, keep)

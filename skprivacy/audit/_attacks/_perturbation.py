@@ -11,8 +11,7 @@ import numpy as np
 
 from skprivacy.audit._attacks._query import POSITIVE_INT, BaseQueryAttack, row_normals
 from skprivacy.utils import spawn_generators
-from skprivacy.utils._sklearn_compat import StrOptions
-from skprivacy.utils._validation import check_parameters
+from skprivacy.utils._sklearn_compat import StrOptions, _fit_context
 
 # Pool records used to estimate feature importances (queries: n * n_features).
 _IMPORTANCE_ROWS = 256
@@ -109,18 +108,19 @@ class PerturbationAttack(BaseQueryAttack):
     def min_references(self):
         return 2 if self.scoring == "lrt" else 0
 
-    def _validate(self):
+    def _levels(self):
+        """The noise levels, sorted; each must be positive."""
         levels = np.asarray(self.noise_levels, dtype=np.float64).ravel()
         if levels.size == 0 or not np.all(levels > 0):
             raise ValueError(
                 f"noise_levels must be positive numbers; got {self.noise_levels!r}."
             )
-        check_parameters(self)
         return np.sort(levels)
 
     def prepare(self, query, X, y, *, scale, random_state):
         """Choose the perturbed features (the ``top_k`` most important ones)."""
-        levels = self._validate()
+        self._validate_params()
+        levels = self._levels()
         X = np.asarray(X, dtype=np.float64)
         n, d = X.shape
         self.importances_ = None
@@ -145,7 +145,8 @@ class PerturbationAttack(BaseQueryAttack):
 
     def signals(self, query, X, y, *, scale, random_state):
         """``log p_y(x)``, then per level the share of loss increases and the drop."""
-        levels = self._validate()
+        self._validate_params()
+        levels = self._levels()
         X = np.asarray(X, dtype=np.float64)
         n, d = X.shape
         features = getattr(self, "features_", np.arange(d))
@@ -171,9 +172,10 @@ class PerturbationAttack(BaseQueryAttack):
         )
         return base, fraction, np.concatenate([base, drop], axis=-1)
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, references):
         """For ``"lrt"``, the in/out shift and pooled variance on the references."""
-        self._validate()
+        self._levels()  # refuses non-positive noise levels
         if self.scoring != "lrt":
             return self
         _, _, v = self._split(np.asarray(references.signals, dtype=np.float64))

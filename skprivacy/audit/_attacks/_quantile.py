@@ -17,8 +17,12 @@ from skprivacy.audit._attacks._query import BaseQueryAttack, row_normals
 from skprivacy.audit._signals import SIGNALS, compute_signal
 from skprivacy.utils import spawn_seeds
 from skprivacy.utils._estimators import set_random_states
-from skprivacy.utils._sklearn_compat import HasMethods, Interval, StrOptions
-from skprivacy.utils._validation import check_parameters
+from skprivacy.utils._sklearn_compat import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    _fit_context,
+)
 
 # E|e| = sigma * sqrt(2 / pi) for e ~ N(0, sigma^2): the spread regression
 # predicts the mean absolute residual, rescaled to a standard deviation.
@@ -143,7 +147,7 @@ class QuantileRegressionAttack(BaseQueryAttack):
 
     def prepare(self, query, X, y, *, scale, random_state):
         """Validate the parameters before any signal is computed."""
-        check_parameters(self)
+        self._validate_params()
         return self
 
     def signals(self, query, X, y, *, scale, random_state):
@@ -173,6 +177,8 @@ class QuantileRegressionAttack(BaseQueryAttack):
             )
         return set_random_states(model, seed)
 
+    # The regressor's own parameters are validated when it is fitted.
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, references):
         """Fit the regressors on the population, one set per fold."""
         signal = references.population_signals

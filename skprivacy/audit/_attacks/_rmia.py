@@ -14,8 +14,7 @@ from sklearn.metrics import roc_auc_score
 
 from skprivacy.audit._attacks._lira import InOutAttack
 from skprivacy.audit._signals import compute_signal
-from skprivacy.utils._sklearn_compat import Interval, StrOptions
-from skprivacy.utils._validation import check_parameters
+from skprivacy.utils._sklearn_compat import Interval, StrOptions, _fit_context
 
 _A_GRID = np.round(np.linspace(0.0, 1.0, 11), 2)
 
@@ -77,9 +76,9 @@ class RMIA(InOutAttack):
         self.online = online
         self.a = a
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, references):
         """Tune ``a`` (offline) on the references."""
-        check_parameters(self)
         if self.a != "auto":
             self.a_ = float(self.a)
             return self

@@ -14,8 +14,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from skprivacy.audit._attacks._base import BaseMembershipAttack
 from skprivacy.audit._signals import compute_signal
 from skprivacy.utils._estimators import set_random_states
-from skprivacy.utils._sklearn_compat import HasMethods
-from skprivacy.utils._validation import check_parameters
+from skprivacy.utils._sklearn_compat import HasMethods, _fit_context
 
 _LOGIT_CLIP = 1e-12
 
@@ -95,9 +94,10 @@ class ShadowModelAttack(BaseMembershipAttack):
             )
         return models
 
+    # The attack model's own parameters are validated when it is fitted.
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, references):
         """Fit the attack model(s) on every reference's in/out outputs."""
-        check_parameters(self)
         self.attack_models_ = self._fit_models(
             references.signals,
             references.y,

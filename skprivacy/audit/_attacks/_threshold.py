@@ -11,8 +11,7 @@ import numpy as np
 
 from skprivacy.audit._attacks._base import BaseMembershipAttack
 from skprivacy.audit._signals import SIGNALS, compute_signal
-from skprivacy.utils._sklearn_compat import StrOptions
-from skprivacy.utils._validation import check_parameters
+from skprivacy.utils._sklearn_compat import StrOptions, _fit_context
 
 # Constraint of the attacks thresholding one signal of compute_signal.
 SIGNAL_CONSTRAINT: dict = {"signal": [StrOptions(set(SIGNALS))]}
@@ -26,9 +25,9 @@ class SignalAttack(BaseMembershipAttack):
     def __init__(self, signal="loss"):
         self.signal = signal
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, references):
         """Nothing to learn; validates the signal and returns ``self``."""
-        check_parameters(self)
         return self
 
 
@@ -119,9 +118,9 @@ class EntropyAttack(BaseMembershipAttack):
     def __init__(self, signal="mentr"):
         self.signal = signal
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, references):
         """Choose one threshold per class on the references' in/out records."""
-        check_parameters(self)
         signal = compute_signal(references.signals, references.y, self.signal)
         labels = np.broadcast_to(references.y, signal.shape)
         n_classes = references.signals.shape[2]

@@ -14,23 +14,16 @@ import torch
 from skorch.utils import multi_indexing, to_tensor
 from torch.utils.data import default_collate
 
+from skprivacy.defense._accounting import (
+    _epsilon,
+    _import_opacus,
+    dp_noise_multiplier,
+    dp_sgd_plan,
+)
 from skprivacy.defense._net import BaseNetClassifier
 from skprivacy.exceptions import DPParameterWarning
 from skprivacy.utils import torch_generator
 from skprivacy.utils._sklearn_compat import Interval, StrOptions
-
-# delta="auto": 1 / (10 n), and never above this.
-_AUTO_DELTA_CAP = 1e-5
-
-
-def _import_opacus():
-    try:
-        import opacus
-    except ImportError as exc:  # pragma: no cover - opacus is in the test extra
-        raise ImportError(
-            "DPSGDClassifier needs Opacus: pip install 'skprivacy[dp]'."
-        ) from exc
-    return opacus
 
 
 def _secure_generator():
@@ -205,6 +198,7 @@ class DPSGDClassifier(BaseNetClassifier):
         "random_state": ["random_state"],
         "max_epochs": [Interval(Integral, 0, None, closed="left")],
         "batch_size": [Interval(Integral, -1, None, closed="left")],
+        "max_physical_batch_size": [None, Interval(Integral, 1, None, closed="left")],
     }
     _sample_weight_reason = (
         "weighting a record scales its gradient beyond max_grad_norm, which "
@@ -229,6 +223,7 @@ class DPSGDClassifier(BaseNetClassifier):
         lr=0.5,
         max_epochs=30,
         batch_size=128,
+        max_physical_batch_size=None,
         train_split=None,
         classes=None,
         verbose=0,
@@ -255,6 +250,7 @@ class DPSGDClassifier(BaseNetClassifier):
         self.accountant = accountant
         self.secure_mode = secure_mode
         self.random_state = random_state
+        self.max_physical_batch_size = max_physical_batch_size
 
     # ------------------------------------------------------------ validation
 
@@ -295,52 +291,35 @@ class DPSGDClassifier(BaseNetClassifier):
 
     def _privacy_plan(self, n_train):
         """Sampling rate, steps, delta and noise of one training call."""
-        from opacus.accountants.utils import get_noise_multiplier
-
-        if self.batch_size == -1 or self.batch_size >= n_train:
-            sample_rate = 1.0
+        resumed = bool(self.accountant_.history)
+        # Resumed training keeps its guarantee's delta and noise.
+        plan = dp_sgd_plan(
+            n_train,
+            batch_size=self.batch_size,
+            max_epochs=self.max_epochs,
+            delta=self.delta_ if resumed else self.delta,
+        )
+        if resumed:
+            sigma = self.noise_multiplier_
+        elif self.target_epsilon is not None:
+            sigma = dp_noise_multiplier(
+                self.target_epsilon, **plan, accountant=self.accountant
+            )
+        elif self.noise_multiplier is None:
+            sigma = 1.0
         else:
-            sample_rate = self.batch_size / n_train
-        # Opacus's Poisson sampler draws int(1 / sample_rate) batches per epoch.
-        steps = self.max_epochs * int(1 / sample_rate)
-        if self.accountant_.history:  # resumed training keeps its guarantee's terms
-            return n_train, sample_rate, steps, self.delta_, self.noise_multiplier_
-        if self.delta == "auto":
-            delta = min(_AUTO_DELTA_CAP, 1 / (10 * n_train))
-        else:
-            delta = float(self.delta)
-            if delta >= 1 / n_train:
-                warnings.warn(
-                    f"delta={delta:g} is at least 1 / n_samples = {1 / n_train:g}: "
-                    "a mechanism with this delta may publish a whole training "
-                    "record. Use delta well below 1 / n_samples, or 'auto'.",
-                    DPParameterWarning,
-                    stacklevel=5,
-                )
-        if self.target_epsilon is None:
-            sigma = 1.0 if self.noise_multiplier is None else self.noise_multiplier
-        elif steps == 0:
-            sigma = 0.0
-        else:
-            try:
-                with warnings.catch_warnings():
-                    # The bisection's trial noises hit the ends of the RDP orders.
-                    warnings.filterwarnings("ignore", message="Optimal order")
-                    sigma = get_noise_multiplier(
-                        target_epsilon=self.target_epsilon,
-                        target_delta=delta,
-                        sample_rate=sample_rate,
-                        steps=steps,
-                        accountant=self.accountant,
-                    )
-            except ValueError as exc:
-                raise ValueError(
-                    f"No noise multiplier up to 1e6 reaches target_epsilon="
-                    f"{self.target_epsilon} at delta={delta:g} with {steps} steps "
-                    f"at sampling rate {sample_rate:.4g}: raise target_epsilon or "
-                    "delta, or train fewer epochs or smaller batches."
-                ) from exc
-        return n_train, sample_rate, steps, delta, float(sigma)
+            sigma = float(self.noise_multiplier)
+        if sigma == 0 and plan.steps > 0 and not resumed:
+            warnings.warn(
+                "noise_multiplier=0: training clips each record's gradient but "
+                "adds no noise, so the model has no differential-privacy "
+                "guarantee (epsilon_ is inf). Clipping alone is a high-utility "
+                "baseline to compare defenses with; report it as clipping, not "
+                "as DP.",
+                DPParameterWarning,
+                stacklevel=5,
+            )
+        return n_train, plan.sample_rate, plan.steps, plan.delta, float(sigma)
 
     # --------------------------------------------------------- initialisation
 
@@ -423,11 +402,7 @@ class DPSGDClassifier(BaseNetClassifier):
             self.module_, self.optimizer_ = module, optimizer
             del self._sampler_generator
             self.n_steps_ = sum(step for _, _, step in self.accountant_.history)
-            self.epsilon_ = (
-                float(self.accountant_.get_epsilon(delta=delta))
-                if self.n_steps_
-                else 0.0
-            )
+            self.epsilon_ = _epsilon(self.accountant_.history, delta, self.accountant)
 
     def get_iterator(self, dataset, training=False):
         """Poisson-sampled batches for training; skorch's iterator otherwise.
@@ -445,6 +420,7 @@ class DPSGDClassifier(BaseNetClassifier):
         """
         if not training:
             return super().get_iterator(dataset, training=training)
+        from opacus.utils.batch_memory_manager import BatchSplittingSampler
         from opacus.utils.uniform_sampler import UniformWithReplacementSampler
 
         kwargs = self.get_params_for("iterator_train")
@@ -455,6 +431,14 @@ class DPSGDClassifier(BaseNetClassifier):
             sample_rate=self.sample_rate_,
             generator=self._sampler_generator,
         )
+        if self.max_physical_batch_size is not None:
+            # Opacus's splitter: the optimizer clips and sums each physical
+            # batch, and adds the noise and steps once per Poisson batch.
+            sampler = BatchSplittingSampler(
+                sampler=sampler,
+                max_batch_size=self.max_physical_batch_size,
+                optimizer=self.optimizer_,
+            )
         # Poisson batches may be empty; collate those as zero rows of the data.
         template = default_collate([dataset[0]])
 

@@ -354,9 +354,9 @@ def dp_noise_multiplier(
     >>> 8.0 - 0.01 <= dp_epsilon(sigma, **plan) <= 8.0
     True
     """
+    _import_opacus()
     if steps == 0:
         return 0.0
-
     if accountant == "rdp" and target_epsilon <= (floor := _rdp_floor(delta)):
         raise ValueError(
             f"No noise multiplier reaches target_epsilon={target_epsilon} at "

@@ -20,10 +20,7 @@ rows; each seed redraws the rows and the training randomness.
 Single-threaded, about a minute per fit on a free core. Usage::
 
     python benchmarks/bench_dpsgd.py                    # seeds 0 1 2, both data sets
-    python benchmarks/bench_dpsgd.py --seeds 0 --data letter --letter PATH
-
-Letter is read from ``--letter`` (default: the shared data folder of the
-development machine, ``letter-recognition.csv.gz`` with a ``Letter`` column).
+    python benchmarks/bench_dpsgd.py --seeds 3 4 --data letter
 """
 
 # Authors: The skprivacy developers
@@ -32,19 +29,17 @@ development machine, ``letter-recognition.csv.gz`` with a ``Letter`` column).
 import argparse
 import time
 import warnings
-from functools import partial
 
 import numpy as np
 import pandas as pd
 import torch
 
-from skprivacy.datasets import load_adult, make_preprocessor
+from skprivacy.datasets import load_adult, load_letter, make_preprocessor
 from skprivacy.defense import CRLClassifier, DPSGDClassifier
 from skprivacy.exceptions import DPParameterWarning
 
 torch.set_num_threads(1)
 
-LETTER = "/work/shared/data/letter/letter-recognition.csv.gz"
 HIDDEN = (256, 128)
 N_TRAIN, N_TEST = 1_000, 4_000
 OLD_RECIPE = {
@@ -65,10 +60,9 @@ def _split(n_rows, seed):
     return rows[:N_TRAIN], rows[N_TRAIN : N_TRAIN + N_TEST]
 
 
-def letter(seed, path):
-    frame = pd.read_csv(path)
-    y = frame.pop("Letter").to_numpy()
-    X = frame.to_numpy(dtype=float)
+def letter(seed):
+    X, y = load_letter(return_X_y=True)
+    X = np.asarray(X, dtype=float)
     train, test = _split(len(y), seed)
     mean, std = X[train].mean(axis=0), X[train].std(axis=0)
     X = ((X - mean) / std).astype(np.float32)
@@ -101,9 +95,8 @@ def main():
     parser.add_argument(
         "--data", nargs="+", default=["letter", "adult"], choices=["letter", "adult"]
     )
-    parser.add_argument("--letter", default=LETTER, help="path of the Letter csv")
     args = parser.parse_args()
-    loaders = {"letter": partial(letter, path=args.letter), "adult": adult}
+    loaders = {"letter": letter, "adult": adult}
     rows = []
     for data in args.data:
         for seed in args.seeds:

@@ -26,6 +26,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import torch
 
 from skprivacy.audit import DPAuditor
 from skprivacy.datasets import load_adult, make_preprocessor
@@ -71,6 +72,7 @@ def recipe(epsilon, max_epochs, seed):
         hidden_units=(128, 64),
         max_epochs=max_epochs,
         batch_size=256,
+        optimizer=torch.optim.SGD,
         lr=0.5,
         target_epsilon=epsilon,
         noise_multiplier=None if private else 0.0,

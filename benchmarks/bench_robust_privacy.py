@@ -58,6 +58,7 @@ import time
 import warnings
 
 import numpy as np
+import torch
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.frozen import FrozenEstimator
 from sklearn.neural_network import MLPClassifier
@@ -452,6 +453,7 @@ def insurance_releases(args, data):
             target_epsilon=eps,
             max_epochs=30,
             batch_size=64,
+            optimizer=torch.optim.SGD,
             lr=0.5,
             random_state=0,
         ).fit(X, y)
@@ -668,6 +670,7 @@ def inversion_experiment(args):
             target_epsilon=eps,
             max_epochs=30 if args.quick else 60,
             batch_size=128,
+            optimizer=torch.optim.SGD,
             lr=0.5,
             random_state=0,
         ).fit(X_private, y_private)

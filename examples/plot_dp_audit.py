@@ -32,6 +32,7 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import torch
 from sklearn.datasets import make_classification
 
 from skprivacy.audit import DPAuditDisplay, DPAuditor
@@ -56,12 +57,19 @@ X_test, y_test = X[800:], y[800:]
 # honestly reports an infinite epsilon (it warns about it; silenced here).
 recipes = {
     "DP-SGD, epsilon = 1": DPSGDClassifier(
-        hidden_units=(128,), max_epochs=10, batch_size=64, target_epsilon=1.0
+        hidden_units=(128,),
+        max_epochs=10,
+        batch_size=64,
+        optimizer=torch.optim.SGD,
+        lr=0.5,
+        target_epsilon=1.0,
     ),
     "no DP": DPSGDClassifier(
         hidden_units=(128,),
         max_epochs=30,
         batch_size=64,
+        optimizer=torch.optim.SGD,
+        lr=0.5,
         noise_multiplier=0.0,
         max_grad_norm=1e3,
     ),

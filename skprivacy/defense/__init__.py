@@ -7,7 +7,8 @@ entropy regulariser (Chen & Pattabiraman, NDSS 2024);
 :class:`HAMPReleaseClassifier` is HAMP's release-time part, which replaces the
 released scores of any classifier by those of a random input.
 :class:`DPSGDClassifier` trains one with differentially private SGD (Opacus),
-the baseline with a formal guarantee.
+the baseline with a formal guarantee; :func:`dp_sgd_plan`, :func:`dp_epsilon`
+and :func:`dp_noise_multiplier` plan its privacy budget before training.
 :class:`RandomizedResponseClassifier` releases labels through k-ary randomized
 response, a local differential-privacy baseline.
 :class:`SelfDistillationClassifier` wraps any classifier in SELENA's
@@ -17,6 +18,11 @@ self-distillation: the released model learns from out-of-sample soft labels.
 # Authors: The skprivacy developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+from skprivacy.defense._accounting import (
+    dp_epsilon,
+    dp_noise_multiplier,
+    dp_sgd_plan,
+)
 from skprivacy.defense._crl import CRLClassifier
 from skprivacy.defense._distillation import SelfDistillationClassifier
 from skprivacy.defense._dpsgd import DPSGDClassifier
@@ -51,6 +57,9 @@ __all__ = [
     "SensitiveFocusPenalty",
     "TabularMLP",
     "crl_loss",
+    "dp_epsilon",
+    "dp_noise_multiplier",
+    "dp_sgd_plan",
     "hamp_loss",
     "normalized_ce_floor",
     "soft_label_confidence",

@@ -394,6 +394,8 @@ def dpsgd_data():
 
 
 def _dp_audit(epsilon, seed, data, confidence=0.95):
+    import torch
+
     from skprivacy.defense import DPSGDClassifier
     from skprivacy.exceptions import DPParameterWarning
 
@@ -404,6 +406,7 @@ def _dp_audit(epsilon, seed, data, confidence=0.95):
         hidden_units=(128,),
         max_epochs=10 if private else 30,
         batch_size=64,
+        optimizer=torch.optim.SGD,
         lr=0.5,
         target_epsilon=epsilon,
         noise_multiplier=None if private else 0.0,

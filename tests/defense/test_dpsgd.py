@@ -4,6 +4,7 @@
 # SPDX-License-Identifier: BSD-3-Clause
 
 import importlib.util
+import math
 import pickle
 import warnings
 
@@ -75,7 +76,10 @@ def one_full_batch_update(X, y, **params):
 # ------------------------------------------------------------------ mechanism
 
 
-@pytest.mark.filterwarnings("ignore:Optimal order:UserWarning")  # sigma=0: eps=inf
+NOISELESS = "ignore:noise_multiplier=0:skprivacy.exceptions.DPParameterWarning"
+
+
+@pytest.mark.filterwarnings(NOISELESS)
 def test_clipping_bounds_the_update(data):
     X, y = data
     # Noise-free full batch: update = lr * mean of clipped gradients, norm <= lr*C.
@@ -85,7 +89,7 @@ def test_clipping_bounds_the_update(data):
     assert np.linalg.norm(unclipped) > 1e-2
 
 
-@pytest.mark.filterwarnings("ignore:Optimal order:UserWarning")
+@pytest.mark.filterwarnings(NOISELESS)
 def test_noise_has_the_calibrated_scale(data):
     X, y = data
     sigma, clip = 2.0, 0.5
@@ -119,6 +123,42 @@ def test_poisson_batches_have_the_accounted_rate(data):
     z = (sizes.sum() - trials * q) / np.sqrt(trials * q * (1 - q))
     assert abs(z) < 3.9
     assert np.isfinite(clf.history[:, "train_loss"]).all()
+
+
+@pytest.mark.parametrize("batch_size", [-1, 40])
+def test_physical_batches_take_the_same_steps(data, batch_size):
+    X, y = data
+    params = {
+        "hidden_units": (8,),
+        "max_epochs": 2,
+        "batch_size": batch_size,
+        "noise_multiplier": 0.7,
+        "random_state": 0,
+    }
+    whole = DPSGDClassifier(max_physical_batch_size=None, **params).fit(X, y)
+    spy = Steps()
+    split = DPSGDClassifier(max_physical_batch_size=7, callbacks=[spy], **params)
+    split.fit(X, y)
+    sizes = np.array([size for size, _ in spy.records])
+    assert sizes.max() <= 7 and len(sizes) > split.n_steps_
+    assert split.accountant_.history == whole.accountant_.history
+    assert split.epsilon_ == whole.epsilon_
+    # The same Poisson batches, clipped row by row and noised once per logical
+    # batch: the same weights, up to the rounding of the sums. A step per
+    # physical batch would have taken several times as many steps.
+    for a, b in zip(
+        whole.module_.parameters(), split.module_.parameters(), strict=True
+    ):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_noiseless_training_warns_and_has_no_finite_epsilon(data):
+    X, y = data
+    with pytest.warns(DPParameterWarning, match="no differential-privacy guarantee"):
+        clf = DPSGDClassifier(noise_multiplier=0.0, random_state=0, **FAST).fit(X, y)
+    assert clf.noise_multiplier_ == 0.0
+    assert math.isinf(clf.epsilon_)
+    assert clf.n_steps_ == 2 * int(len(X) / 16)
 
 
 @pytest.mark.parametrize("accountant", ["rdp", "prv"])
@@ -247,7 +287,7 @@ def test_secure_mode_needs_torchcsprng(data):
 def test_fitted_parts_are_plain_torch_and_proba_is_softmax(fitted, data):
     X, _ = data
     assert type(fitted.module_).__module__.startswith("skprivacy")
-    assert type(fitted.optimizer_) is torch.optim.SGD
+    assert type(fitted.optimizer_) is torch.optim.Adam
     assert not hasattr(next(fitted.module_.parameters()), "grad_sample")
     with torch.no_grad():
         logits, _ = fitted.module_(torch.as_tensor(X))

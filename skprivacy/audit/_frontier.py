@@ -553,7 +553,7 @@ class DefenseEvaluation(BaseEstimator):
     >>> table = evaluation.results_.query("attack == 'strongest'")
     >>> table[["recipe", "params", "accuracy", "auc", "tpr_at_0.1_fpr"]].round(2)
        recipe       params  accuracy   auc  tpr_at_0.1_fpr
-    2  forest           {}      0.91  0.75            0.31
+    2  forest           {}      0.91  0.75            0.32
     5  logreg   {'C': 0.1}      0.90  0.59            0.17
     8  logreg  {'C': 10.0}      0.89  0.58            0.16
     >>> matched = evaluation.matched_accuracy(drops=(3.0,), metric="auc")

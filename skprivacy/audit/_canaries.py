@@ -27,7 +27,7 @@ CANARY_KINDS = ("mislabeled", "outlier", "out_of_distribution", "crafted")
 _OUTLIER_ROUNDS = 20
 
 
-# Issue 24: _frontier.py imports it from here until it imports utils' own.
+# Issue 24: _selection/_game.py imports it from here until it imports utils' own.
 _concat = concat_rows
 
 

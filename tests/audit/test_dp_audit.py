@@ -28,7 +28,7 @@ from skprivacy.audit import (
     epsilon_one_run,
     make_canaries,
 )
-from skprivacy.audit._dp_bounds import _one_run_p_value, guess_grid
+from skprivacy.audit._dp._bounds import _one_run_p_value, guess_grid
 
 matplotlib.use("Agg")
 
@@ -203,7 +203,7 @@ def test_multi_run_bound_chooses_on_calibration_and_bounds_on_trials():
     scores = rng.normal(size=(400, 5))
     # Canary 3 leaks perfectly: it is the one chosen.
     scores[:, 3] = inclusion[:, 3]
-    from skprivacy.audit._dp_bounds import multi_run_audit
+    from skprivacy.audit._dp._bounds import multi_run_audit
 
     result = multi_run_audit(inclusion, scores, delta=0.0, confidence=0.95)
     assert result["canary"] == 3 and result["n_trials"] == 200

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 
-from skprivacy.audit._dp_bounds import bound_curve, multi_run_audit, one_run_audit
+from skprivacy.audit._dp._bounds import bound_curve, multi_run_audit, one_run_audit
 from skprivacy.audit._report import (
     AuditReport,
     _html_page,
@@ -282,7 +282,7 @@ class DPAuditReport:
         -------
         display : DPAuditDisplay
         """
-        from skprivacy.audit._dp_display import DPAuditDisplay
+        from skprivacy.audit._dp._display import DPAuditDisplay
 
         if unit not in self.curves:
             raise ValueError(

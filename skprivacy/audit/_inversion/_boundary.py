@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from skprivacy.audit._inversion_report import ModelInversionReport
+from skprivacy.audit._inversion._report import ModelInversionReport
 from skprivacy.audit._metrics import clopper_pearson
 from skprivacy.exceptions import SmallSampleWarning
 from skprivacy.utils import spawn_generators

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from skprivacy.audit._dp_bounds import bound_curve
+from skprivacy.audit._dp._bounds import bound_curve
 from skprivacy.utils._plotting import DisplayMixin
 
 

@@ -35,8 +35,8 @@ from skprivacy.audit._attacks import ATTACKS, ReferenceSignals
 from skprivacy.audit._attacks._query import reads_log_proba
 from skprivacy.audit._auditor import _check_X_y
 from skprivacy.audit._canaries import CANARY_KINDS, _concat, make_canaries
-from skprivacy.audit._dp_audit import DPAuditor
-from skprivacy.audit._dp_claim import _claimed_dp
+from skprivacy.audit._dp._auditor import DPAuditor
+from skprivacy.audit._dp._claim import _claimed_dp
 from skprivacy.audit._metrics import (
     _epsilon_bounds,
     _fpr_resolved,

@@ -16,9 +16,9 @@ from skprivacy.audit._attacks import ReferenceSignals
 from skprivacy.audit._attacks._query import reads_log_proba
 from skprivacy.audit._auditor import _check_X_y, _resolve_attack
 from skprivacy.audit._canaries import CANARY_KINDS, CanarySet, make_canaries
-from skprivacy.audit._dp_bounds import multi_run_audit, one_run_audit
-from skprivacy.audit._dp_claim import _claimed_dp
-from skprivacy.audit._dp_report import DPAuditReport
+from skprivacy.audit._dp._bounds import multi_run_audit, one_run_audit
+from skprivacy.audit._dp._claim import _claimed_dp
+from skprivacy.audit._dp._report import DPAuditReport
 from skprivacy.audit._references import (
     balanced_keep_matrix,
     independent_references,

@@ -14,7 +14,7 @@ from sklearn.ensemble import RandomForestClassifier
 from skprivacy.audit import DefenseEvaluation, empirical_epsilon
 from skprivacy.audit._dp._auditor import _references as _dp_references
 from skprivacy.audit._references import balanced_keep_matrix, independent_references
-from skprivacy.audit._selection._game import (
+from skprivacy.audit._selection._statistics import (
     _crossed_replicates,
     _Curve,
     _leakage_replicates,

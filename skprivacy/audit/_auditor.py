@@ -29,6 +29,7 @@ from skprivacy.audit._references import (
     train_reference_outputs,
 )
 from skprivacy.audit._signals import class_indices, has_probabilities
+from skprivacy.audit._validation import check_X_y, resolve_attack
 from skprivacy.exceptions import (
     DataOverlapWarning,
     ReferenceCalibrationWarning,
@@ -52,26 +53,9 @@ from skprivacy.utils._validation import check_parameters
 _MIN_PER_CLASS = 2
 
 
-def _resolve_attack(attack):
-    if isinstance(attack, str):
-        return ATTACKS[attack]()
-    return clone(attack)
-
-
 def _attack_is_likelihood_ratio(auditor):
-    attack = getattr(auditor, "attack_", None) or _resolve_attack(auditor.attack)
+    attack = getattr(auditor, "attack_", None) or resolve_attack(auditor.attack)
     return bool(attack.is_likelihood_ratio)
-
-
-def _check_X_y(X, y, name="X"):
-    n_X, n_y = _num_samples(X), _num_samples(y)
-    if n_X != n_y:
-        label = "y" if name == "X" else "y_population"
-        raise ValueError(
-            f"{name} has {n_X} records but {label} has {n_y} labels; pass one true "
-            f"class label per record ({label}[i] is the label of {name}[i])."
-        )
-    return np.asarray(y)
 
 
 def _n_columns(X):
@@ -362,9 +346,9 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         self : MembershipInferenceAuditor
         """
         self.classes_ = self._check_target()
-        y = _check_X_y(X, y)
+        y = check_X_y(X, y)
         y_idx = class_indices(self.classes_, y)
-        attack = _resolve_attack(self.attack)
+        attack = resolve_attack(self.attack)
         if getattr(attack, "_parameter_constraints", None):
             check_parameters(attack)
         self._check_release(attack)
@@ -384,7 +368,7 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         keys = row_digests(X, y)
         z_idx = population_keys = None
         if X_population is not None:
-            y_population = _check_X_y(X_population, y_population, "X_population")
+            y_population = check_X_y(X_population, y_population, "X_population")
             if _n_columns(X_population) != _n_columns(X):
                 raise ValueError(
                     f"X_population has {_n_columns(X_population)} columns but X has "
@@ -787,7 +771,7 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
     def _scores(self, X, y):
         """Scores of records, which are in the pool, and their digests."""
         check_is_fitted(self)
-        y_idx = class_indices(self.classes_, _check_X_y(X, y))
+        y_idx = class_indices(self.classes_, check_X_y(X, y))
         records = self._records(X)
         refs, membership, in_pool, keys = self._reference_view(X, y, y_idx, records)
         target = self._extract(self.target, records, y_idx)

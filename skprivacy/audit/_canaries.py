@@ -27,10 +27,6 @@ CANARY_KINDS = ("mislabeled", "outlier", "out_of_distribution", "crafted")
 _OUTLIER_ROUNDS = 20
 
 
-# Issue 24: _selection/_game.py imports it from here until it imports utils' own.
-_concat = concat_rows
-
-
 @dataclass
 class CanarySet:
     """Audit records and the training inclusion of each, drawn with probability 1/2.

@@ -34,7 +34,7 @@ from skprivacy.utils import spawn_generators
 from skprivacy.utils._stats import clopper_pearson_lower, clopper_pearson_upper
 
 
-def _check_membership(membership, scores):
+def check_membership(membership, scores):
     membership = column_or_1d(membership)
     scores = column_or_1d(scores).astype(np.float64)
     check_consistent_length(membership, scores)
@@ -100,7 +100,7 @@ def membership_roc_curve(membership, scores):
     >>> tpr.tolist()
     [0.0, 0.5, 0.5, 1.0, 1.0]
     """
-    membership, scores = _check_membership(membership, scores)
+    membership, scores = check_membership(membership, scores)
     tp, fp, thresholds = roc_vertices(membership, scores)
     return fp / fp[-1], tp / tp[-1], thresholds
 
@@ -126,14 +126,14 @@ def membership_auc(membership, scores) -> float:
     >>> membership_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
     0.75
     """
-    membership, scores = _check_membership(membership, scores)
+    membership, scores = check_membership(membership, scores)
     # The area under the ROC polyline is the Mann-Whitney statistic (ties count
     # one half): the value of roc_auc_score, without its checks on every resample.
     tp, fp, _ = roc_vertices(membership, scores)
     return area(tp, fp)
 
 
-def _fpr_resolved(n_non_members, fpr) -> bool:
+def fpr_resolved(n_non_members, fpr) -> bool:
     """Whether ``n_non_members`` resolve a false-positive rate of ``fpr``."""
     return fpr > 0 and n_non_members >= 10 / fpr
 
@@ -230,10 +230,10 @@ def tpr_at_fpr(
     >>> details.tpr, details.flag_probability, details.tied_non_members
     (0.01, 0.01, 1.0)
     """
-    membership, scores = _check_membership(membership, scores)
+    membership, scores = check_membership(membership, scores)
     if not 0.0 <= fpr <= 1.0:
         raise ValueError(f"fpr must be in [0, 1]; got {fpr}.")
-    if not _fpr_resolved((~membership).sum(), fpr):
+    if not fpr_resolved((~membership).sum(), fpr):
         _warn_unresolved((~membership).sum(), fpr)
         if return_details:
             return Bunch(**dict.fromkeys(_DETAILS, float("nan")))
@@ -266,7 +266,7 @@ def membership_advantage(membership, scores) -> float:
     >>> membership_advantage([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
     0.5
     """
-    membership, scores = _check_membership(membership, scores)
+    membership, scores = check_membership(membership, scores)
     # TPR - FPR is linear along each tied segment: a vertex is the best test.
     tp, fp, _ = roc_vertices(membership, scores)
     best = best_advantage(tp, fp)
@@ -335,9 +335,9 @@ def ppv_at_fpr(membership, scores, fpr: float = 0.01, prior: float = 0.5) -> flo
     >>> ppv_at_fpr(membership, scores, fpr=0.01)
     1.0
     """
-    membership, scores = _check_membership(membership, scores)
+    membership, scores = check_membership(membership, scores)
     n_out = (~membership).sum()
-    if not _fpr_resolved(n_out, fpr):
+    if not fpr_resolved(n_out, fpr):
         _warn_unresolved(n_out, fpr)
         return float("nan")
     point = operating_point(*roc_vertices(membership, scores), fpr)
@@ -404,7 +404,7 @@ def _epsilon_sides(tp, fp, n_in, n_out, delta, confidence):
     return tuple(np.where(np.isnan(e), 0.0, np.maximum(e, 0.0)) for e in sides)
 
 
-def _epsilon_bounds(tp, fp, n_in, n_out, delta, confidence):
+def epsilon_bounds(tp, fp, n_in, n_out, delta, confidence):
     """Clopper-Pearson lower bounds on epsilon for each (tp, fp) test."""
     return np.maximum(*_epsilon_sides(tp, fp, n_in, n_out, delta, confidence))
 
@@ -532,14 +532,14 @@ def empirical_epsilon(
             DependentTrialsWarning,
             stacklevel=2,
         )
-    membership, scores = _check_membership(membership, scores)
+    membership, scores = check_membership(membership, scores)
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1); got {confidence}.")
     if threshold is None:
         first = _stratified_half(membership, random_state)
         m, s = membership[first], scores[first]
         tp, fp, thresholds = roc_vertices(m, s)
-        eps = _epsilon_bounds(tp, fp, m.sum(), (~m).sum(), delta, confidence)
+        eps = epsilon_bounds(tp, fp, m.sum(), (~m).sum(), delta, confidence)
         threshold = thresholds[np.argmax(eps)]
         membership, scores = membership[~first], scores[~first]
     flagged = scores >= threshold
@@ -635,7 +635,7 @@ def bootstrap_ci(
     ... )
     """
     _check_threshold_free(metric, threshold_free)
-    membership, scores = _check_membership(membership, scores)
+    membership, scores = check_membership(membership, scores)
     if not isinstance(n_resamples, Integral) or n_resamples < 1:
         raise ValueError(f"n_resamples must be a positive int; got {n_resamples}.")
     (rng,) = spawn_generators(random_state, 1)
@@ -794,10 +794,10 @@ def held_out_ci(
         raise ValueError(f"confidence must be in (0, 1); got {confidence}.")
     if not 0.0 <= fpr <= 1.0:
         raise ValueError(f"fpr must be in [0, 1]; got {fpr}.")
-    membership, scores = _check_membership(membership, scores)
+    membership, scores = check_membership(membership, scores)
     if metric == "tpr_at_fpr":
         n_out = (~membership).sum()
-        if not _fpr_resolved(n_out, fpr):
+        if not fpr_resolved(n_out, fpr):
             _warn_unresolved(n_out, fpr, stacklevel=2)
             return float("nan"), float("nan")
         (rng,) = spawn_generators(random_state, 1)
@@ -900,7 +900,7 @@ def slice_metrics(
     >>> slice_metrics(membership, scores, groups)["auc"].round(2).tolist()
     [1.0, 0.5...]
     """
-    membership, scores = _check_membership(membership, scores)
+    membership, scores = check_membership(membership, scores)
     groups = column_or_1d(groups)
     check_consistent_length(membership, groups)
     # Codes, not `groups == value`, which never holds for a missing value.

@@ -24,7 +24,7 @@ import numpy as np
 from scipy import special
 from scipy.optimize import brentq
 
-from skprivacy.audit._metrics import _epsilon_bounds, empirical_epsilon
+from skprivacy.audit._metrics import empirical_epsilon, epsilon_bounds
 from skprivacy.audit._roc import roc_vertices
 from skprivacy.utils import spawn_generators
 from skprivacy.utils._sklearn_compat import Interval, StrOptions, validate_params
@@ -345,7 +345,7 @@ def multi_run_audit(inclusion, scores, *, delta, confidence, n_calibration=None)
         if m.all() or not m.any():
             continue
         tp, fp, thresholds = roc_vertices(m, s)
-        eps = _epsilon_bounds(tp, fp, m.sum(), (~m).sum(), delta, confidence)
+        eps = epsilon_bounds(tp, fp, m.sum(), (~m).sum(), delta, confidence)
         # Few runs bound nothing yet: the advantage TPR - FPR breaks the ties.
         advantage = tp / m.sum() - fp / (~m).sum()
         j = np.lexsort((-advantage, -eps))[0]

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from skprivacy.audit._report import AuditReport, _jsonable
+from skprivacy.audit._report import AuditReport
+from skprivacy.audit._report_base import jsonable
 
 
 class _ReportFields:
@@ -53,7 +54,7 @@ class _ReportFields:
         -------
         report : dict
         """
-        return _jsonable({key: self[key] for key in self.keys()})
+        return jsonable({key: self[key] for key in self.keys()})
 
     # Writes ``to_dict()`` as JSON, exactly as the membership report does.
     to_json = AuditReport.to_json

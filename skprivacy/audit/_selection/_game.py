@@ -31,15 +31,14 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _num_samples, check_is_fitted, check_memory
 
-from skprivacy.audit._attacks import ATTACKS, ReferenceSignals
+from skprivacy.audit._attacks import ReferenceSignals
 from skprivacy.audit._attacks._query import reads_log_proba
-from skprivacy.audit._auditor import _check_X_y
-from skprivacy.audit._canaries import CANARY_KINDS, _concat, make_canaries
+from skprivacy.audit._canaries import CANARY_KINDS, make_canaries
 from skprivacy.audit._dp._auditor import DPAuditor
-from skprivacy.audit._dp._claim import _claimed_dp
+from skprivacy.audit._dp._claim import claimed_dp
 from skprivacy.audit._metrics import (
-    _fpr_resolved,
     empirical_epsilon,
+    fpr_resolved,
     membership_auc,
     tpr_at_fpr,
 )
@@ -49,7 +48,7 @@ from skprivacy.audit._references import (
     independent_references,
     train_references,
 )
-from skprivacy.audit._report import _fpr_key
+from skprivacy.audit._report_base import fpr_key
 from skprivacy.audit._selection._statistics import (
     _ci,
     _dp_consistent,
@@ -58,8 +57,10 @@ from skprivacy.audit._selection._statistics import (
     _weights,
 )
 from skprivacy.audit._signals import class_indices, has_probabilities
+from skprivacy.audit._validation import check_X_y, resolve_attack
 from skprivacy.exceptions import UnresolvedMetricWarning
 from skprivacy.utils import spawn_generators, spawn_seeds
+from skprivacy.utils._arrays import concat_rows
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -132,16 +133,8 @@ def _resolve_attacks(attacks, n_models):
         )
     resolved = []
     for attack in attacks:
-        if isinstance(attack, str):
-            if attack not in ATTACKS:
-                raise ValueError(
-                    f"Unknown attack {attack!r}; use one of {sorted(ATTACKS)} or an "
-                    "attack object."
-                )
-            name, attack = attack, ATTACKS[attack]()
-        else:
-            name = type(attack).__name__
-            attack = clone(attack)
+        name = attack if isinstance(attack, str) else type(attack).__name__
+        attack = resolve_attack(attack)
         if not reads_log_proba(attack) or attack.needs_population:
             raise ValueError(
                 f"The attack {name!r} needs queries or population data; the "
@@ -232,7 +225,7 @@ def _play_point(
             ]
         )
     dp = np.array(
-        [[np.nan if v is None else v for v in _claimed_dp(est)] for est in estimators]
+        [[np.nan if v is None else v for v in claimed_dp(est)] for est in estimators]
     )
     return {
         "scores": scores,
@@ -494,7 +487,7 @@ class DefenseEvaluation(BaseEstimator):
         return sorted(set(fprs.tolist()))
 
     def _check_data(self, X, y, X_test, y_test):
-        y = _check_X_y(X, y)
+        y = check_X_y(X, y)
         check_classification_targets(y)
         classes = np.unique(y)
         if len(classes) < 2:
@@ -511,7 +504,7 @@ class DefenseEvaluation(BaseEstimator):
             raise ValueError("Pass both X_test and y_test, or neither.")
         y_test_idx = None
         if X_test is not None:
-            y_test_idx = class_indices(classes, _check_X_y(X_test, y_test))
+            y_test_idx = class_indices(classes, check_X_y(X_test, y_test))
         return y, classes, y_test_idx
 
     def _check_keep(self, keep, y_idx, n_classes):
@@ -565,7 +558,7 @@ class DefenseEvaluation(BaseEstimator):
                 canaries = make_canaries(
                     X_pool, y_pool, self.n_canaries, kind=kind, random_state=seed
                 )
-                X, y = _concat(X, canaries.X), np.concatenate([y, canaries.y])
+                X, y = concat_rows(X, canaries.X), np.concatenate([y, canaries.y])
                 kinds = np.concatenate([kinds, [kind] * len(canaries)])
         y_idx = class_indices(classes, y)
         (rng,) = spawn_generators(split_seed, 1)
@@ -627,7 +620,7 @@ class DefenseEvaluation(BaseEstimator):
         for records in record_sets:
             n_out = int((~keep[:, kinds == records]).sum())
             for fpr in fprs:
-                if not _fpr_resolved(n_out, fpr):
+                if not fpr_resolved(n_out, fpr):
                     warnings.warn(
                         f"{n_out} non-member trials on {records} records cannot "
                         f"resolve a false-positive rate of {fpr:g} (need "
@@ -709,7 +702,7 @@ class DefenseEvaluation(BaseEstimator):
             acc_mask = ~keep & population
             acc_w = record_w
 
-        metric_names = ["auc", *(_fpr_key(f) for f in fprs)]
+        metric_names = ["auc", *(fpr_key(f) for f in fprs)]
         attack_names = [name for name, _ in attacks]
         rows, replicates = [], {}
         for p, ((name, params, _), out) in enumerate(
@@ -818,7 +811,7 @@ class DefenseEvaluation(BaseEstimator):
             # Unresolved rates (NaN) were announced once, per record set, in fit.
             warnings.simplefilter("ignore", UnresolvedMetricWarning)
             for f in fprs:
-                row[_fpr_key(f)] = tpr_at_fpr(m, scores, f)
+                row[fpr_key(f)] = tpr_at_fpr(m, scores, f)
         row["epsilon_lower_bound"], row["dp_consistent"] = self._nominal_dp(
             membership, scores, delta, eps_dp, self.confidence, seed
         )

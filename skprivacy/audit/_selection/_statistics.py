@@ -10,8 +10,8 @@ models and records, so their rates are resampled as a crossed design
 
 import numpy as np
 
-from skprivacy.audit._metrics import _epsilon_bounds
-from skprivacy.audit._report import _fpr_key
+from skprivacy.audit._metrics import epsilon_bounds
+from skprivacy.audit._report_base import fpr_key
 from skprivacy.audit._roc import area, roc_vertices, sort_blocks, tpr_at, vertices
 
 
@@ -53,9 +53,7 @@ def _dp_consistent(membership, scores, epsilon, delta, confidence):
         return np.nan
     tp, fp, _ = roc_vertices(membership, scores)
     level = 1.0 - (1.0 - confidence) / len(tp)
-    bounds = _epsilon_bounds(
-        tp, fp, membership.sum(), (~membership).sum(), delta, level
-    )
+    bounds = epsilon_bounds(tp, fp, membership.sum(), (~membership).sum(), delta, level)
     return bool(bounds.max() <= epsilon)
 
 
@@ -137,7 +135,7 @@ def _leakage_replicates(scores, member, model_w, record_w, fprs, estimates):
         values.append([[auc, *tprs] for auc, tprs in stats])
     values = np.array(values)  # (B, 3 draws, 1 + len(fprs))
     boot = {}
-    for k, key in enumerate(["auc", *(_fpr_key(f) for f in fprs)]):
+    for k, key in enumerate(["auc", *(fpr_key(f) for f in fprs)]):
         if np.isfinite(estimates[key]):
             replicates = _crossed_replicates(
                 estimates[key], *values[:, :, k].T, *scores.shape

@@ -1,0 +1,89 @@
+"""The plumbing every report shares: JSON values, versions, the HTML page.
+
+:class:`AuditReport`, :class:`DPAuditReport` and the inversion reports build
+their ``to_dict``, ``to_json`` and ``to_html`` on these, so that every report
+records the same versions and renders in one style.
+"""
+
+# Authors: The skprivacy developers
+# SPDX-License-Identifier: BSD-3-Clause
+
+import base64
+import html
+import io
+import platform
+import sys
+
+import numpy as np
+import pandas as pd
+
+
+def report_versions():
+    """The versions of Python and of the libraries a result depends on."""
+    import scipy
+    import sklearn
+
+    import skprivacy
+
+    versions = {
+        "python": platform.python_version(),
+        "skprivacy": skprivacy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "pandas": pd.__version__,
+    }
+    for module in ("torch", "skorch"):
+        if module in sys.modules:
+            versions[module] = sys.modules[module].__version__
+    return versions
+
+
+def jsonable(value):
+    """``value`` in JSON's types: arrays as lists, non-finite floats as None."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return jsonable(value.tolist())
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if not np.isfinite(value) else float(value)
+    if value is None or isinstance(value, str):
+        return value
+    return repr(value)
+
+
+def png_src(figure):
+    """A matplotlib figure as an embedded PNG ``src``; the figure is closed."""
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(figure)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def html_page(title, body, path=None):
+    """A self-contained HTML page in the reports' style, also written to ``path``."""
+    page = f"""<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}
+table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px}}</style>
+</head><body>
+{body}
+</body></html>
+"""
+    if path is not None:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(page)
+    return page
+
+
+def fpr_key(fpr):
+    """The column name of the TPR at ``fpr`` in every report."""
+    return f"tpr_at_{fpr:g}_fpr"

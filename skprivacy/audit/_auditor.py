@@ -47,7 +47,6 @@ from skprivacy.utils._sklearn_compat import (
     _fit_context,
     _safe_indexing,
 )
-from skprivacy.utils._validation import check_parameters
 
 # Fewest records of each class a reference's training half must hold.
 _MIN_PER_CLASS = 2
@@ -349,8 +348,9 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         y = check_X_y(X, y)
         y_idx = class_indices(self.classes_, y)
         attack = resolve_attack(self.attack)
-        if getattr(attack, "_parameter_constraints", None):
-            check_parameters(attack)
+        # Before any reference is trained; a duck-typed attack declares nothing.
+        if hasattr(attack, "_validate_params"):
+            attack._validate_params()
         self._check_release(attack)
         M = self.n_references
         if M < attack.min_references:

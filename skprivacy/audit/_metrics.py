@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ from skprivacy.audit._roc import (
 )
 from skprivacy.exceptions import DependentTrialsWarning, UnresolvedMetricWarning
 from skprivacy.utils import spawn_generators
+from skprivacy.utils._sklearn_compat import Interval, StrOptions, validate_params
 from skprivacy.utils._stats import clopper_pearson_lower, clopper_pearson_upper
 
 
@@ -73,6 +74,13 @@ def _declare(*, chooses_threshold, held_out=None):
     return declare
 
 
+@validate_params(
+    {
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def membership_roc_curve(membership, scores):
     """ROC curve of a membership attack, with every threshold kept.
 
@@ -106,6 +114,13 @@ def membership_roc_curve(membership, scores):
 
 
 @_declare(chooses_threshold=False)
+@validate_params(
+    {
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def membership_auc(membership, scores) -> float:
     """Area under the ROC curve, ``P(s_member > s_non-member) + ½ P(tie)``.
 
@@ -161,6 +176,15 @@ _DETAILS = (
 
 
 @_declare(chooses_threshold=True, held_out="tpr_at_fpr")
+@validate_params(
+    {
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+        "fpr": [Interval(Real, 0, 1, closed="both")],
+        "return_details": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def tpr_at_fpr(
     membership, scores, fpr: float = 0.01, *, return_details: bool = False
 ) -> float | Bunch:
@@ -231,8 +255,6 @@ def tpr_at_fpr(
     (0.01, 0.01, 1.0)
     """
     membership, scores = check_membership(membership, scores)
-    if not 0.0 <= fpr <= 1.0:
-        raise ValueError(f"fpr must be in [0, 1]; got {fpr}.")
     if not fpr_resolved((~membership).sum(), fpr):
         _warn_unresolved((~membership).sum(), fpr)
         if return_details:
@@ -245,6 +267,13 @@ def tpr_at_fpr(
 
 
 @_declare(chooses_threshold=True, held_out="advantage")
+@validate_params(
+    {
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def membership_advantage(membership, scores) -> float:
     """Membership advantage ``max_t (TPR - FPR)`` (Yeom et al. 2018, Def. 4).
 
@@ -274,6 +303,13 @@ def membership_advantage(membership, scores) -> float:
 
 
 @_declare(chooses_threshold=True, held_out="balanced_accuracy")
+@validate_params(
+    {
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def membership_balanced_accuracy(membership, scores) -> float:
     """Best balanced accuracy ``max_t ½(TPR + TNR) = ½(1 + advantage)``.
 
@@ -298,6 +334,15 @@ def membership_balanced_accuracy(membership, scores) -> float:
 
 
 @_declare(chooses_threshold=True)
+@validate_params(
+    {
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+        "fpr": [Interval(Real, 0, 1, closed="both")],
+        "prior": [Interval(Real, 0, 1, closed="both")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def ppv_at_fpr(membership, scores, fpr: float = 0.01, prior: float = 0.5) -> float:
     """Positive predictive value of the test of :func:`tpr_at_fpr` at ``fpr``.
 
@@ -347,6 +392,14 @@ def ppv_at_fpr(membership, scores, fpr: float = 0.01, prior: float = 0.5) -> flo
     return float(point.tpr * prior / denominator)
 
 
+@validate_params(
+    {
+        "k": ["array-like", Interval(Real, 0, None, closed="left")],
+        "n": ["array-like", Interval(Real, 0, None, closed="left")],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def clopper_pearson(k, n, confidence: float = 0.95):
     """Exact two-sided binomial confidence interval (Clopper & Pearson 1934).
 
@@ -410,6 +463,19 @@ def epsilon_bounds(tp, fp, n_in, n_out, delta, confidence):
 
 
 @_declare(chooses_threshold=True)
+@validate_params(
+    {
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+        "delta": [Interval(Real, 0, 1, closed="left")],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+        "threshold": [Real, None],
+        "trials": [StrOptions({"independent", "one_run"})],
+        "random_state": ["random_state"],
+        "return_details": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def empirical_epsilon(
     membership,
     scores,
@@ -509,10 +575,6 @@ def empirical_epsilon(
     >>> details.side, round(details.tpr, 2), round(details.fpr, 2)
     ('negative', 0.98, 0.65)
     """
-    if trials not in ("independent", "one_run"):
-        raise ValueError(f"trials must be 'independent' or 'one_run'; got {trials!r}.")
-    if not 0.0 <= delta < 1.0:
-        raise ValueError(f"delta must be in [0, 1); got {delta}.")
     if trials == "one_run":
         if delta > 0:
             raise ValueError(
@@ -533,8 +595,6 @@ def empirical_epsilon(
             stacklevel=2,
         )
     membership, scores = check_membership(membership, scores)
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be in (0, 1); got {confidence}.")
     if threshold is None:
         first = _stratified_half(membership, random_state)
         m, s = membership[first], scores[first]
@@ -563,6 +623,18 @@ def empirical_epsilon(
     )
 
 
+@validate_params(
+    {
+        "metric": [callable],
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+        "n_resamples": [Interval(Integral, 1, None, closed="left")],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+        "threshold_free": ["boolean", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def bootstrap_ci(
     metric,
     membership,
@@ -636,8 +708,6 @@ def bootstrap_ci(
     """
     _check_threshold_free(metric, threshold_free)
     membership, scores = check_membership(membership, scores)
-    if not isinstance(n_resamples, Integral) or n_resamples < 1:
-        raise ValueError(f"n_resamples must be a positive int; got {n_resamples}.")
     (rng,) = spawn_generators(random_state, 1)
     members, others = np.flatnonzero(membership), np.flatnonzero(~membership)
     values = np.empty(n_resamples)
@@ -688,6 +758,17 @@ def _check_threshold_free(metric, threshold_free):
     )
 
 
+@validate_params(
+    {
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+        "metric": [StrOptions({"advantage", "balanced_accuracy", "tpr_at_fpr"})],
+        "fpr": [Interval(Real, 0, 1, closed="both")],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def held_out_ci(
     membership,
     scores,
@@ -785,15 +866,6 @@ def held_out_ci(
     >>> bool(low <= 0.01 <= high)
     True
     """
-    if metric not in ("advantage", "balanced_accuracy", "tpr_at_fpr"):
-        raise ValueError(
-            "metric must be 'advantage', 'balanced_accuracy' or 'tpr_at_fpr'; "
-            f"got {metric!r}."
-        )
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be in (0, 1); got {confidence}.")
-    if not 0.0 <= fpr <= 1.0:
-        raise ValueError(f"fpr must be in [0, 1]; got {fpr}.")
     membership, scores = check_membership(membership, scores)
     if metric == "tpr_at_fpr":
         n_out = (~membership).sum()
@@ -822,6 +894,13 @@ def held_out_ci(
     return low, high
 
 
+@validate_params(
+    {
+        "scores": ["array-like"],
+        "null_scores": ["array-like"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def membership_p_values(scores, null_scores):
     """Conformal p-values of "non-member" for each record.
 
@@ -852,6 +931,16 @@ def membership_p_values(scores, null_scores):
     return (1.0 + at_least) / (1.0 + len(null))
 
 
+@validate_params(
+    {
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+        "groups": ["array-like"],
+        "fpr": [Interval(Real, 0, 1, closed="both")],
+        "min_size": [Interval(Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def slice_metrics(
     membership,
     scores,

@@ -39,6 +39,7 @@ from skprivacy.audit._report_base import (
     report_versions,
 )
 from skprivacy.exceptions import DependentTrialsWarning, UnresolvedMetricWarning
+from skprivacy.utils._plotting import check_matplotlib_support
 
 _REPORTED_FPRS = (0.001, 0.01)
 # Metrics that are one operating point together: a combined report takes them
@@ -631,6 +632,7 @@ class AuditReport:
                 **kwargs,
             )
         if ax is None:
+            check_matplotlib_support("AuditReport.plot")
             import matplotlib.pyplot as plt
 
             _, ax = plt.subplots(figsize=(6, 5))

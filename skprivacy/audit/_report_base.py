@@ -17,6 +17,8 @@ import sys
 import numpy as np
 import pandas as pd
 
+from skprivacy.utils._plotting import check_matplotlib_support
+
 
 def report_versions():
     """The versions of Python and of the libraries a result depends on."""
@@ -60,6 +62,7 @@ def jsonable(value):
 
 def png_src(figure):
     """A matplotlib figure as an embedded PNG ``src``; the figure is closed."""
+    check_matplotlib_support("to_html")
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()

@@ -21,6 +21,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
+from sklearn.utils._param_validation import InvalidParameterError
 
 import skprivacy
 from skprivacy.audit import (
@@ -734,3 +735,12 @@ def test_decisions_without_a_population_warn(small):
         calibrated = _auditor(target).fit(X, y, X_population=Xp, y_population=yp)
         calibrated.predict(X, y)
         calibrated.p_values(X, y)
+
+
+def test_fit_validates_the_attack_parameters_first(small):
+    # The attack's own constraints, in scikit-learn's words, before any
+    # reference model is trained.
+    target, X, y, *_ = small
+    auditor = _auditor(target, attack=RMIA(a=2.0))
+    with pytest.raises(InvalidParameterError, match="The 'a' parameter of RMIA"):
+        auditor.fit(X, y)

@@ -37,7 +37,6 @@ from skprivacy.exceptions import (
 )
 from skprivacy.utils import as_seed_sequence, spawn_generators, spawn_seeds
 from skprivacy.utils._arrays import concat_rows
-from skprivacy.utils._deprecation import warn_renamed
 from skprivacy.utils._estimators import unwrap_estimator
 from skprivacy.utils._hashing import keyed_uniforms, row_digests
 from skprivacy.utils._sklearn_compat import (
@@ -813,14 +812,6 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
             membership_p_values(scores, self.pool_null_scores_),
             membership_p_values(scores, self.null_scores_),
         )
-
-    @property
-    def reference_log_proba_(self):
-        """Deprecated: use ``reference_signals_``."""
-        warn_renamed(
-            "MembershipInferenceAuditor.reference_log_proba_", "reference_signals_"
-        )
-        return self.reference_signals_
 
     def score_samples(self, X, y):
         """Raw membership scores of records, higher for likely members.

@@ -637,19 +637,6 @@ def test_query_attacks_use_the_one_engine(small):
     assert auditor.reference_signals_.shape == (4, 600, 1)
 
 
-def test_renamed_public_names_warn(small):
-    from skprivacy.audit import ReferenceSignals
-
-    target, X, y, *_ = small
-    auditor = _auditor(target).fit(X, y)
-    with pytest.warns(FutureWarning, match="reference_signals_"):
-        lp = auditor.reference_log_proba_
-    assert lp is auditor.reference_signals_
-    signals = ReferenceSignals(lp, auditor.reference_membership_, y)
-    with pytest.warns(FutureWarning, match="ReferenceSignals.signals"):
-        assert signals.log_proba is lp
-
-
 # ---------------------------------------------------------------------- issue 20
 
 

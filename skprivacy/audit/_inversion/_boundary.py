@@ -486,12 +486,12 @@ class BoundaryRepulsionInversion(BaseEstimator):
         return success, rank < self.top_k
 
     # -------------------------------------------------------------- results
-    def evaluate(self, *, confidence_level: float = 0.95) -> ModelInversionReport:
+    def evaluate(self, *, confidence: float = 0.95) -> ModelInversionReport:
         """Attack success rates with Clopper-Pearson intervals, and query costs.
 
         Parameters
         ----------
-        confidence_level : float, default=0.95
+        confidence : float, default=0.95
             Coverage of the two-sided Clopper-Pearson intervals.
 
         Returns
@@ -509,19 +509,15 @@ class BoundaryRepulsionInversion(BaseEstimator):
                fields read as the Bunch's keys did.
         """
         check_is_fitted(self, "success_")
-        if not 0 < confidence_level < 1:
-            raise ValueError(
-                f"confidence_level must be in (0, 1), got {confidence_level!r}."
-            )
+        if not 0 < confidence < 1:
+            raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
         n = len(self.targets_)
         k = int(self.success_.sum())
-        asr_ci = tuple(float(v) for v in clopper_pearson(k, n, confidence_level))
+        asr_ci = tuple(float(v) for v in clopper_pearson(k, n, confidence))
         if self.top_k_success_ is not None:
             k_top = int(self.top_k_success_.sum())
             top_k_asr = k_top / n
-            top_k_ci = tuple(
-                float(v) for v in clopper_pearson(k_top, n, confidence_level)
-            )
+            top_k_ci = tuple(float(v) for v in clopper_pearson(k_top, n, confidence))
         else:
             top_k_asr, top_k_ci = float("nan"), (float("nan"), float("nan"))
         total = int(self.queries_.sum()) + self.n_init_queries_
@@ -537,5 +533,5 @@ class BoundaryRepulsionInversion(BaseEstimator):
             median_queries=float(np.median(self.queries_)),
             forward_passes=total * self.query_cost_,
             query_cost=self.query_cost_,
-            confidence_level=confidence_level,
+            confidence=confidence,
         )

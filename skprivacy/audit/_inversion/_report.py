@@ -96,7 +96,7 @@ class AttributeInferenceReport(_ReportFields):
     advantage : float
         Success minus prior success, on the criterion ``score`` uses (within
         the tolerance when there is one).
-    confidence_level : float
+    confidence : float
         Level of the intervals.
     success_rate_within_tolerance, prior_success_rate_within_tolerance : \
             float or None
@@ -112,7 +112,7 @@ class AttributeInferenceReport(_ReportFields):
     >>> report = AttributeInferenceReport(
     ...     n_samples=100, success_rate=0.4, success_rate_ci=(0.3, 0.5),
     ...     prior_success_rate=0.25, prior_success_rate_ci=(0.17, 0.35),
-    ...     advantage=0.15, confidence_level=0.95,
+    ...     advantage=0.15, confidence=0.95,
     ... )
     >>> report.advantage, report["success_rate"]
     (0.15, 0.4)
@@ -126,7 +126,7 @@ class AttributeInferenceReport(_ReportFields):
     prior_success_rate: float
     prior_success_rate_ci: tuple
     advantage: float
-    confidence_level: float
+    confidence: float
     success_rate_within_tolerance: float | None = None
     success_rate_within_tolerance_ci: tuple | None = None
     prior_success_rate_within_tolerance: float | None = None
@@ -160,7 +160,7 @@ class ModelInversionReport(_ReportFields):
         ``total_queries * query_cost`` (forward passes of the target).
     query_cost : int
         Forward passes per query (more than 1 for a smoothed release).
-    confidence_level : float
+    confidence : float
         Level of the intervals.
 
     Examples
@@ -170,7 +170,7 @@ class ModelInversionReport(_ReportFields):
     ...     asr=0.5, asr_ci=(0.19, 0.81), top_k_asr=0.8, top_k_asr_ci=(0.44, 0.97),
     ...     top_k=3, n_targets=10, n_successes=5, total_queries=1200,
     ...     median_queries=110.0, forward_passes=1200, query_cost=1,
-    ...     confidence_level=0.95,
+    ...     confidence=0.95,
     ... )
     >>> report.to_frame().index.tolist()
     ['asr', 'top_k_asr']
@@ -187,4 +187,4 @@ class ModelInversionReport(_ReportFields):
     median_queries: float
     forward_passes: int
     query_cost: int
-    confidence_level: float
+    confidence: float

@@ -30,13 +30,10 @@ from skprivacy.audit._auditor import MembershipInferenceAuditor
 from skprivacy.audit._canaries import CanarySet, make_canaries
 from skprivacy.audit._display import MembershipInferenceDisplay
 from skprivacy.audit._dp._auditor import DPAuditor
-from skprivacy.audit._dp._bounds import (
-    epsilon_from_guesses,
-    epsilon_multi_run,
-    epsilon_one_run,
-)
+from skprivacy.audit._dp._bounds import epsilon_multi_run, epsilon_one_run
 from skprivacy.audit._dp._display import DPAuditDisplay
 from skprivacy.audit._dp._report import DPAuditReport
+from skprivacy.audit._epsilon import empirical_epsilon, epsilon_from_guesses
 from skprivacy.audit._inversion._attribute import AttributeInferenceAttack
 from skprivacy.audit._inversion._boundary import BoundaryRepulsionInversion
 from skprivacy.audit._inversion._report import (
@@ -46,7 +43,6 @@ from skprivacy.audit._inversion._report import (
 from skprivacy.audit._metrics import (
     bootstrap_ci,
     clopper_pearson,
-    empirical_epsilon,
     held_out_ci,
     membership_advantage,
     membership_auc,

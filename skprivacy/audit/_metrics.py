@@ -1,5 +1,5 @@
-"""Metrics of membership attacks: ROC, TPR at low FPR, advantage, PPV, empirical
-epsilon with Clopper-Pearson confidence, bootstrap intervals, slices.
+"""Metrics of membership attacks: ROC, TPR at low FPR, advantage, PPV,
+Clopper-Pearson and bootstrap intervals, slices (epsilon bounds: ``_epsilon``).
 
 Conventions: ``membership`` is 1 for members and 0 for non-members; ``scores``
 are higher for records the attack believes are members. Every rate is read on
@@ -29,7 +29,7 @@ from skprivacy.audit._roc import (
     tpr_at,
     tpr_interval,
 )
-from skprivacy.exceptions import DependentTrialsWarning, UnresolvedMetricWarning
+from skprivacy.exceptions import UnresolvedMetricWarning
 from skprivacy.utils import spawn_generators
 from skprivacy.utils._sklearn_compat import Interval, StrOptions, validate_params
 from skprivacy.utils._stats import clopper_pearson_lower, clopper_pearson_upper
@@ -438,189 +438,6 @@ def _stratified_half(membership, random_state):
         idx = rng.permutation(np.flatnonzero(group))
         first[idx[: len(idx) // 2]] = True
     return first
-
-
-def _epsilon_sides(tp, fp, n_in, n_out, delta, confidence):
-    """Clopper-Pearson lower bounds on epsilon for each (tp, fp) test, one per
-    inequality of (epsilon, delta)-DP: ``(positive, negative)`` arrays, 0
-    where a side shows nothing."""
-    tpr_lo, _ = clopper_pearson(tp, n_in, confidence)
-    _, fpr_hi = clopper_pearson(fp, n_out, confidence)
-    tpr_lo, fpr_hi = np.atleast_1d(tpr_lo), np.atleast_1d(fpr_hi)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # (eps, delta)-DP bounds every test: TPR <= e^eps FPR + delta and
-        # TNR <= e^eps FNR + delta (Kairouz et al. 2015; Jagielski et al. 2020).
-        sides = (
-            np.log((tpr_lo - delta) / fpr_hi),
-            np.log((1 - delta - fpr_hi) / (1 - tpr_lo)),
-        )
-    return tuple(np.where(np.isnan(e), 0.0, np.maximum(e, 0.0)) for e in sides)
-
-
-def epsilon_bounds(tp, fp, n_in, n_out, delta, confidence):
-    """Clopper-Pearson lower bounds on epsilon for each (tp, fp) test."""
-    return np.maximum(*_epsilon_sides(tp, fp, n_in, n_out, delta, confidence))
-
-
-@_declare(chooses_threshold=True)
-@validate_params(
-    {
-        "membership": ["array-like"],
-        "scores": ["array-like"],
-        "delta": [Interval(Real, 0, 1, closed="left")],
-        "confidence": [Interval(Real, 0, 1, closed="neither")],
-        "threshold": [Real, None],
-        "trials": [StrOptions({"independent", "one_run"})],
-        "random_state": ["random_state"],
-        "return_details": ["boolean"],
-    },
-    prefer_skip_nested_validation=True,
-)
-def empirical_epsilon(
-    membership,
-    scores,
-    *,
-    delta: float = 0.0,
-    confidence: float = 0.95,
-    threshold: float | None = None,
-    trials: str = "independent",
-    random_state=None,
-    return_details: bool = False,
-) -> float | Bunch:
-    """Lower bound on the epsilon of (epsilon, delta)-DP from independent trials.
-
-    A mechanism that is (epsilon, delta)-DP bounds the TPR and FPR of every
-    membership test in **two** ways: ``TPR <= e^eps FPR + delta`` (the test's
-    positive calls: flagged records are rarely non-members) and ``TNR <= e^eps
-    FNR + delta`` (its negative calls: unflagged records are rarely members).
-    With a Clopper-Pearson lower bound on the TPR and upper bound on the FPR,
-    each at ``(1 - confidence) / 2``, the bound
-    ``max(log((TPR_lo - delta) / FPR_hi), log((1 - delta - FPR_hi) / (1 - TPR_lo)))``
-    (the positive side, then the negative side)
-    holds with probability at least ``confidence`` (Jagielski et al. 2020,
-    "Auditing differentially private machine learning", Sec. 4) **when every
-    record is an independent trial**: one training run per record, each with the
-    record in or out (multi-run auditing). The records of *one* training run are
-    not independent trials: a mechanism that publishes its whole training set
-    with probability ``delta`` is (0, delta)-DP, yet this bound computed on one
-    run's members and non-members is positive with probability about ``delta``,
-    far above ``1 - confidence``. Say which case applies with ``trials``; for one
-    run, use a one-run auditing bound instead.
-
-    Choosing the threshold on the same records would make the bound optimistic,
-    so when ``threshold`` is None the records are split in two stratified
-    halves: the threshold maximising the bound on the first half is applied to
-    the second, and the bound reported is the second half's.
-
-    The negative side can bound epsilon where the TPR at low FPR is at chance:
-    an attack that recognises some records as certain non-members (a high
-    loss no member has) proves leakage without flagging any member.
-    ``return_details`` says which side gave the bound.
-
-    Parameters
-    ----------
-    membership : array-like of shape (n_samples,)
-        1 for members, 0 for non-members.
-    scores : array-like of shape (n_samples,)
-        Attack scores; the test is ``score >= threshold``.
-    delta : float, default=0.0
-        The delta of the privacy definition audited.
-    confidence : float, default=0.95
-        Probability that the bound holds (with independent trials).
-    threshold : float, default=None
-        A threshold fixed in advance; then every record is used for the bound.
-    trials : {"independent", "one_run"}, default="independent"
-        How the records were obtained. ``"independent"``: each record's
-        membership and score come from its own training run(s), independent of
-        the other records', and the bound holds as stated. ``"one_run"``: the
-        members and non-members of a single training run; the Clopper-Pearson
-        guarantee does not hold, so with ``delta > 0`` (where the counterexample
-        above applies) this raises a ValueError, and with ``delta = 0`` the
-        statistic is returned with a
-        :class:`~skprivacy.exceptions.DependentTrialsWarning`: it measures
-        leakage but is not a lower bound with the stated confidence.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the split.
-    return_details : bool, default=False
-        Return the test behind the bound as well.
-
-    Returns
-    -------
-    epsilon : float or Bunch
-        A lower bound, 0 when the records show no leakage at this confidence.
-        With ``return_details``, a :class:`~sklearn.utils.Bunch` with
-        ``epsilon``; ``side``, the inequality that gave it (``"positive"``:
-        ``log((TPR_lo - delta) / FPR_hi)``, ``"negative"``:
-        ``log((1 - delta - FPR_hi) / (1 - TPR_lo))``, None when the bound is
-        0); ``threshold``, the test ``score >= threshold``; ``tpr`` and
-        ``fpr``, its rates on the records that gave the bound;
-        ``n_members`` and ``n_non_members``, those records.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skprivacy.audit import empirical_epsilon
-    >>> membership = np.r_[np.ones(500), np.zeros(500)]
-    >>> scores = membership + np.random.default_rng(0).normal(size=1000) * 0.5
-    >>> round(empirical_epsilon(membership, scores, random_state=0), 2)
-    1.74
-
-    Here the bound comes from the negative side: the test flags nearly every
-    member and most non-members, and the records it leaves are almost all
-    non-members.
-
-    >>> details = empirical_epsilon(
-    ...     membership, scores, random_state=0, return_details=True
-    ... )
-    >>> details.side, round(details.tpr, 2), round(details.fpr, 2)
-    ('negative', 0.98, 0.65)
-    """
-    if trials == "one_run":
-        if delta > 0:
-            raise ValueError(
-                "The Clopper-Pearson epsilon bound needs independent trials; the "
-                "records of one training run are not (a mechanism that publishes "
-                f"its training set with probability delta={delta:g} is (0, delta)-DP "
-                "yet makes this bound positive with probability about delta). Audit "
-                "several independent training runs (trials='independent') or use a "
-                "one-run auditing bound."
-            )
-        warnings.warn(
-            "empirical_epsilon on the members and non-members of one training run "
-            "is a leakage statistic, not a lower bound on epsilon with the stated "
-            "confidence: its Clopper-Pearson intervals assume independent trials "
-            "(one training run per record). Use a one-run auditing bound for a "
-            "guarantee.",
-            DependentTrialsWarning,
-            stacklevel=2,
-        )
-    membership, scores = check_membership(membership, scores)
-    if threshold is None:
-        first = _stratified_half(membership, random_state)
-        m, s = membership[first], scores[first]
-        tp, fp, thresholds = roc_vertices(m, s)
-        eps = epsilon_bounds(tp, fp, m.sum(), (~m).sum(), delta, confidence)
-        threshold = thresholds[np.argmax(eps)]
-        membership, scores = membership[~first], scores[~first]
-    flagged = scores >= threshold
-    tp, fp = (flagged & membership).sum(), (flagged & ~membership).sum()
-    n_in, n_out = membership.sum(), (~membership).sum()
-    positive, negative = (
-        float(e[0]) for e in _epsilon_sides(tp, fp, n_in, n_out, delta, confidence)
-    )
-    epsilon = max(positive, negative)
-    if not return_details:
-        return epsilon
-    side = "positive" if positive >= negative else "negative"
-    return Bunch(
-        epsilon=epsilon,
-        side=side if epsilon > 0 else None,
-        threshold=float(threshold),
-        tpr=float(tp / n_in),
-        fpr=float(fp / n_out),
-        n_members=int(n_in),
-        n_non_members=int(n_out),
-    )
 
 
 @validate_params(

@@ -14,12 +14,12 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 
+from skprivacy.audit._epsilon import empirical_epsilon
 from skprivacy.audit._metrics import (
     _holm,
     bootstrap_ci,
     check_membership,
     clopper_pearson,
-    empirical_epsilon,
     fpr_resolved,
     held_out_ci,
     membership_advantage,

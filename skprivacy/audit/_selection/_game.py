@@ -36,12 +36,8 @@ from skprivacy.audit._attacks._query import reads_log_proba
 from skprivacy.audit._canaries import CANARY_KINDS, make_canaries
 from skprivacy.audit._dp._auditor import DPAuditor
 from skprivacy.audit._dp._claim import claimed_dp
-from skprivacy.audit._metrics import (
-    empirical_epsilon,
-    fpr_resolved,
-    membership_auc,
-    tpr_at_fpr,
-)
+from skprivacy.audit._epsilon import empirical_epsilon
+from skprivacy.audit._metrics import fpr_resolved, membership_auc, tpr_at_fpr
 from skprivacy.audit._references import (
     aligned_log_proba,
     balanced_keep_matrix,

@@ -10,7 +10,7 @@ models and records, so their rates are resampled as a crossed design
 
 import numpy as np
 
-from skprivacy.audit._metrics import epsilon_bounds
+from skprivacy.audit._epsilon import epsilon_bounds
 from skprivacy.audit._report_base import fpr_key
 from skprivacy.audit._roc import area, roc_vertices, sort_blocks, tpr_at, vertices
 

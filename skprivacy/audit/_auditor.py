@@ -209,6 +209,13 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         Query attacks only: the standard deviation of each feature on the
         pool (1 for constant features), the unit of perturbations.
 
+    See Also
+    --------
+    AuditReport : What :meth:`audit` returns.
+    MembershipInferenceDisplay : The ROC of the attack.
+    DPAuditor : Audit a differential-privacy claim with canaries.
+    DefenseEvaluation : Compare training recipes on one membership game.
+
     Examples
     --------
     >>> from sklearn.datasets import make_classification

@@ -48,6 +48,11 @@ class CanarySet:
     source : ndarray of shape (n_canaries,), default=None
         Row of the pool each canary was made from (-1 for synthetic ones).
 
+    See Also
+    --------
+    make_canaries : Makes a canary set.
+    DPAuditor : Audits with canaries.
+
     Examples
     --------
     >>> import numpy as np
@@ -239,6 +244,11 @@ def make_canaries(
     Returns
     -------
     canaries : CanarySet
+
+    See Also
+    --------
+    CanarySet : What it returns.
+    DPAuditor : Audits with canaries.
 
     Examples
     --------

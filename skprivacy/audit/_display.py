@@ -55,6 +55,11 @@ class MembershipInferenceDisplay(DisplayMixin):
     figure_ : matplotlib Figure
         Figure holding the axes.
 
+    See Also
+    --------
+    membership_roc_curve : The ROC it draws.
+    AuditReport : Draws one per attack.
+
     Examples
     --------
     >>> import matplotlib

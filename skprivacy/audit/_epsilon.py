@@ -153,6 +153,11 @@ def empirical_epsilon(
         ``fpr``, its rates on the records that gave the bound;
         ``n_members`` and ``n_non_members``, those records.
 
+    See Also
+    --------
+    epsilon_multi_run : The bound from many training runs with canaries.
+    epsilon_from_guesses : The bound from the guesses of one run.
+
     Examples
     --------
     >>> import numpy as np
@@ -314,6 +319,11 @@ def epsilon_from_guesses(
     -------
     epsilon : float
         The lower bound, 0 when the guesses show nothing at this confidence.
+
+    See Also
+    --------
+    epsilon_one_run : Makes the guesses from canary scores.
+    empirical_epsilon : The bound from independent trials.
 
     Examples
     --------

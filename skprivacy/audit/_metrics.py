@@ -101,6 +101,12 @@ def membership_roc_curve(membership, scores):
         points: a block of tied scores is a straight segment, reached by
         flagging a random share of the tied records (see :func:`tpr_at_fpr`).
 
+    See Also
+    --------
+    membership_auc : The area under this curve.
+    tpr_at_fpr : One point of it, exactly.
+    MembershipInferenceDisplay : Draws it.
+
     Examples
     --------
     >>> from skprivacy.audit import membership_roc_curve
@@ -134,6 +140,11 @@ def membership_auc(membership, scores) -> float:
     Returns
     -------
     auc : float
+
+    See Also
+    --------
+    membership_roc_curve : The curve.
+    bootstrap_ci : Its confidence interval.
 
     Examples
     --------
@@ -231,6 +242,11 @@ def tpr_at_fpr(
         probability below 1 means the rate is reached only by flagging part
         of a block of identical scores at random (all NaN when unresolved).
 
+    See Also
+    --------
+    held_out_ci : Its confidence interval.
+    ppv_at_fpr : The precision at the same FPR.
+
     Examples
     --------
     >>> from skprivacy.audit import tpr_at_fpr
@@ -289,6 +305,11 @@ def membership_advantage(membership, scores) -> float:
     advantage : float
         In ``[0, 1]``; 0 means the attack does no better than chance.
 
+    See Also
+    --------
+    membership_balanced_accuracy : The same threshold, as an accuracy.
+    held_out_ci : Its confidence interval.
+
     Examples
     --------
     >>> from skprivacy.audit import membership_advantage
@@ -323,6 +344,11 @@ def membership_balanced_accuracy(membership, scores) -> float:
     Returns
     -------
     balanced_accuracy : float
+
+    See Also
+    --------
+    membership_advantage : The same threshold, as TPR - FPR.
+    held_out_ci : Its confidence interval.
 
     Examples
     --------
@@ -371,6 +397,10 @@ def ppv_at_fpr(membership, scores, fpr: float = 0.01, prior: float = 0.5) -> flo
         :class:`~skprivacy.exceptions.UnresolvedMetricWarning`, as
         :func:`tpr_at_fpr`).
 
+    See Also
+    --------
+    tpr_at_fpr : The TPR at the same FPR.
+
     Examples
     --------
     >>> import numpy as np
@@ -417,6 +447,10 @@ def clopper_pearson(k, n, confidence: float = 0.95):
     low, high : float or ndarray
         ``Beta^{-1}(beta/2; k, n-k+1)`` and ``Beta^{-1}(1-beta/2; k+1, n-k)``
         with ``beta = 1 - confidence`` (0 and 1 at the ends).
+
+    See Also
+    --------
+    skprivacy.certify.clopper_pearson_lower : One-sided, at a failure rate ``alpha``.
 
     Examples
     --------
@@ -503,6 +537,10 @@ def bootstrap_ci(
     -------
     low, high : float
         NaN when the metric is NaN on every resample.
+
+    See Also
+    --------
+    held_out_ci : For metrics that choose a threshold.
 
     Examples
     --------
@@ -736,6 +774,10 @@ def membership_p_values(scores, null_scores):
     -------
     p_values : ndarray of shape (n_samples,)
 
+    See Also
+    --------
+    skprivacy.MembershipInferenceAuditor.p_values : The auditor's p-values.
+
     Examples
     --------
     >>> from skprivacy.audit import membership_p_values
@@ -795,6 +837,11 @@ def slice_metrics(
     table : pandas.DataFrame
         One row per slice: ``slice``, ``n_members``, ``n_non_members``, ``auc``,
         ``tpr_at_fpr``, ``advantage``, ``p_value``, ``p_value_holm``.
+
+    See Also
+    --------
+    membership_auc : The AUC of one slice.
+    tpr_at_fpr : The TPR of one slice.
 
     Examples
     --------

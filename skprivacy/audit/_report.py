@@ -136,6 +136,12 @@ class AuditReport:
         ``TNR <= e^eps FNR + delta`` (a bound from the latter can stand beside
         a chance-level TPR at low FPR), None when the bound is 0.
 
+    See Also
+    --------
+    skprivacy.MembershipInferenceAuditor : Runs the audit this reports.
+    MembershipInferenceDisplay : What :meth:`plot` draws.
+    DPAuditReport : The report of a DP audit.
+
     Examples
     --------
     >>> import numpy as np

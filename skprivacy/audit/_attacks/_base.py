@@ -42,6 +42,10 @@ class ReferenceSignals:
     random_state : int
         Seed for attacks that draw randomness (attack models).
 
+    See Also
+    --------
+    BaseMembershipAttack : The attacks that fit on it.
+
     Examples
     --------
     >>> import numpy as np
@@ -123,6 +127,12 @@ class BaseMembershipAttack(BaseEstimator):
         Whether :meth:`signals` queries points other than the records
         themselves; the auditor then passes records as a float64 matrix with a
         per-feature ``scale`` (query attacks need numeric records).
+
+    See Also
+    --------
+    BaseQueryAttack : The base of attacks that query the model.
+    ReferenceSignals : What :meth:`fit` learns from.
+    skprivacy.MembershipInferenceAuditor : Runs an attack.
 
     Examples
     --------

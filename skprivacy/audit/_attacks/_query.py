@@ -207,6 +207,10 @@ class BaseQueryAttack(BaseMembershipAttack):
     :meth:`signals` (and :meth:`fit` and :meth:`score_samples` on the
     signals), and may override :meth:`prepare`.
 
+    See Also
+    --------
+    BaseMembershipAttack : The protocol every attack follows.
+
     Examples
     --------
     >>> import numpy as np

@@ -119,6 +119,13 @@ class DPAuditor(MetaEstimatorMixin, BaseEstimator):
     train_accuracy_ : ndarray of shape (n_runs,)
         Accuracy of each model on its training records.
 
+    See Also
+    --------
+    DPAuditReport : What :meth:`audit` returns.
+    epsilon_one_run : The one-run bound from scores.
+    epsilon_multi_run : The many-runs bound from scores.
+    make_canaries : Canaries for an audit of your own.
+
     Examples
     --------
     >>> from sklearn.datasets import make_classification

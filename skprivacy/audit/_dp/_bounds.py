@@ -188,6 +188,12 @@ def epsilon_one_run(
     epsilon : float
         A lower bound on epsilon that holds with probability ``confidence``.
 
+    See Also
+    --------
+    epsilon_from_guesses : The bound from counts of guesses.
+    epsilon_multi_run : The bound from many training runs.
+    DPAuditor : Trains and scores the canaries.
+
     Examples
     --------
     >>> import numpy as np
@@ -304,6 +310,12 @@ def epsilon_multi_run(
     -------
     epsilon : float
         The lower bound; 0 with fewer than 4 runs or no leakage shown.
+
+    See Also
+    --------
+    epsilon_one_run : The bound from one training run.
+    empirical_epsilon : The test bound it reads.
+    DPAuditor : Trains and scores the canaries.
 
     Examples
     --------

@@ -44,6 +44,10 @@ class DPAuditDisplay(DisplayMixin):
     figure_ : matplotlib Figure
         Figure holding the axes.
 
+    See Also
+    --------
+    DPAuditReport : Its :meth:`~DPAuditReport.plot` draws this display.
+
     Examples
     --------
     >>> import matplotlib

@@ -63,6 +63,11 @@ class DPAuditReport:
     created : str
         UTC time of the report.
 
+    See Also
+    --------
+    DPAuditor : Runs the audit this reports.
+    DPAuditDisplay : What :meth:`plot` draws.
+
     Examples
     --------
     >>> import numpy as np

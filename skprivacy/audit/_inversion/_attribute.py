@@ -155,6 +155,11 @@ class AttributeInferenceAttack(BaseEstimator):
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``fit`` got a DataFrame.
 
+    See Also
+    --------
+    AttributeInferenceReport : What :meth:`evaluate` returns.
+    BoundaryRepulsionInversion : Model inversion from labels only.
+
     Notes
     -----
     sklearn's common checks do not apply: ``estimator`` is an already fitted

@@ -179,6 +179,7 @@ class BoundaryRepulsionInversion(BaseEstimator):
 
     See Also
     --------
+    ModelInversionReport : What :meth:`evaluate` returns.
     AttributeInferenceAttack : Inference of one attribute of a known record.
 
     Notes

@@ -106,6 +106,10 @@ class AttributeInferenceReport(_ReportFields):
             tuple of (float, float) or None
         Their intervals.
 
+    See Also
+    --------
+    AttributeInferenceAttack : The attack this reports.
+
     Examples
     --------
     >>> from skprivacy.audit import AttributeInferenceReport
@@ -162,6 +166,10 @@ class ModelInversionReport(_ReportFields):
         Forward passes per query (more than 1 for a smoothed release).
     confidence : float
         Level of the intervals.
+
+    See Also
+    --------
+    BoundaryRepulsionInversion : The attack this reports.
 
     Examples
     --------

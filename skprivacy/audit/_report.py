@@ -32,13 +32,14 @@ from skprivacy.audit._metrics import (
     tpr_at_fpr,
 )
 from skprivacy.audit._report_base import (
+    ReportMixin,
     fpr_key,
-    html_page,
     jsonable,
     png_src,
     report_versions,
 )
 from skprivacy.exceptions import DependentTrialsWarning, UnresolvedMetricWarning
+from skprivacy.utils._html import html_page
 from skprivacy.utils._plotting import check_matplotlib_support
 
 _REPORTED_FPRS = (0.001, 0.01)
@@ -57,7 +58,7 @@ def _unique_names(names):
 
 
 @dataclass
-class AuditReport:
+class AuditReport(ReportMixin):
     """The results of :meth:`MembershipInferenceAuditor.audit`.
 
     A report holds one attack, or several attacks on the same records
@@ -588,26 +589,6 @@ class AuditReport:
                 "epsilon_side": self.epsilon_side,
             }
         )
-
-    def to_json(self, path=None, **kwargs) -> str:
-        """The report as JSON, with library versions, parameters and seeds.
-
-        Parameters
-        ----------
-        path : str or path-like, default=None
-            Also write it there.
-        **kwargs : dict
-            Passed to :func:`json.dumps` (e.g. ``indent=2``).
-
-        Returns
-        -------
-        text : str
-        """
-        text = json.dumps(self.to_dict(), **kwargs)
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(text)
-        return text
 
     def plot(self, ax=None, **kwargs):
         """ROC curve (log-log) and score histograms of the audited records.

@@ -1,16 +1,18 @@
-"""The plumbing every report shares: JSON values, versions, the HTML page.
+"""What every report of audit shares: JSON values, versions, ``to_json``.
 
-:class:`AuditReport`, :class:`DPAuditReport` and the inversion reports build
-their ``to_dict``, ``to_json`` and ``to_html`` on these, so that every report
-records the same versions and renders in one style.
+:class:`AuditReport`, :class:`DPAuditReport` and the inversion reports derive
+from :class:`ReportMixin` and build their ``to_dict`` on :func:`jsonable`, so
+that every report writes the same JSON and records the same versions; their
+HTML pages come from :func:`skprivacy.utils._html.html_page`, as the command
+line's report does.
 """
 
 # Authors: The skprivacy developers
 # SPDX-License-Identifier: BSD-3-Clause
 
 import base64
-import html
 import io
+import json
 import platform
 import sys
 
@@ -71,22 +73,30 @@ def png_src(figure):
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
 
-def html_page(title, body, path=None):
-    """A self-contained HTML page in the reports' style, also written to ``path``."""
-    page = f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px}}</style>
-</head><body>
-{body}
-</body></html>
-"""
-    if path is not None:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(page)
-    return page
-
-
 def fpr_key(fpr):
     """The column name of the TPR at ``fpr`` in every report."""
     return f"tpr_at_{fpr:g}_fpr"
+
+
+class ReportMixin:
+    """``to_json`` for a report that has ``to_dict``."""
+
+    def to_json(self, path=None, **kwargs) -> str:
+        """The report as JSON, with library versions, parameters and seeds.
+
+        Parameters
+        ----------
+        path : str or path-like, default=None
+            Also write it there.
+        **kwargs : dict
+            Passed to :func:`json.dumps` (e.g. ``indent=2``).
+
+        Returns
+        -------
+        text : str
+        """
+        text = json.dumps(self.to_dict(), **kwargs)
+        if path is not None:
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(text)
+        return text

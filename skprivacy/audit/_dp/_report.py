@@ -14,12 +14,17 @@ import numpy as np
 import pandas as pd
 
 from skprivacy.audit._dp._bounds import bound_curve, multi_run_audit, one_run_audit
-from skprivacy.audit._report import AuditReport
-from skprivacy.audit._report_base import html_page, jsonable, png_src, report_versions
+from skprivacy.audit._report_base import (
+    ReportMixin,
+    jsonable,
+    png_src,
+    report_versions,
+)
+from skprivacy.utils._html import html_page
 
 
 @dataclass
-class DPAuditReport:
+class DPAuditReport(ReportMixin):
     """The results of :meth:`DPAuditor.audit`.
 
     Parameters
@@ -262,9 +267,6 @@ class DPAuditReport:
                 for name in self.__dataclass_fields__  # every field, in order
             }
         )
-
-    # Writes ``to_dict()`` as JSON, exactly as the membership report does.
-    to_json = AuditReport.to_json
 
     def plot(self, unit="canaries", ax=None, **kwargs):
         """The bound against the number of canaries (first run) or of runs.

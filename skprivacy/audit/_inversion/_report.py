@@ -19,11 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from skprivacy.audit._report import AuditReport
-from skprivacy.audit._report_base import jsonable
+from skprivacy.audit._report_base import ReportMixin, jsonable
 
 
-class _ReportFields:
+class _ReportFields(ReportMixin):
     """Mapping-style access to a report's fields, as the former Bunch gave."""
 
     def keys(self) -> list[str]:
@@ -55,9 +54,6 @@ class _ReportFields:
         report : dict
         """
         return jsonable({key: self[key] for key in self.keys()})
-
-    # Writes ``to_dict()`` as JSON, exactly as the membership report does.
-    to_json = AuditReport.to_json
 
     def to_frame(self) -> pd.DataFrame:
         """Each rate with the ends of its interval, one row per rate.

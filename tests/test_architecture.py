@@ -101,3 +101,40 @@ def test_other_layers_are_reached_through_their_public_face():
         and any(part.startswith("_") for part in name.split(".")[2:])
     ]
     assert not private, private
+
+
+AUDIT = PACKAGE / "audit"
+
+
+def _folder(module):
+    """The folder of ``audit`` that holds a dotted ``skprivacy.audit...`` module."""
+    path = PACKAGE.parent.joinpath(*module.split("."))
+    return path if path.is_dir() else path.parent
+
+
+def test_audit_folders_share_no_private_name():
+    # Inside audit, the root engine and each wing (_dp, _inversion, _selection,
+    # _attacks) are folders; a name another folder needs is public in its
+    # private module, so that what each folder offers the others is visible.
+    crossing = []
+    for path in sorted(AUDIT.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if not (
+                isinstance(node, ast.ImportFrom)
+                and node.level == 0
+                and node.module.startswith("skprivacy.audit")
+            ):
+                continue
+            if _folder(node.module) == path.parent:
+                continue
+            crossing += [
+                f"{path.relative_to(PACKAGE.parent)}: {node.module}.{alias.name}"
+                for alias in node.names
+                if alias.name.startswith("_")
+            ]
+    assert not crossing, crossing
+
+
+def test_audit_has_its_wings():
+    folders = {p.name for p in AUDIT.iterdir() if (p / "__init__.py").exists()}
+    assert {"_attacks", "_dp", "_inversion", "_selection"} <= folders

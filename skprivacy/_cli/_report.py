@@ -14,6 +14,7 @@ import numpy as np
 
 import skprivacy
 from skprivacy.exceptions import UnresolvedMetricWarning
+from skprivacy.utils._html import html_page
 
 _RELEASE_NAMES = {
     "plain": "plain network",
@@ -358,19 +359,6 @@ def _html_table(header, rows):
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-_STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em;
-       color: #222; }
-table { border-collapse: collapse; margin: 1em 0; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
-th { background: #f0f0f0; }
-img { max-width: 100%; }
-.figures { display: flex; flex-wrap: wrap; gap: 1em; }
-code, pre { background: #f6f6f6; }
-"""
-
-
 def _html(results, images, meta):
     figures = "".join(
         f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,'
@@ -390,19 +378,14 @@ def _html(results, images, meta):
         ]
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in _notes(results))
     data = results["data"]
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>skprivacy privacy report: {html.escape(data["dataset"])}</title>
-<style>{_STYLE}</style></head><body>
-<h1>Privacy report: {html.escape(data["dataset"])}</h1>
+    body = f"""<h1>Privacy report: {html.escape(data["dataset"])}</h1>
 <p>Computed by <code>{html.escape(meta["command"])}</code> on {meta["created"]}
 in {meta["wall_seconds"]:.0f} s (skprivacy {skprivacy.__version__},
 Python {platform.python_version()}, seed {meta["seed"]}).</p>
 {"".join(sections)}
 <ul>{notes}</ul>
-<h2>Figures</h2><div class="figures">{figures}</div>
-</body></html>
-"""
+<h2>Figures</h2><div class="figures">{figures}</div>"""
+    return html_page(f"skprivacy privacy report: {data['dataset']}", body)
 
 
 def write_report(results, artifacts, folder, meta):

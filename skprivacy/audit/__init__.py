@@ -27,28 +27,22 @@ from skprivacy.audit._attacks import (
     ShadowModelAttack,
 )
 from skprivacy.audit._auditor import MembershipInferenceAuditor
-from skprivacy.audit._boundary_inversion import BoundaryRepulsionInversion
 from skprivacy.audit._canaries import CanarySet, make_canaries
 from skprivacy.audit._display import MembershipInferenceDisplay
-from skprivacy.audit._dp_audit import DPAuditor
-from skprivacy.audit._dp_bounds import (
-    epsilon_from_guesses,
-    epsilon_multi_run,
-    epsilon_one_run,
-)
-from skprivacy.audit._dp_display import DPAuditDisplay
-from skprivacy.audit._dp_report import DPAuditReport
-from skprivacy.audit._frontier import DefenseEvaluation
-from skprivacy.audit._frontier_display import FrontierDisplay
-from skprivacy.audit._inversion import AttributeInferenceAttack
-from skprivacy.audit._inversion_report import (
+from skprivacy.audit._dp._auditor import DPAuditor
+from skprivacy.audit._dp._bounds import epsilon_multi_run, epsilon_one_run
+from skprivacy.audit._dp._display import DPAuditDisplay
+from skprivacy.audit._dp._report import DPAuditReport
+from skprivacy.audit._epsilon import empirical_epsilon, epsilon_from_guesses
+from skprivacy.audit._inversion._attribute import AttributeInferenceAttack
+from skprivacy.audit._inversion._boundary import BoundaryRepulsionInversion
+from skprivacy.audit._inversion._report import (
     AttributeInferenceReport,
     ModelInversionReport,
 )
 from skprivacy.audit._metrics import (
     bootstrap_ci,
     clopper_pearson,
-    empirical_epsilon,
     held_out_ci,
     membership_advantage,
     membership_auc,
@@ -60,7 +54,13 @@ from skprivacy.audit._metrics import (
     tpr_at_fpr,
 )
 from skprivacy.audit._report import AuditReport
-from skprivacy.audit._scoring import AuditRecorder, make_privacy_scorer, privacy_refit
+from skprivacy.audit._selection._display import FrontierDisplay
+from skprivacy.audit._selection._game import DefenseEvaluation
+from skprivacy.audit._selection._scoring import (
+    AuditRecorder,
+    make_privacy_scorer,
+    privacy_refit,
+)
 from skprivacy.audit._signals import compute_signal
 
 __all__ = [

@@ -29,6 +29,7 @@ from skprivacy.audit._references import (
     train_reference_outputs,
 )
 from skprivacy.audit._signals import class_indices, has_probabilities
+from skprivacy.audit._validation import check_X_y, resolve_attack
 from skprivacy.exceptions import (
     DataOverlapWarning,
     ReferenceCalibrationWarning,
@@ -36,7 +37,6 @@ from skprivacy.exceptions import (
 )
 from skprivacy.utils import as_seed_sequence, spawn_generators, spawn_seeds
 from skprivacy.utils._arrays import concat_rows
-from skprivacy.utils._deprecation import warn_renamed
 from skprivacy.utils._estimators import unwrap_estimator
 from skprivacy.utils._hashing import keyed_uniforms, row_digests
 from skprivacy.utils._sklearn_compat import (
@@ -46,32 +46,14 @@ from skprivacy.utils._sklearn_compat import (
     _fit_context,
     _safe_indexing,
 )
-from skprivacy.utils._validation import check_parameters
 
 # Fewest records of each class a reference's training half must hold.
 _MIN_PER_CLASS = 2
 
 
-def _resolve_attack(attack):
-    if isinstance(attack, str):
-        return ATTACKS[attack]()
-    return clone(attack)
-
-
 def _attack_is_likelihood_ratio(auditor):
-    attack = getattr(auditor, "attack_", None) or _resolve_attack(auditor.attack)
+    attack = getattr(auditor, "attack_", None) or resolve_attack(auditor.attack)
     return bool(attack.is_likelihood_ratio)
-
-
-def _check_X_y(X, y, name="X"):
-    n_X, n_y = _num_samples(X), _num_samples(y)
-    if n_X != n_y:
-        label = "y" if name == "X" else "y_population"
-        raise ValueError(
-            f"{name} has {n_X} records but {label} has {n_y} labels; pass one true "
-            f"class label per record ({label}[i] is the label of {name}[i])."
-        )
-    return np.asarray(y)
 
 
 def _n_columns(X):
@@ -227,6 +209,13 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         Query attacks only: the standard deviation of each feature on the
         pool (1 for constant features), the unit of perturbations.
 
+    See Also
+    --------
+    AuditReport : What :meth:`audit` returns.
+    MembershipInferenceDisplay : The ROC of the attack.
+    DPAuditor : Audit a differential-privacy claim with canaries.
+    DefenseEvaluation : Compare training recipes on one membership game.
+
     Examples
     --------
     >>> from sklearn.datasets import make_classification
@@ -362,11 +351,12 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         self : MembershipInferenceAuditor
         """
         self.classes_ = self._check_target()
-        y = _check_X_y(X, y)
+        y = check_X_y(X, y)
         y_idx = class_indices(self.classes_, y)
-        attack = _resolve_attack(self.attack)
-        if getattr(attack, "_parameter_constraints", None):
-            check_parameters(attack)
+        attack = resolve_attack(self.attack)
+        # Before any reference is trained; a duck-typed attack declares nothing.
+        if hasattr(attack, "_validate_params"):
+            attack._validate_params()
         self._check_release(attack)
         M = self.n_references
         if M < attack.min_references:
@@ -384,7 +374,7 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         keys = row_digests(X, y)
         z_idx = population_keys = None
         if X_population is not None:
-            y_population = _check_X_y(X_population, y_population, "X_population")
+            y_population = check_X_y(X_population, y_population, "X_population")
             if _n_columns(X_population) != _n_columns(X):
                 raise ValueError(
                     f"X_population has {_n_columns(X_population)} columns but X has "
@@ -787,7 +777,7 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
     def _scores(self, X, y):
         """Scores of records, which are in the pool, and their digests."""
         check_is_fitted(self)
-        y_idx = class_indices(self.classes_, _check_X_y(X, y))
+        y_idx = class_indices(self.classes_, check_X_y(X, y))
         records = self._records(X)
         refs, membership, in_pool, keys = self._reference_view(X, y, y_idx, records)
         target = self._extract(self.target, records, y_idx)
@@ -829,14 +819,6 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
             membership_p_values(scores, self.pool_null_scores_),
             membership_p_values(scores, self.null_scores_),
         )
-
-    @property
-    def reference_log_proba_(self):
-        """Deprecated: use ``reference_signals_``."""
-        warn_renamed(
-            "MembershipInferenceAuditor.reference_log_proba_", "reference_signals_"
-        )
-        return self.reference_signals_
 
     def score_samples(self, X, y):
         """Raw membership scores of records, higher for likely members.

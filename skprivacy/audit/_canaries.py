@@ -27,10 +27,6 @@ CANARY_KINDS = ("mislabeled", "outlier", "out_of_distribution", "crafted")
 _OUTLIER_ROUNDS = 20
 
 
-# Issue 24: _frontier.py imports it from here until it imports utils' own.
-_concat = concat_rows
-
-
 @dataclass
 class CanarySet:
     """Audit records and the training inclusion of each, drawn with probability 1/2.
@@ -51,6 +47,11 @@ class CanarySet:
         How they were made (see :func:`make_canaries`).
     source : ndarray of shape (n_canaries,), default=None
         Row of the pool each canary was made from (-1 for synthetic ones).
+
+    See Also
+    --------
+    make_canaries : Makes a canary set.
+    DPAuditor : Audits with canaries.
 
     Examples
     --------
@@ -243,6 +244,11 @@ def make_canaries(
     Returns
     -------
     canaries : CanarySet
+
+    See Also
+    --------
+    CanarySet : What it returns.
+    DPAuditor : Audits with canaries.
 
     Examples
     --------

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from skprivacy.audit._metrics import (
-    _check_membership,
+    check_membership,
     membership_auc,
     membership_roc_curve,
     tpr_at_fpr,
@@ -54,6 +54,11 @@ class MembershipInferenceDisplay(DisplayMixin):
         Axes with the histograms.
     figure_ : matplotlib Figure
         Figure holding the axes.
+
+    See Also
+    --------
+    membership_roc_curve : The ROC it draws.
+    AuditReport : Draws one per attack.
 
     Examples
     --------
@@ -212,7 +217,7 @@ class MembershipInferenceDisplay(DisplayMixin):
         display : MembershipInferenceDisplay
         """
         cls._check_matplotlib("from_predictions")
-        membership, scores = _check_membership(membership, scores)
+        membership, scores = check_membership(membership, scores)
         fpr, tpr, _ = membership_roc_curve(membership, scores)
         # NaN, with an UnresolvedMetricWarning, when the non-members are too few.
         low = tpr_at_fpr(membership, scores, low_fpr)

@@ -1,5 +1,5 @@
-"""Metrics of membership attacks: ROC, TPR at low FPR, advantage, PPV, empirical
-epsilon with Clopper-Pearson confidence, bootstrap intervals, slices.
+"""Metrics of membership attacks: ROC, TPR at low FPR, advantage, PPV,
+Clopper-Pearson and bootstrap intervals, slices (epsilon bounds: ``_epsilon``).
 
 Conventions: ``membership`` is 1 for members and 0 for non-members; ``scores``
 are higher for records the attack believes are members. Every rate is read on
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import warnings
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
@@ -29,12 +29,13 @@ from skprivacy.audit._roc import (
     tpr_at,
     tpr_interval,
 )
-from skprivacy.exceptions import DependentTrialsWarning, UnresolvedMetricWarning
+from skprivacy.exceptions import UnresolvedMetricWarning
 from skprivacy.utils import spawn_generators
+from skprivacy.utils._sklearn_compat import Interval, StrOptions, validate_params
 from skprivacy.utils._stats import clopper_pearson_lower, clopper_pearson_upper
 
 
-def _check_membership(membership, scores):
+def check_membership(membership, scores):
     membership = column_or_1d(membership)
     scores = column_or_1d(scores).astype(np.float64)
     check_consistent_length(membership, scores)
@@ -73,6 +74,13 @@ def _declare(*, chooses_threshold, held_out=None):
     return declare
 
 
+@validate_params(
+    {
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def membership_roc_curve(membership, scores):
     """ROC curve of a membership attack, with every threshold kept.
 
@@ -93,6 +101,12 @@ def membership_roc_curve(membership, scores):
         points: a block of tied scores is a straight segment, reached by
         flagging a random share of the tied records (see :func:`tpr_at_fpr`).
 
+    See Also
+    --------
+    membership_auc : The area under this curve.
+    tpr_at_fpr : One point of it, exactly.
+    MembershipInferenceDisplay : Draws it.
+
     Examples
     --------
     >>> from skprivacy.audit import membership_roc_curve
@@ -100,12 +114,19 @@ def membership_roc_curve(membership, scores):
     >>> tpr.tolist()
     [0.0, 0.5, 0.5, 1.0, 1.0]
     """
-    membership, scores = _check_membership(membership, scores)
+    membership, scores = check_membership(membership, scores)
     tp, fp, thresholds = roc_vertices(membership, scores)
     return fp / fp[-1], tp / tp[-1], thresholds
 
 
 @_declare(chooses_threshold=False)
+@validate_params(
+    {
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def membership_auc(membership, scores) -> float:
     """Area under the ROC curve, ``P(s_member > s_non-member) + ½ P(tie)``.
 
@@ -120,20 +141,25 @@ def membership_auc(membership, scores) -> float:
     -------
     auc : float
 
+    See Also
+    --------
+    membership_roc_curve : The curve.
+    bootstrap_ci : Its confidence interval.
+
     Examples
     --------
     >>> from skprivacy.audit import membership_auc
     >>> membership_auc([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
     0.75
     """
-    membership, scores = _check_membership(membership, scores)
+    membership, scores = check_membership(membership, scores)
     # The area under the ROC polyline is the Mann-Whitney statistic (ties count
     # one half): the value of roc_auc_score, without its checks on every resample.
     tp, fp, _ = roc_vertices(membership, scores)
     return area(tp, fp)
 
 
-def _fpr_resolved(n_non_members, fpr) -> bool:
+def fpr_resolved(n_non_members, fpr) -> bool:
     """Whether ``n_non_members`` resolve a false-positive rate of ``fpr``."""
     return fpr > 0 and n_non_members >= 10 / fpr
 
@@ -161,6 +187,15 @@ _DETAILS = (
 
 
 @_declare(chooses_threshold=True, held_out="tpr_at_fpr")
+@validate_params(
+    {
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+        "fpr": [Interval(Real, 0, 1, closed="both")],
+        "return_details": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def tpr_at_fpr(
     membership, scores, fpr: float = 0.01, *, return_details: bool = False
 ) -> float | Bunch:
@@ -207,6 +242,11 @@ def tpr_at_fpr(
         probability below 1 means the rate is reached only by flagging part
         of a block of identical scores at random (all NaN when unresolved).
 
+    See Also
+    --------
+    held_out_ci : Its confidence interval.
+    ppv_at_fpr : The precision at the same FPR.
+
     Examples
     --------
     >>> from skprivacy.audit import tpr_at_fpr
@@ -230,10 +270,8 @@ def tpr_at_fpr(
     >>> details.tpr, details.flag_probability, details.tied_non_members
     (0.01, 0.01, 1.0)
     """
-    membership, scores = _check_membership(membership, scores)
-    if not 0.0 <= fpr <= 1.0:
-        raise ValueError(f"fpr must be in [0, 1]; got {fpr}.")
-    if not _fpr_resolved((~membership).sum(), fpr):
+    membership, scores = check_membership(membership, scores)
+    if not fpr_resolved((~membership).sum(), fpr):
         _warn_unresolved((~membership).sum(), fpr)
         if return_details:
             return Bunch(**dict.fromkeys(_DETAILS, float("nan")))
@@ -245,6 +283,13 @@ def tpr_at_fpr(
 
 
 @_declare(chooses_threshold=True, held_out="advantage")
+@validate_params(
+    {
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def membership_advantage(membership, scores) -> float:
     """Membership advantage ``max_t (TPR - FPR)`` (Yeom et al. 2018, Def. 4).
 
@@ -260,13 +305,18 @@ def membership_advantage(membership, scores) -> float:
     advantage : float
         In ``[0, 1]``; 0 means the attack does no better than chance.
 
+    See Also
+    --------
+    membership_balanced_accuracy : The same threshold, as an accuracy.
+    held_out_ci : Its confidence interval.
+
     Examples
     --------
     >>> from skprivacy.audit import membership_advantage
     >>> membership_advantage([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8])
     0.5
     """
-    membership, scores = _check_membership(membership, scores)
+    membership, scores = check_membership(membership, scores)
     # TPR - FPR is linear along each tied segment: a vertex is the best test.
     tp, fp, _ = roc_vertices(membership, scores)
     best = best_advantage(tp, fp)
@@ -274,6 +324,13 @@ def membership_advantage(membership, scores) -> float:
 
 
 @_declare(chooses_threshold=True, held_out="balanced_accuracy")
+@validate_params(
+    {
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def membership_balanced_accuracy(membership, scores) -> float:
     """Best balanced accuracy ``max_t ½(TPR + TNR) = ½(1 + advantage)``.
 
@@ -288,6 +345,11 @@ def membership_balanced_accuracy(membership, scores) -> float:
     -------
     balanced_accuracy : float
 
+    See Also
+    --------
+    membership_advantage : The same threshold, as TPR - FPR.
+    held_out_ci : Its confidence interval.
+
     Examples
     --------
     >>> from skprivacy.audit import membership_balanced_accuracy
@@ -298,6 +360,15 @@ def membership_balanced_accuracy(membership, scores) -> float:
 
 
 @_declare(chooses_threshold=True)
+@validate_params(
+    {
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+        "fpr": [Interval(Real, 0, 1, closed="both")],
+        "prior": [Interval(Real, 0, 1, closed="both")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def ppv_at_fpr(membership, scores, fpr: float = 0.01, prior: float = 0.5) -> float:
     """Positive predictive value of the test of :func:`tpr_at_fpr` at ``fpr``.
 
@@ -326,6 +397,10 @@ def ppv_at_fpr(membership, scores, fpr: float = 0.01, prior: float = 0.5) -> flo
         :class:`~skprivacy.exceptions.UnresolvedMetricWarning`, as
         :func:`tpr_at_fpr`).
 
+    See Also
+    --------
+    tpr_at_fpr : The TPR at the same FPR.
+
     Examples
     --------
     >>> import numpy as np
@@ -335,9 +410,9 @@ def ppv_at_fpr(membership, scores, fpr: float = 0.01, prior: float = 0.5) -> flo
     >>> ppv_at_fpr(membership, scores, fpr=0.01)
     1.0
     """
-    membership, scores = _check_membership(membership, scores)
+    membership, scores = check_membership(membership, scores)
     n_out = (~membership).sum()
-    if not _fpr_resolved(n_out, fpr):
+    if not fpr_resolved(n_out, fpr):
         _warn_unresolved(n_out, fpr)
         return float("nan")
     point = operating_point(*roc_vertices(membership, scores), fpr)
@@ -347,6 +422,14 @@ def ppv_at_fpr(membership, scores, fpr: float = 0.01, prior: float = 0.5) -> flo
     return float(point.tpr * prior / denominator)
 
 
+@validate_params(
+    {
+        "k": ["array-like", Interval(Real, 0, None, closed="left")],
+        "n": ["array-like", Interval(Real, 0, None, closed="left")],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def clopper_pearson(k, n, confidence: float = 0.95):
     """Exact two-sided binomial confidence interval (Clopper & Pearson 1934).
 
@@ -364,6 +447,10 @@ def clopper_pearson(k, n, confidence: float = 0.95):
     low, high : float or ndarray
         ``Beta^{-1}(beta/2; k, n-k+1)`` and ``Beta^{-1}(1-beta/2; k+1, n-k)``
         with ``beta = 1 - confidence`` (0 and 1 at the ends).
+
+    See Also
+    --------
+    skprivacy.certify.clopper_pearson_lower : One-sided, at a failure rate ``alpha``.
 
     Examples
     --------
@@ -387,182 +474,18 @@ def _stratified_half(membership, random_state):
     return first
 
 
-def _epsilon_sides(tp, fp, n_in, n_out, delta, confidence):
-    """Clopper-Pearson lower bounds on epsilon for each (tp, fp) test, one per
-    inequality of (epsilon, delta)-DP: ``(positive, negative)`` arrays, 0
-    where a side shows nothing."""
-    tpr_lo, _ = clopper_pearson(tp, n_in, confidence)
-    _, fpr_hi = clopper_pearson(fp, n_out, confidence)
-    tpr_lo, fpr_hi = np.atleast_1d(tpr_lo), np.atleast_1d(fpr_hi)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        # (eps, delta)-DP bounds every test: TPR <= e^eps FPR + delta and
-        # TNR <= e^eps FNR + delta (Kairouz et al. 2015; Jagielski et al. 2020).
-        sides = (
-            np.log((tpr_lo - delta) / fpr_hi),
-            np.log((1 - delta - fpr_hi) / (1 - tpr_lo)),
-        )
-    return tuple(np.where(np.isnan(e), 0.0, np.maximum(e, 0.0)) for e in sides)
-
-
-def _epsilon_bounds(tp, fp, n_in, n_out, delta, confidence):
-    """Clopper-Pearson lower bounds on epsilon for each (tp, fp) test."""
-    return np.maximum(*_epsilon_sides(tp, fp, n_in, n_out, delta, confidence))
-
-
-@_declare(chooses_threshold=True)
-def empirical_epsilon(
-    membership,
-    scores,
-    *,
-    delta: float = 0.0,
-    confidence: float = 0.95,
-    threshold: float | None = None,
-    trials: str = "independent",
-    random_state=None,
-    return_details: bool = False,
-) -> float | Bunch:
-    """Lower bound on the epsilon of (epsilon, delta)-DP from independent trials.
-
-    A mechanism that is (epsilon, delta)-DP bounds the TPR and FPR of every
-    membership test in **two** ways: ``TPR <= e^eps FPR + delta`` (the test's
-    positive calls: flagged records are rarely non-members) and ``TNR <= e^eps
-    FNR + delta`` (its negative calls: unflagged records are rarely members).
-    With a Clopper-Pearson lower bound on the TPR and upper bound on the FPR,
-    each at ``(1 - confidence) / 2``, the bound
-    ``max(log((TPR_lo - delta) / FPR_hi), log((1 - delta - FPR_hi) / (1 - TPR_lo)))``
-    (the positive side, then the negative side)
-    holds with probability at least ``confidence`` (Jagielski et al. 2020,
-    "Auditing differentially private machine learning", Sec. 4) **when every
-    record is an independent trial**: one training run per record, each with the
-    record in or out (multi-run auditing). The records of *one* training run are
-    not independent trials: a mechanism that publishes its whole training set
-    with probability ``delta`` is (0, delta)-DP, yet this bound computed on one
-    run's members and non-members is positive with probability about ``delta``,
-    far above ``1 - confidence``. Say which case applies with ``trials``; for one
-    run, use a one-run auditing bound instead.
-
-    Choosing the threshold on the same records would make the bound optimistic,
-    so when ``threshold`` is None the records are split in two stratified
-    halves: the threshold maximising the bound on the first half is applied to
-    the second, and the bound reported is the second half's.
-
-    The negative side can bound epsilon where the TPR at low FPR is at chance:
-    an attack that recognises some records as certain non-members (a high
-    loss no member has) proves leakage without flagging any member.
-    ``return_details`` says which side gave the bound.
-
-    Parameters
-    ----------
-    membership : array-like of shape (n_samples,)
-        1 for members, 0 for non-members.
-    scores : array-like of shape (n_samples,)
-        Attack scores; the test is ``score >= threshold``.
-    delta : float, default=0.0
-        The delta of the privacy definition audited.
-    confidence : float, default=0.95
-        Probability that the bound holds (with independent trials).
-    threshold : float, default=None
-        A threshold fixed in advance; then every record is used for the bound.
-    trials : {"independent", "one_run"}, default="independent"
-        How the records were obtained. ``"independent"``: each record's
-        membership and score come from its own training run(s), independent of
-        the other records', and the bound holds as stated. ``"one_run"``: the
-        members and non-members of a single training run; the Clopper-Pearson
-        guarantee does not hold, so with ``delta > 0`` (where the counterexample
-        above applies) this raises a ValueError, and with ``delta = 0`` the
-        statistic is returned with a
-        :class:`~skprivacy.exceptions.DependentTrialsWarning`: it measures
-        leakage but is not a lower bound with the stated confidence.
-    random_state : int, RandomState instance or None, default=None
-        Seed of the split.
-    return_details : bool, default=False
-        Return the test behind the bound as well.
-
-    Returns
-    -------
-    epsilon : float or Bunch
-        A lower bound, 0 when the records show no leakage at this confidence.
-        With ``return_details``, a :class:`~sklearn.utils.Bunch` with
-        ``epsilon``; ``side``, the inequality that gave it (``"positive"``:
-        ``log((TPR_lo - delta) / FPR_hi)``, ``"negative"``:
-        ``log((1 - delta - FPR_hi) / (1 - TPR_lo))``, None when the bound is
-        0); ``threshold``, the test ``score >= threshold``; ``tpr`` and
-        ``fpr``, its rates on the records that gave the bound;
-        ``n_members`` and ``n_non_members``, those records.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skprivacy.audit import empirical_epsilon
-    >>> membership = np.r_[np.ones(500), np.zeros(500)]
-    >>> scores = membership + np.random.default_rng(0).normal(size=1000) * 0.5
-    >>> round(empirical_epsilon(membership, scores, random_state=0), 2)
-    1.74
-
-    Here the bound comes from the negative side: the test flags nearly every
-    member and most non-members, and the records it leaves are almost all
-    non-members.
-
-    >>> details = empirical_epsilon(
-    ...     membership, scores, random_state=0, return_details=True
-    ... )
-    >>> details.side, round(details.tpr, 2), round(details.fpr, 2)
-    ('negative', 0.98, 0.65)
-    """
-    if trials not in ("independent", "one_run"):
-        raise ValueError(f"trials must be 'independent' or 'one_run'; got {trials!r}.")
-    if not 0.0 <= delta < 1.0:
-        raise ValueError(f"delta must be in [0, 1); got {delta}.")
-    if trials == "one_run":
-        if delta > 0:
-            raise ValueError(
-                "The Clopper-Pearson epsilon bound needs independent trials; the "
-                "records of one training run are not (a mechanism that publishes "
-                f"its training set with probability delta={delta:g} is (0, delta)-DP "
-                "yet makes this bound positive with probability about delta). Audit "
-                "several independent training runs (trials='independent') or use a "
-                "one-run auditing bound."
-            )
-        warnings.warn(
-            "empirical_epsilon on the members and non-members of one training run "
-            "is a leakage statistic, not a lower bound on epsilon with the stated "
-            "confidence: its Clopper-Pearson intervals assume independent trials "
-            "(one training run per record). Use a one-run auditing bound for a "
-            "guarantee.",
-            DependentTrialsWarning,
-            stacklevel=2,
-        )
-    membership, scores = _check_membership(membership, scores)
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be in (0, 1); got {confidence}.")
-    if threshold is None:
-        first = _stratified_half(membership, random_state)
-        m, s = membership[first], scores[first]
-        tp, fp, thresholds = roc_vertices(m, s)
-        eps = _epsilon_bounds(tp, fp, m.sum(), (~m).sum(), delta, confidence)
-        threshold = thresholds[np.argmax(eps)]
-        membership, scores = membership[~first], scores[~first]
-    flagged = scores >= threshold
-    tp, fp = (flagged & membership).sum(), (flagged & ~membership).sum()
-    n_in, n_out = membership.sum(), (~membership).sum()
-    positive, negative = (
-        float(e[0]) for e in _epsilon_sides(tp, fp, n_in, n_out, delta, confidence)
-    )
-    epsilon = max(positive, negative)
-    if not return_details:
-        return epsilon
-    side = "positive" if positive >= negative else "negative"
-    return Bunch(
-        epsilon=epsilon,
-        side=side if epsilon > 0 else None,
-        threshold=float(threshold),
-        tpr=float(tp / n_in),
-        fpr=float(fp / n_out),
-        n_members=int(n_in),
-        n_non_members=int(n_out),
-    )
-
-
+@validate_params(
+    {
+        "metric": [callable],
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+        "n_resamples": [Interval(Integral, 1, None, closed="left")],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+        "threshold_free": ["boolean", None],
+    },
+    prefer_skip_nested_validation=True,
+)
 def bootstrap_ci(
     metric,
     membership,
@@ -615,6 +538,10 @@ def bootstrap_ci(
     low, high : float
         NaN when the metric is NaN on every resample.
 
+    See Also
+    --------
+    held_out_ci : For metrics that choose a threshold.
+
     Examples
     --------
     >>> import numpy as np
@@ -635,9 +562,7 @@ def bootstrap_ci(
     ... )
     """
     _check_threshold_free(metric, threshold_free)
-    membership, scores = _check_membership(membership, scores)
-    if not isinstance(n_resamples, Integral) or n_resamples < 1:
-        raise ValueError(f"n_resamples must be a positive int; got {n_resamples}.")
+    membership, scores = check_membership(membership, scores)
     (rng,) = spawn_generators(random_state, 1)
     members, others = np.flatnonzero(membership), np.flatnonzero(~membership)
     values = np.empty(n_resamples)
@@ -688,6 +613,17 @@ def _check_threshold_free(metric, threshold_free):
     )
 
 
+@validate_params(
+    {
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+        "metric": [StrOptions({"advantage", "balanced_accuracy", "tpr_at_fpr"})],
+        "fpr": [Interval(Real, 0, 1, closed="both")],
+        "confidence": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def held_out_ci(
     membership,
     scores,
@@ -785,19 +721,10 @@ def held_out_ci(
     >>> bool(low <= 0.01 <= high)
     True
     """
-    if metric not in ("advantage", "balanced_accuracy", "tpr_at_fpr"):
-        raise ValueError(
-            "metric must be 'advantage', 'balanced_accuracy' or 'tpr_at_fpr'; "
-            f"got {metric!r}."
-        )
-    if not 0.0 < confidence < 1.0:
-        raise ValueError(f"confidence must be in (0, 1); got {confidence}.")
-    if not 0.0 <= fpr <= 1.0:
-        raise ValueError(f"fpr must be in [0, 1]; got {fpr}.")
-    membership, scores = _check_membership(membership, scores)
+    membership, scores = check_membership(membership, scores)
     if metric == "tpr_at_fpr":
         n_out = (~membership).sum()
-        if not _fpr_resolved(n_out, fpr):
+        if not fpr_resolved(n_out, fpr):
             _warn_unresolved(n_out, fpr, stacklevel=2)
             return float("nan"), float("nan")
         (rng,) = spawn_generators(random_state, 1)
@@ -822,6 +749,13 @@ def held_out_ci(
     return low, high
 
 
+@validate_params(
+    {
+        "scores": ["array-like"],
+        "null_scores": ["array-like"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def membership_p_values(scores, null_scores):
     """Conformal p-values of "non-member" for each record.
 
@@ -840,6 +774,10 @@ def membership_p_values(scores, null_scores):
     -------
     p_values : ndarray of shape (n_samples,)
 
+    See Also
+    --------
+    skprivacy.MembershipInferenceAuditor.p_values : The auditor's p-values.
+
     Examples
     --------
     >>> from skprivacy.audit import membership_p_values
@@ -852,6 +790,16 @@ def membership_p_values(scores, null_scores):
     return (1.0 + at_least) / (1.0 + len(null))
 
 
+@validate_params(
+    {
+        "membership": ["array-like"],
+        "scores": ["array-like"],
+        "groups": ["array-like"],
+        "fpr": [Interval(Real, 0, 1, closed="both")],
+        "min_size": [Interval(Integral, 1, None, closed="left")],
+    },
+    prefer_skip_nested_validation=True,
+)
 def slice_metrics(
     membership,
     scores,
@@ -890,6 +838,11 @@ def slice_metrics(
         One row per slice: ``slice``, ``n_members``, ``n_non_members``, ``auc``,
         ``tpr_at_fpr``, ``advantage``, ``p_value``, ``p_value_holm``.
 
+    See Also
+    --------
+    membership_auc : The AUC of one slice.
+    tpr_at_fpr : The TPR of one slice.
+
     Examples
     --------
     >>> import numpy as np
@@ -900,7 +853,7 @@ def slice_metrics(
     >>> slice_metrics(membership, scores, groups)["auc"].round(2).tolist()
     [1.0, 0.5...]
     """
-    membership, scores = _check_membership(membership, scores)
+    membership, scores = check_membership(membership, scores)
     groups = column_or_1d(groups)
     check_consistent_length(membership, groups)
     # Codes, not `groups == value`, which never holds for a missing value.

@@ -5,12 +5,8 @@
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import json
-import platform
-import sys
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -18,13 +14,13 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 
+from skprivacy.audit._epsilon import empirical_epsilon
 from skprivacy.audit._metrics import (
-    _check_membership,
-    _fpr_resolved,
     _holm,
     bootstrap_ci,
+    check_membership,
     clopper_pearson,
-    empirical_epsilon,
+    fpr_resolved,
     held_out_ci,
     membership_advantage,
     membership_auc,
@@ -35,80 +31,21 @@ from skprivacy.audit._metrics import (
     slice_metrics,
     tpr_at_fpr,
 )
+from skprivacy.audit._report_base import (
+    ReportMixin,
+    fpr_key,
+    jsonable,
+    png_src,
+    report_versions,
+)
 from skprivacy.exceptions import DependentTrialsWarning, UnresolvedMetricWarning
+from skprivacy.utils._html import html_page
+from skprivacy.utils._plotting import check_matplotlib_support
 
 _REPORTED_FPRS = (0.001, 0.01)
 # Metrics that are one operating point together: a combined report takes them
 # from one attack, never each from its own.
 _OPERATING_POINT = ("predict_tpr", "predict_fpr")
-
-
-def _versions():
-    import scipy
-    import sklearn
-
-    import skprivacy
-
-    versions = {
-        "python": platform.python_version(),
-        "skprivacy": skprivacy.__version__,
-        "scikit-learn": sklearn.__version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "pandas": pd.__version__,
-    }
-    for module in ("torch", "skorch"):
-        if module in sys.modules:
-            versions[module] = sys.modules[module].__version__
-    return versions
-
-
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer, int)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        return None if not np.isfinite(value) else float(value)
-    if value is None or isinstance(value, str):
-        return value
-    return repr(value)
-
-
-def _png_src(figure):
-    """A matplotlib figure as an embedded PNG ``src``; the figure is closed."""
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    plt.close(figure)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-
-
-def _html_page(title, body, path=None):
-    """A self-contained HTML page in the reports' style, also written to ``path``."""
-    page = f"""<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>{html.escape(title)}</title>
-<style>body{{font-family:sans-serif;max-width:1100px;margin:auto}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px}}</style>
-</head><body>
-{body}
-</body></html>
-"""
-    if path is not None:
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(page)
-    return page
-
-
-def _fpr_key(fpr):
-    return f"tpr_at_{fpr:g}_fpr"
 
 
 def _unique_names(names):
@@ -121,7 +58,7 @@ def _unique_names(names):
 
 
 @dataclass
-class AuditReport:
+class AuditReport(ReportMixin):
     """The results of :meth:`MembershipInferenceAuditor.audit`.
 
     A report holds one attack, or several attacks on the same records
@@ -200,6 +137,12 @@ class AuditReport:
         ``TNR <= e^eps FNR + delta`` (a bound from the latter can stand beside
         a chance-level TPR at low FPR), None when the bound is 0.
 
+    See Also
+    --------
+    skprivacy.MembershipInferenceAuditor : Runs the audit this reports.
+    MembershipInferenceDisplay : What :meth:`plot` draws.
+    DPAuditReport : The report of a DP audit.
+
     Examples
     --------
     >>> import numpy as np
@@ -222,7 +165,7 @@ class AuditReport:
     records: pd.DataFrame
     params: dict = field(default_factory=dict)
     seeds: dict = field(default_factory=dict)
-    versions: dict = field(default_factory=_versions)
+    versions: dict = field(default_factory=report_versions)
     confidence: float = 0.95
     created: str = field(
         default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -290,11 +233,11 @@ class AuditReport:
         -------
         report : AuditReport
         """
-        membership, scores = _check_membership(membership, scores)
+        membership, scores = check_membership(membership, scores)
         m = membership.astype(int)
         n_out = int((~membership).sum())
         fprs = sorted(set(_REPORTED_FPRS) | {target_fpr})
-        resolved = {f: _fpr_resolved(n_out, f) for f in fprs}
+        resolved = {f: fpr_resolved(n_out, f) for f in fprs}
         unresolved = [f for f, ok in resolved.items() if not ok]
         if unresolved:
             warnings.warn(
@@ -313,7 +256,7 @@ class AuditReport:
                 "auc": membership_auc(m, scores),
                 "balanced_accuracy": membership_balanced_accuracy(m, scores),
                 "advantage": membership_advantage(m, scores),
-                **{_fpr_key(f): tpr_at_fpr(m, scores, f) for f in fprs},
+                **{fpr_key(f): tpr_at_fpr(m, scores, f) for f in fprs},
                 "ppv": ppv_at_fpr(m, scores, target_fpr, prior),
             }
             epsilon = empirical_epsilon(
@@ -338,7 +281,7 @@ class AuditReport:
             for name, kwargs in (
                 ("advantage", {"metric": "advantage"}),
                 ("balanced_accuracy", {"metric": "balanced_accuracy"}),
-                *((_fpr_key(f), {"metric": "tpr_at_fpr", "fpr": f}) for f in fprs),
+                *((fpr_key(f), {"metric": "tpr_at_fpr", "fpr": f}) for f in fprs),
             ):
                 if min(m.sum(), n_out) < 2:  # no half holds both kinds of record
                     intervals[name] = (float("nan"), float("nan"))
@@ -627,7 +570,7 @@ class AuditReport:
             attacks[name] = report.to_dict()
             for key in ("records", "versions"):
                 del attacks[name][key]
-        return _jsonable(
+        return jsonable(
             {
                 "attack": self.attack,
                 "metrics": self.metrics,
@@ -646,26 +589,6 @@ class AuditReport:
                 "epsilon_side": self.epsilon_side,
             }
         )
-
-    def to_json(self, path=None, **kwargs) -> str:
-        """The report as JSON, with library versions, parameters and seeds.
-
-        Parameters
-        ----------
-        path : str or path-like, default=None
-            Also write it there.
-        **kwargs : dict
-            Passed to :func:`json.dumps` (e.g. ``indent=2``).
-
-        Returns
-        -------
-        text : str
-        """
-        text = json.dumps(self.to_dict(), **kwargs)
-        if path is not None:
-            with open(path, "w", encoding="utf-8") as f:
-                f.write(text)
-        return text
 
     def plot(self, ax=None, **kwargs):
         """ROC curve (log-log) and score histograms of the audited records.
@@ -696,6 +619,7 @@ class AuditReport:
                 **kwargs,
             )
         if ax is None:
+            check_matplotlib_support("AuditReport.plot")
             import matplotlib.pyplot as plt
 
             _, ax = plt.subplots(figsize=(6, 5))
@@ -727,7 +651,7 @@ class AuditReport:
         -------
         page : str
         """
-        image = _png_src(self.plot().figure_)
+        image = png_src(self.plot().figure_)
         unresolved = [f"{f:g}" for f, ok in self.resolved.items() if not ok]
         note = (
             f"<p><b>Unresolved FPRs</b> (fewer than 10/FPR non-members): "
@@ -735,9 +659,9 @@ class AuditReport:
             if unresolved
             else ""
         )
-        params = html.escape(json.dumps(_jsonable(self.params), indent=1))
+        params = html.escape(json.dumps(jsonable(self.params), indent=1))
         meta = html.escape(
-            json.dumps(_jsonable({"seeds": self.seeds, "versions": self.versions}))
+            json.dumps(jsonable({"seeds": self.seeds, "versions": self.versions}))
         )
         table = {"float_format": "{:.4f}".format, "na_rep": "n/a"}
         slices = self.slices.to_html(index=False, **table) if len(self.slices) else ""
@@ -782,4 +706,4 @@ lower bound (use one-run auditing).</p>
 <h2>{exposed}</h2>{self.vulnerable_records().to_html(**table)}
 <h2>Parameters</h2><pre>{params}</pre>
 <h2>Reproducibility</h2><pre>{meta}</pre>"""
-        return _html_page("Membership inference audit", body, path)
+        return html_page("Membership inference audit", body, path)

@@ -224,6 +224,10 @@ def compute_signal(lp: np.ndarray, y: np.ndarray, signal: str) -> np.ndarray:
     -------
     signal : ndarray of shape (..., n_samples), float64
 
+    See Also
+    --------
+    BaseMembershipAttack : The attacks that read these signals.
+
     Examples
     --------
     >>> import numpy as np

@@ -204,7 +204,9 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     alpha : float, default=0.001
         Error probability of :meth:`certify`, and of :meth:`predict` when
-        ``abstain=True``.
+        ``abstain=True``: the probability that a certificate is wrong. It is
+        named ``alpha`` as in Cohen et al. (2019), where :mod:`skprivacy.audit`
+        names the coverage of an interval ``confidence`` (``1 - alpha`` here).
 
     batch_size : int, default=4096
         Noisy inputs per call of the base classifier; bounds the memory whatever

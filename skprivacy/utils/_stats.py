@@ -44,7 +44,9 @@ def clopper_pearson_lower(k, n, alpha: float) -> np.ndarray:
     n : int or array-like of int
         Trials, ``n >= 1``.
     alpha : float
-        Error probability, in (0, 1).
+        Probability that the bound fails, in (0, 1): certify's convention for a
+        certificate. :func:`skprivacy.audit.clopper_pearson` gives the
+        two-sided interval at a ``confidence`` instead.
 
     Returns
     -------
@@ -79,7 +81,9 @@ def clopper_pearson_upper(k, n, alpha: float) -> np.ndarray:
     n : int or array-like of int
         Trials, ``n >= 1``.
     alpha : float
-        Error probability, in (0, 1).
+        Probability that the bound fails, in (0, 1): certify's convention for a
+        certificate. :func:`skprivacy.audit.clopper_pearson` gives the
+        two-sided interval at a ``confidence`` instead.
 
     Returns
     -------

@@ -21,6 +21,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
+from sklearn.utils._param_validation import InvalidParameterError
 
 import skprivacy
 from skprivacy.audit import (
@@ -636,19 +637,6 @@ def test_query_attacks_use_the_one_engine(small):
     assert auditor.reference_signals_.shape == (4, 600, 1)
 
 
-def test_renamed_public_names_warn(small):
-    from skprivacy.audit import ReferenceSignals
-
-    target, X, y, *_ = small
-    auditor = _auditor(target).fit(X, y)
-    with pytest.warns(FutureWarning, match="reference_signals_"):
-        lp = auditor.reference_log_proba_
-    assert lp is auditor.reference_signals_
-    signals = ReferenceSignals(lp, auditor.reference_membership_, y)
-    with pytest.warns(FutureWarning, match="ReferenceSignals.signals"):
-        assert signals.log_proba is lp
-
-
 # ---------------------------------------------------------------------- issue 20
 
 
@@ -734,3 +722,12 @@ def test_decisions_without_a_population_warn(small):
         calibrated = _auditor(target).fit(X, y, X_population=Xp, y_population=yp)
         calibrated.predict(X, y)
         calibrated.p_values(X, y)
+
+
+def test_fit_validates_the_attack_parameters_first(small):
+    # The attack's own constraints, in scikit-learn's words, before any
+    # reference model is trained.
+    target, X, y, *_ = small
+    auditor = _auditor(target, attack=RMIA(a=2.0))
+    with pytest.raises(InvalidParameterError, match="The 'a' parameter of RMIA"):
+        auditor.fit(X, y)

@@ -182,10 +182,8 @@ def test_bad_input(centroids):
         attack(model, other).fit()
     with pytest.raises(ValueError, match="clamp"):
         attack(model, model, clamp=(1.0, -1.0)).fit()
-    with pytest.raises(ValueError, match="confidence_level"):
-        attack(model, model, n_targets=2, max_iter=2).fit().evaluate(
-            confidence_level=1.5
-        )
+    with pytest.raises(ValueError, match="confidence"):
+        attack(model, model, n_targets=2, max_iter=2).fit().evaluate(confidence=1.5)
 
 
 class FlatJudge(Judge):

@@ -28,7 +28,8 @@ from skprivacy.audit import (
     epsilon_one_run,
     make_canaries,
 )
-from skprivacy.audit._dp_bounds import _one_run_p_value, guess_grid
+from skprivacy.audit._dp._bounds import guess_grid
+from skprivacy.audit._epsilon import one_run_p_value
 
 matplotlib.use("Agg")
 
@@ -74,7 +75,7 @@ def max_exceedances(n_repetitions, alpha):
 def test_one_run_p_value_matches_the_theorem_by_hand():
     # delta = 0: P[Binomial(r, e^eps / (1 + e^eps)) >= v].
     q = np.exp(1.0) / (1 + np.exp(1.0))
-    assert _one_run_p_value(1.0, 8, 10, 100, 0.0) == pytest.approx(
+    assert one_run_p_value(1.0, 8, 10, 100, 0.0) == pytest.approx(
         sum(stats.binom.pmf(k, 10, q) for k in range(8, 11))
     )
 
@@ -83,7 +84,7 @@ def test_one_run_p_value_matches_the_theorem_by_hand():
         return stats.binom.sf(v - 1, 10, q)
 
     term = max((tail(8 - i) - tail(8)) / i for i in range(1, 101))
-    assert _one_run_p_value(1.0, 8, 10, 100, 1e-3) == pytest.approx(
+    assert one_run_p_value(1.0, 8, 10, 100, 1e-3) == pytest.approx(
         tail(8) + 2 * 100 * 1e-3 * term
     )
 
@@ -91,13 +92,13 @@ def test_one_run_p_value_matches_the_theorem_by_hand():
 def test_one_run_p_value_grows_with_epsilon():
     # The bound inverts the p-value by root finding, which needs monotonicity.
     for v, r, m, delta in [(90, 100, 1000, 1e-5), (30, 50, 100, 1e-3), (5, 9, 9, 0)]:
-        p = [_one_run_p_value(e, v, r, m, delta) for e in np.linspace(0, 10, 300)]
+        p = [one_run_p_value(e, v, r, m, delta) for e in np.linspace(0, 10, 300)]
         assert np.all(np.diff(p) >= -1e-12)
 
 
 def test_epsilon_from_guesses_is_the_p_value_root():
     eps = epsilon_from_guesses(90, 100, 1000, delta=1e-5, confidence=0.95)
-    assert _one_run_p_value(eps, 90, 100, 1000, 1e-5) == pytest.approx(0.05, abs=1e-6)
+    assert one_run_p_value(eps, 90, 100, 1000, 1e-5) == pytest.approx(0.05, abs=1e-6)
     # All of 100 guesses right at delta = 0: q^100 = 0.05.
     assert epsilon_from_guesses(100, 100, 100) == pytest.approx(
         np.log(0.05 ** (1 / 100) / (1 - 0.05 ** (1 / 100))), abs=1e-5
@@ -203,7 +204,7 @@ def test_multi_run_bound_chooses_on_calibration_and_bounds_on_trials():
     scores = rng.normal(size=(400, 5))
     # Canary 3 leaks perfectly: it is the one chosen.
     scores[:, 3] = inclusion[:, 3]
-    from skprivacy.audit._dp_bounds import multi_run_audit
+    from skprivacy.audit._dp._bounds import multi_run_audit
 
     result = multi_run_audit(inclusion, scores, delta=0.0, confidence=0.95)
     assert result["canary"] == 3 and result["n_trials"] == 200

@@ -24,7 +24,7 @@ from skprivacy.audit import (
     membership_auc,
     tpr_at_fpr,
 )
-from skprivacy.audit._frontier import _Curve
+from skprivacy.audit._selection._statistics import _Curve
 from skprivacy.exceptions import UnresolvedMetricWarning
 
 FAST = {"n_models": 6, "fprs": (0.05,), "n_resamples": 30, "random_state": 0}

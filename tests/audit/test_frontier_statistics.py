@@ -12,14 +12,14 @@ from sklearn.datasets import make_classification
 from sklearn.ensemble import RandomForestClassifier
 
 from skprivacy.audit import DefenseEvaluation, empirical_epsilon
-from skprivacy.audit._dp_audit import _references as _dp_references
-from skprivacy.audit._frontier import (
+from skprivacy.audit._dp._auditor import _references as _dp_references
+from skprivacy.audit._references import balanced_keep_matrix, independent_references
+from skprivacy.audit._selection._statistics import (
     _crossed_replicates,
     _Curve,
     _leakage_replicates,
     _weights,
 )
-from skprivacy.audit._references import balanced_keep_matrix, independent_references
 
 Z95 = norm.ppf(0.975)
 

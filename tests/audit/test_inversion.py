@@ -118,7 +118,7 @@ def test_evaluate_returns_a_report_that_reads_like_the_former_bunch(targets):
         "prior_success_rate",
         "prior_success_rate_ci",
         "advantage",
-        "confidence_level",
+        "confidence",
     }
     # One row per rate, with its interval; JSON as the other reports write it.
     table = tolerant.to_frame()
@@ -311,8 +311,8 @@ def test_errors(targets):
         att.infer(targets[:, :2])
     with pytest.raises(ValueError, match="outside the domain"):
         att.evaluate(targets * 10)
-    with pytest.raises(ValueError, match="confidence_level"):
-        att.evaluate(targets, confidence_level=1.0)
+    with pytest.raises(ValueError, match="confidence"):
+        att.evaluate(targets, confidence=1.0)
     nan_column = targets.copy()
     nan_column[3, 0] = np.nan
     with pytest.raises(ValueError, match=r"outside the domain .* \(or NaN\)"):

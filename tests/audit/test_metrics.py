@@ -278,7 +278,7 @@ def test_held_out_ci_resolution_and_errors():
     with pytest.warns(UnresolvedMetricWarning):
         low, high = held_out_ci(membership, scores, metric="tpr_at_fpr", fpr=0.01)
     assert np.isnan(low) and np.isnan(high)
-    with pytest.raises(ValueError, match="metric must be"):
+    with pytest.raises(ValueError, match="'metric' parameter of held_out_ci"):
         held_out_ci(membership, scores, metric="auc")
     assert held_out_ci(membership, scores, random_state=0) == held_out_ci(
         membership, scores, random_state=0
@@ -302,7 +302,7 @@ def test_empirical_epsilon_refuses_one_run_with_delta():
     with pytest.warns(DependentTrialsWarning, match="one training run"):
         value = empirical_epsilon(membership, scores, trials="one_run", random_state=0)
     assert value == empirical_epsilon(membership, scores, random_state=0)
-    with pytest.raises(ValueError, match="trials must be"):
+    with pytest.raises(ValueError, match="'trials' parameter of empirical_epsilon"):
         empirical_epsilon(membership, scores, trials="multi")
 
 

@@ -222,3 +222,23 @@ def test_report_says_which_side_gave_the_epsilon_bound():
     both = AuditReport.combine([report, flat])
     assert both.strongest["epsilon_lower_bound"] == "one-sided"
     assert both.epsilon_side == "negative"
+
+
+def test_every_report_writes_json_through_one_base():
+    # Issue 24: one to_json (audit/_report_base.ReportMixin), not a method
+    # borrowed from AuditReport by the other reports.
+    from skprivacy.audit import (
+        AttributeInferenceReport,
+        DPAuditReport,
+        ModelInversionReport,
+    )
+    from skprivacy.audit._report_base import ReportMixin
+
+    for report in (
+        AuditReport,
+        DPAuditReport,
+        AttributeInferenceReport,
+        ModelInversionReport,
+    ):
+        assert issubclass(report, ReportMixin)
+        assert report.to_json is ReportMixin.to_json

@@ -22,7 +22,7 @@ from skprivacy.audit import (
     ppv_at_fpr,
     tpr_at_fpr,
 )
-from skprivacy.audit._frontier import _Curve, _dp_consistent
+from skprivacy.audit._selection._statistics import _Curve, _dp_consistent
 
 
 def _best_coin_test(membership, scores, fpr):

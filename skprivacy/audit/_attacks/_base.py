@@ -13,20 +13,6 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
 
-from skprivacy.utils._deprecation import warn_renamed
-
-
-def _renamed_field(old: str, new: str):
-    def get(self):
-        warn_renamed(f"ReferenceSignals.{old}", f"ReferenceSignals.{new}")
-        return getattr(self, new)
-
-    def set(self, value):
-        warn_renamed(f"ReferenceSignals.{old}", f"ReferenceSignals.{new}")
-        setattr(self, new, value)
-
-    return property(get, set, doc=f"Deprecated alias of ``{new}``.")
-
 
 @dataclass
 class ReferenceSignals:
@@ -56,6 +42,10 @@ class ReferenceSignals:
     random_state : int
         Seed for attacks that draw randomness (attack models).
 
+    See Also
+    --------
+    BaseMembershipAttack : The attacks that fit on it.
+
     Examples
     --------
     >>> import numpy as np
@@ -74,13 +64,6 @@ class ReferenceSignals:
     population_reference_signals: NDArray | None = None
     population_y: NDArray | None = None
     random_state: int = 0
-
-    # Names before 0.1 (query attacks stored signals under log-probability names).
-    log_proba = _renamed_field("log_proba", "signals")
-    population_log_proba = _renamed_field("population_log_proba", "population_signals")
-    population_reference_log_proba = _renamed_field(
-        "population_reference_log_proba", "population_reference_signals"
-    )
 
     @property
     def n_references(self) -> int:
@@ -144,6 +127,12 @@ class BaseMembershipAttack(BaseEstimator):
         Whether :meth:`signals` queries points other than the records
         themselves; the auditor then passes records as a float64 matrix with a
         per-feature ``scale`` (query attacks need numeric records).
+
+    See Also
+    --------
+    BaseQueryAttack : The base of attacks that query the model.
+    ReferenceSignals : What :meth:`fit` learns from.
+    skprivacy.MembershipInferenceAuditor : Runs an attack.
 
     Examples
     --------

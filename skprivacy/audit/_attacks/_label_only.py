@@ -46,6 +46,11 @@ class GapAttack(_LabelOnly):
     take two values, so the auditor's threshold flags either nobody or every
     correctly classified record; AUC and advantage are its useful metrics.
 
+    See Also
+    --------
+    BoundaryDistanceAttack : Label-only, querying near the record.
+    LabelNoiseAttack : A label-only attack under noise.
+
     Examples
     --------
     >>> import numpy as np
@@ -80,6 +85,11 @@ class LabelNoiseAttack(_LabelOnly):
         Noisy copies per record (queries: ``n_samples + 1``).
     sigma : float, default=0.1
         Noise standard deviation in units of each feature's standard deviation.
+
+    See Also
+    --------
+    BoundaryDistanceAttack : The distance to the decision boundary.
+    GapAttack : The label alone.
 
     Examples
     --------
@@ -141,6 +151,11 @@ class BoundaryDistanceAttack(_LabelOnly):
         Smallest radius of the grid, in feature standard deviations.
     max_radius : float, default=8.0
         Largest radius of the grid.
+
+    See Also
+    --------
+    GapAttack : The label alone.
+    LabelNoiseAttack : How often the label survives noise.
 
     Examples
     --------

@@ -105,6 +105,11 @@ class ReferenceAttack(SignalAttack):
     signal : {"loss", "confidence", "logit", "hinge", "mentr"}, default="loss"
         Per-record signal.
 
+    See Also
+    --------
+    PopulationAttack : One threshold from population data.
+    LiRA : A likelihood ratio on the same references.
+
     Examples
     --------
     >>> from skprivacy.audit import ReferenceAttack
@@ -153,6 +158,11 @@ class LiRA(InOutAttack):
     ----------
     std_in_, std_out_ : float
         Pooled within-record standard deviations of ``phi`` over the pool.
+
+    See Also
+    --------
+    RMIA : The strongest attack with few references.
+    BaVarIA : LiRA with Bayesian variances.
 
     Examples
     --------

@@ -68,6 +68,10 @@ class PerturbationAttack(BaseQueryAttack):
     var_ : ndarray
         Pooled within-record variance of the signal (``"lrt"``).
 
+    See Also
+    --------
+    BaseQueryAttack : The base of attacks that query the model.
+
     Examples
     --------
     >>> import numpy as np

@@ -21,7 +21,6 @@ import numpy as np
 from skprivacy.audit._attacks._base import BaseMembershipAttack
 from skprivacy.audit._signals import aligned_log_proba
 from skprivacy.utils import spawn_seeds
-from skprivacy.utils._deprecation import warn_renamed
 from skprivacy.utils._hashing import keyed_seed
 from skprivacy.utils._sklearn_compat import Interval, _safe_indexing
 
@@ -208,6 +207,10 @@ class BaseQueryAttack(BaseMembershipAttack):
     :meth:`signals` (and :meth:`fit` and :meth:`score_samples` on the
     signals), and may override :meth:`prepare`.
 
+    See Also
+    --------
+    BaseMembershipAttack : The protocol every attack follows.
+
     Examples
     --------
     >>> import numpy as np
@@ -252,36 +255,7 @@ class BaseQueryAttack(BaseMembershipAttack):
         -------
         signals : ndarray of shape (n, n_signals), float64
         """
-        if type(self).query_signal is not BaseQueryAttack.query_signal:
-            # A subclass written for the name before 0.1.
-            warn_renamed(f"{type(self).__name__}.query_signal", "signals")
-            return self.query_signal(
-                query, X, y, scale=scale, random_state=random_state
-            )
         raise NotImplementedError
-
-    def query_signal(self, query, X, y, *, scale, random_state):
-        """Deprecated: use :meth:`signals`.
-
-        Parameters
-        ----------
-        query : callable
-            The model's query function.
-        X : ndarray of shape (n, n_features)
-            Records, numeric.
-        y : ndarray of shape (n,)
-            Class index of each record.
-        scale : ndarray of shape (n_features,)
-            Unit of each feature.
-        random_state : int
-            Seed of the perturbations.
-
-        Returns
-        -------
-        signals : ndarray of shape (n, n_signals), float64
-        """
-        warn_renamed(f"{type(self).__name__}.query_signal", "signals")
-        return self.signals(query, X, y, scale=scale, random_state=random_state)
 
 
 # Constraints shared by the query attacks.

@@ -60,6 +60,11 @@ class RMIA(InOutAttack):
         The coefficient used offline (and online for records no reference
         trained on).
 
+    See Also
+    --------
+    LiRA : The likelihood-ratio attack.
+    BaVarIA : LiRA with Bayesian variances.
+
     Examples
     --------
     >>> from skprivacy.audit import RMIA

@@ -52,6 +52,10 @@ class ShadowModelAttack(BaseMembershipAttack):
     attack_models_ : dict
         Fitted attack model per class index (key ``None`` when not per class).
 
+    See Also
+    --------
+    LiRA : Per-record calibration on the same references.
+
     Examples
     --------
     >>> from sklearn.linear_model import LogisticRegression

@@ -45,6 +45,11 @@ class LossAttack(SignalAttack):
     signal : {"loss", "confidence", "logit", "hinge", "mentr"}, default="loss"
         Per-record signal, see :func:`skprivacy.audit.compute_signal`.
 
+    See Also
+    --------
+    EntropyAttack : The modified entropy instead of the loss.
+    LiRA : Calibrated per record by references.
+
     Examples
     --------
     >>> import numpy as np
@@ -73,6 +78,11 @@ class PopulationAttack(LossAttack):
     ----------
     signal : {"loss", "confidence", "logit", "hinge", "mentr"}, default="loss"
         Per-record signal.
+
+    See Also
+    --------
+    ReferenceAttack : Thresholds per record from references.
+    QuantileRegressionAttack : Thresholds per record from a regression.
 
     Examples
     --------
@@ -103,6 +113,10 @@ class EntropyAttack(BaseMembershipAttack):
     ----------
     thresholds_ : ndarray of shape (n_classes,)
         Per-class thresholds on the (member-oriented) signal.
+
+    See Also
+    --------
+    LossAttack : The loss alone.
 
     Examples
     --------

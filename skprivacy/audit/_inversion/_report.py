@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from skprivacy.audit._report import AuditReport, _jsonable
+from skprivacy.audit._report_base import ReportMixin, jsonable
 
 
-class _ReportFields:
+class _ReportFields(ReportMixin):
     """Mapping-style access to a report's fields, as the former Bunch gave."""
 
     def keys(self) -> list[str]:
@@ -53,10 +53,7 @@ class _ReportFields:
         -------
         report : dict
         """
-        return _jsonable({key: self[key] for key in self.keys()})
-
-    # Writes ``to_dict()`` as JSON, exactly as the membership report does.
-    to_json = AuditReport.to_json
+        return jsonable({key: self[key] for key in self.keys()})
 
     def to_frame(self) -> pd.DataFrame:
         """Each rate with the ends of its interval, one row per rate.
@@ -95,7 +92,7 @@ class AttributeInferenceReport(_ReportFields):
     advantage : float
         Success minus prior success, on the criterion ``score`` uses (within
         the tolerance when there is one).
-    confidence_level : float
+    confidence : float
         Level of the intervals.
     success_rate_within_tolerance, prior_success_rate_within_tolerance : \
             float or None
@@ -105,13 +102,17 @@ class AttributeInferenceReport(_ReportFields):
             tuple of (float, float) or None
         Their intervals.
 
+    See Also
+    --------
+    AttributeInferenceAttack : The attack this reports.
+
     Examples
     --------
     >>> from skprivacy.audit import AttributeInferenceReport
     >>> report = AttributeInferenceReport(
     ...     n_samples=100, success_rate=0.4, success_rate_ci=(0.3, 0.5),
     ...     prior_success_rate=0.25, prior_success_rate_ci=(0.17, 0.35),
-    ...     advantage=0.15, confidence_level=0.95,
+    ...     advantage=0.15, confidence=0.95,
     ... )
     >>> report.advantage, report["success_rate"]
     (0.15, 0.4)
@@ -125,7 +126,7 @@ class AttributeInferenceReport(_ReportFields):
     prior_success_rate: float
     prior_success_rate_ci: tuple
     advantage: float
-    confidence_level: float
+    confidence: float
     success_rate_within_tolerance: float | None = None
     success_rate_within_tolerance_ci: tuple | None = None
     prior_success_rate_within_tolerance: float | None = None
@@ -159,8 +160,12 @@ class ModelInversionReport(_ReportFields):
         ``total_queries * query_cost`` (forward passes of the target).
     query_cost : int
         Forward passes per query (more than 1 for a smoothed release).
-    confidence_level : float
+    confidence : float
         Level of the intervals.
+
+    See Also
+    --------
+    BoundaryRepulsionInversion : The attack this reports.
 
     Examples
     --------
@@ -169,7 +174,7 @@ class ModelInversionReport(_ReportFields):
     ...     asr=0.5, asr_ci=(0.19, 0.81), top_k_asr=0.8, top_k_asr_ci=(0.44, 0.97),
     ...     top_k=3, n_targets=10, n_successes=5, total_queries=1200,
     ...     median_queries=110.0, forward_passes=1200, query_cost=1,
-    ...     confidence_level=0.95,
+    ...     confidence=0.95,
     ... )
     >>> report.to_frame().index.tolist()
     ['asr', 'top_k_asr']
@@ -186,4 +191,4 @@ class ModelInversionReport(_ReportFields):
     median_queries: float
     forward_passes: int
     query_cost: int
-    confidence_level: float
+    confidence: float

@@ -13,18 +13,18 @@ from datetime import datetime, timezone
 import numpy as np
 import pandas as pd
 
-from skprivacy.audit._dp_bounds import bound_curve, multi_run_audit, one_run_audit
-from skprivacy.audit._report import (
-    AuditReport,
-    _html_page,
-    _jsonable,
-    _png_src,
-    _versions,
+from skprivacy.audit._dp._bounds import bound_curve, multi_run_audit, one_run_audit
+from skprivacy.audit._report_base import (
+    ReportMixin,
+    jsonable,
+    png_src,
+    report_versions,
 )
+from skprivacy.utils._html import html_page
 
 
 @dataclass
-class DPAuditReport:
+class DPAuditReport(ReportMixin):
     """The results of :meth:`DPAuditor.audit`.
 
     Parameters
@@ -68,6 +68,11 @@ class DPAuditReport:
     created : str
         UTC time of the report.
 
+    See Also
+    --------
+    DPAuditor : Runs the audit this reports.
+    DPAuditDisplay : What :meth:`plot` draws.
+
     Examples
     --------
     >>> import numpy as np
@@ -93,7 +98,7 @@ class DPAuditReport:
     attack: str = "attack"
     test_accuracy: float | None = None
     params: dict = field(default_factory=dict)
-    versions: dict = field(default_factory=_versions)
+    versions: dict = field(default_factory=report_versions)
     created: str = field(
         default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
     )
@@ -256,15 +261,12 @@ class DPAuditReport:
         -------
         report : dict
         """
-        return _jsonable(
+        return jsonable(
             {
                 name: getattr(self, name)
                 for name in self.__dataclass_fields__  # every field, in order
             }
         )
-
-    # Writes ``to_dict()`` as JSON, exactly as the membership report does.
-    to_json = AuditReport.to_json
 
     def plot(self, unit="canaries", ax=None, **kwargs):
         """The bound against the number of canaries (first run) or of runs.
@@ -282,7 +284,7 @@ class DPAuditReport:
         -------
         display : DPAuditDisplay
         """
-        from skprivacy.audit._dp_display import DPAuditDisplay
+        from skprivacy.audit._dp._display import DPAuditDisplay
 
         if unit not in self.curves:
             raise ValueError(
@@ -312,11 +314,11 @@ class DPAuditReport:
         """
         images = []
         for unit in self.curves:
-            src = _png_src(self.plot(unit).figure_)
+            src = png_src(self.plot(unit).figure_)
             images.append(f'<img alt="bound against {unit}" src="{src}">')
         details = html.escape(
             json.dumps(
-                _jsonable(
+                jsonable(
                     {
                         "one_run": self.one_run,
                         "one_run_epsilons": self.one_run_epsilons,
@@ -341,4 +343,4 @@ epsilon contradicts the claim; a bound below it does not confirm it.</p>
 <h2>Bounds</h2>{self.to_frame().to_html(float_format="{:.4g}".format)}
 <h2>Bound against the audit's size</h2>{"".join(images)}
 <h2>Details</h2><pre>{details}</pre>"""
-        return _html_page("DP audit", body, path)
+        return html_page("DP audit", body, path)

@@ -1,9 +1,11 @@
-"""Lower bounds on the epsilon of (epsilon, delta)-DP from canary guesses.
+"""Canary audits of (epsilon, delta)-DP: guesses and tests from canary scores.
 
-Two auditing schemes share the conventions here: ``inclusion[t, i]`` says
-whether canary ``i`` was in training run ``t`` (each drawn independently with
-probability 1/2) and ``scores[t, i]`` is an attack's score of canary ``i`` on
-the model of run ``t``, higher for canaries it believes were included.
+The bounds themselves are computed in :mod:`skprivacy.audit._epsilon`; here
+canary scores become the guesses and tests they take. Two auditing schemes
+share the conventions here: ``inclusion[t, i]`` says whether canary ``i`` was
+in training run ``t`` (each drawn independently with probability 1/2) and
+``scores[t, i]`` is an attack's score of canary ``i`` on the model of run
+``t``, higher for canaries it believes were included.
 
 - One run (Steinke, Nasr & Jagielski, NeurIPS 2023): the canaries of a single
   run are guessed at once and the number of correct guesses is compared with
@@ -21,18 +23,14 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
-from scipy import special
-from scipy.optimize import brentq
 
-from skprivacy.audit._metrics import _epsilon_bounds, empirical_epsilon
+from skprivacy.audit._epsilon import empirical_epsilon, epsilon_bounds, one_run_epsilon
 from skprivacy.audit._roc import roc_vertices
 from skprivacy.utils import spawn_generators
 from skprivacy.utils._sklearn_compat import Interval, StrOptions, validate_params
 
 # Shares of the canaries tried as numbers of guesses when ``n_guesses="auto"``.
 _GUESS_SHARES = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5)
-# Above this epsilon, e^eps / (1 + e^eps) is 1 in float64: every count is likely.
-_MAX_EPSILON = 40.0
 
 
 def _check_confidence(confidence):
@@ -46,118 +44,6 @@ def _check_confidence(confidence):
 def _check_delta(delta):
     if not 0.0 <= delta < 1.0:
         raise ValueError(f"delta must be in [0, 1); got {delta}.")
-
-
-def _one_run_p_value(epsilon, n_correct, n_guesses, n_canaries, delta):
-    """P-value of ``n_correct`` correct guesses if the mechanism is (eps, delta)-DP.
-
-    Theorem 3 of Steinke, Nasr & Jagielski (2023): with ``m`` canaries each
-    included independently with probability 1/2 and at most ``r`` guesses,
-
-        P[W >= v] <= f(v) + 2 m delta max_{i = 1..m} (f(v - i) - f(v)) / i,
-
-    where ``f(v) = P[Binomial(r, e^eps / (1 + e^eps)) >= v]``. For ``i >= v``
-    the numerator is ``1 - f(v)``, so the maximum is reached at ``i <= v``.
-    """
-    # The ufuncs, not scipy.stats: the root finding calls this thousands of times.
-    q = special.expit(epsilon)
-    v = int(n_correct)
-    f_v = special.bdtrc(v - 1, n_guesses, q)
-    if delta == 0 or v == 0:
-        return min(1.0, f_v)
-    i = np.arange(1, v + 1)
-    f_below = special.bdtrc(v - i - 1, n_guesses, q)
-    return min(1.0, f_v + 2 * n_canaries * delta * np.max((f_below - f_v) / i))
-
-
-def _epsilon_from_guesses(n_correct, n_guesses, n_canaries, delta, alpha):
-    """Largest epsilon whose null hypothesis is rejected at level ``alpha``."""
-    if n_guesses == 0:
-        return 0.0
-
-    def excess(eps):
-        return _one_run_p_value(eps, n_correct, n_guesses, n_canaries, delta) - alpha
-
-    # The p-value grows with epsilon (a more likely binomial success), so the
-    # rejected epsilons form an interval [0, eps_hat].
-    if excess(0.0) > 0:
-        return 0.0
-    if excess(_MAX_EPSILON) <= 0:
-        return _MAX_EPSILON
-    return float(brentq(excess, 0.0, _MAX_EPSILON, xtol=1e-6))
-
-
-@validate_params(
-    {
-        "n_correct": [Interval(Integral, 0, None, closed="left")],
-        "n_guesses": [Interval(Integral, 0, None, closed="left")],
-        "n_canaries": [Interval(Integral, 1, None, closed="left")],
-        "delta": [Interval(Real, 0, 1, closed="left")],
-        "confidence": [Interval(Real, 0, 1, closed="neither")],
-    },
-    prefer_skip_nested_validation=True,
-)
-def epsilon_from_guesses(
-    n_correct: int,
-    n_guesses: int,
-    n_canaries: int,
-    *,
-    delta: float = 0.0,
-    confidence: float = 0.95,
-) -> float:
-    """Epsilon lower bound from the correct guesses of a one-run audit.
-
-    ``n_canaries`` canaries were each included in training independently with
-    probability 1/2; an auditor guessed the inclusion of ``n_guesses`` of them
-    (abstaining on the rest), choosing how many to guess before looking, and
-    ``n_correct`` guesses were right. If training is (epsilon, delta)-DP,
-    Theorem 3 of Steinke, Nasr & Jagielski (2023, "Privacy auditing with one
-    (1) training run") bounds the chance of that many correct guesses by
-
-    ``f(v) + 2 m delta max_i (f(v - i) - f(v)) / i``, with
-    ``f(v) = P[Binomial(r, e^eps / (1 + e^eps)) >= v]``.
-
-    The bound returned is the largest epsilon for which that probability is at
-    most ``1 - confidence``: with probability at least ``confidence`` the
-    mechanism is not (epsilon', delta)-DP for any epsilon' below it.
-
-    Parameters
-    ----------
-    n_correct : int
-        Correct guesses ``v``.
-    n_guesses : int
-        Guesses made ``r`` (abstentions excluded).
-    n_canaries : int
-        Canaries ``m``, each included independently with probability 1/2.
-    delta : float, default=0.0
-        The delta of the (epsilon, delta)-DP claim audited.
-    confidence : float, default=0.95
-        Probability that the bound holds.
-
-    Returns
-    -------
-    epsilon : float
-        The lower bound, 0 when the guesses show nothing at this confidence.
-
-    Examples
-    --------
-    >>> from skprivacy.audit import epsilon_from_guesses
-    >>> round(epsilon_from_guesses(90, 100, 1000), 2)
-    1.63
-
-    The delta term grows with the number of canaries: 2 m delta = 2 costs a lot.
-
-    >>> round(epsilon_from_guesses(90, 100, 1000, delta=1e-3), 2)
-    0.39
-    """
-    if n_correct > n_guesses or n_guesses > n_canaries:
-        raise ValueError(
-            "Need n_correct <= n_guesses <= n_canaries; got "
-            f"n_correct={n_correct}, n_guesses={n_guesses}, n_canaries={n_canaries}."
-        )
-    return _epsilon_from_guesses(
-        n_correct, n_guesses, n_canaries, delta, 1.0 - confidence
-    )
 
 
 def guess_grid(n_canaries: int) -> list[tuple[int, int]]:
@@ -231,7 +117,7 @@ def one_run_audit(inclusion, scores, *, delta, confidence, n_guesses, random_sta
     best = None
     for k_plus, k_minus in grid:
         v = int(correct_in[k_plus] + correct_out[k_minus])
-        eps = _epsilon_from_guesses(v, k_plus + k_minus, m, delta, alpha)
+        eps = one_run_epsilon(v, k_plus + k_minus, m, delta, alpha)
         if best is None or eps > best["epsilon"]:
             best = {
                 "epsilon": eps,
@@ -302,6 +188,12 @@ def epsilon_one_run(
     epsilon : float
         A lower bound on epsilon that holds with probability ``confidence``.
 
+    See Also
+    --------
+    epsilon_from_guesses : The bound from counts of guesses.
+    epsilon_multi_run : The bound from many training runs.
+    DPAuditor : Trains and scores the canaries.
+
     Examples
     --------
     >>> import numpy as np
@@ -345,7 +237,7 @@ def multi_run_audit(inclusion, scores, *, delta, confidence, n_calibration=None)
         if m.all() or not m.any():
             continue
         tp, fp, thresholds = roc_vertices(m, s)
-        eps = _epsilon_bounds(tp, fp, m.sum(), (~m).sum(), delta, confidence)
+        eps = epsilon_bounds(tp, fp, m.sum(), (~m).sum(), delta, confidence)
         # Few runs bound nothing yet: the advantage TPR - FPR breaks the ties.
         advantage = tp / m.sum() - fp / (~m).sum()
         j = np.lexsort((-advantage, -eps))[0]
@@ -418,6 +310,12 @@ def epsilon_multi_run(
     -------
     epsilon : float
         The lower bound; 0 with fewer than 4 runs or no leakage shown.
+
+    See Also
+    --------
+    epsilon_one_run : The bound from one training run.
+    empirical_epsilon : The test bound it reads.
+    DPAuditor : Trains and scores the canaries.
 
     Examples
     --------

@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from skprivacy.audit._inversion_report import AttributeInferenceReport
+from skprivacy.audit._inversion._report import AttributeInferenceReport
 from skprivacy.audit._metrics import clopper_pearson
 from skprivacy.certify import attribute_grid, attribute_response
 from skprivacy.utils._labels import same_release
@@ -154,6 +154,11 @@ class AttributeInferenceAttack(BaseEstimator):
         Number of features of the data given to ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when ``fit`` got a DataFrame.
+
+    See Also
+    --------
+    AttributeInferenceReport : What :meth:`evaluate` returns.
+    BoundaryRepulsionInversion : Model inversion from labels only.
 
     Notes
     -----
@@ -532,7 +537,7 @@ class AttributeInferenceAttack(BaseEstimator):
         return column, self._bin_codes(column)
 
     def evaluate(
-        self, X, released=None, *, confidence_level: float = 0.95
+        self, X, released=None, *, confidence: float = 0.95
     ) -> AttributeInferenceReport:
         """Success of the attack beside the success of guessing from the prior.
 
@@ -542,7 +547,7 @@ class AttributeInferenceAttack(BaseEstimator):
             The targets, with their true sensitive value (the truth to score).
         released : array-like, default=None
             The observed releases; ``None`` queries the target on ``X``.
-        confidence_level : float, default=0.95
+        confidence : float, default=0.95
             Level of the two-sided Clopper-Pearson intervals.
 
         Returns
@@ -562,10 +567,8 @@ class AttributeInferenceAttack(BaseEstimator):
                fields read as the Bunch's keys did.
         """
         check_is_fitted(self)
-        if not 0 < confidence_level < 1:
-            raise ValueError(
-                f"confidence_level must be in (0, 1), got {confidence_level!r}."
-            )
+        if not 0 < confidence < 1:
+            raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
         X = self._check_X(X, reset=False)
         truth, true_codes = self._truth_codes(X)
         guess = self._guesses(self.posterior(X, released))
@@ -587,14 +590,14 @@ class AttributeInferenceAttack(BaseEstimator):
         for name, hit in hits.items():
             k = int(hit.sum())
             rates[name] = k / n
-            low, high = clopper_pearson(k, n, confidence_level)
+            low, high = clopper_pearson(k, n, confidence)
             rates[f"{name}_ci"] = (float(low), float(high))
         suffix = "_within_tolerance" if "success_rate_within_tolerance" in hits else ""
         return AttributeInferenceReport(
             n_samples=n,
             advantage=rates[f"success_rate{suffix}"]
             - rates[f"prior_success_rate{suffix}"],
-            confidence_level=confidence_level,
+            confidence=confidence,
             **rates,
         )
 

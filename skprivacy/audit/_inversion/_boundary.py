@@ -13,7 +13,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from skprivacy.audit._inversion_report import ModelInversionReport
+from skprivacy.audit._inversion._report import ModelInversionReport
 from skprivacy.audit._metrics import clopper_pearson
 from skprivacy.exceptions import SmallSampleWarning
 from skprivacy.utils import spawn_generators
@@ -179,6 +179,7 @@ class BoundaryRepulsionInversion(BaseEstimator):
 
     See Also
     --------
+    ModelInversionReport : What :meth:`evaluate` returns.
     AttributeInferenceAttack : Inference of one attribute of a known record.
 
     Notes
@@ -486,12 +487,12 @@ class BoundaryRepulsionInversion(BaseEstimator):
         return success, rank < self.top_k
 
     # -------------------------------------------------------------- results
-    def evaluate(self, *, confidence_level: float = 0.95) -> ModelInversionReport:
+    def evaluate(self, *, confidence: float = 0.95) -> ModelInversionReport:
         """Attack success rates with Clopper-Pearson intervals, and query costs.
 
         Parameters
         ----------
-        confidence_level : float, default=0.95
+        confidence : float, default=0.95
             Coverage of the two-sided Clopper-Pearson intervals.
 
         Returns
@@ -509,19 +510,15 @@ class BoundaryRepulsionInversion(BaseEstimator):
                fields read as the Bunch's keys did.
         """
         check_is_fitted(self, "success_")
-        if not 0 < confidence_level < 1:
-            raise ValueError(
-                f"confidence_level must be in (0, 1), got {confidence_level!r}."
-            )
+        if not 0 < confidence < 1:
+            raise ValueError(f"confidence must be in (0, 1), got {confidence!r}.")
         n = len(self.targets_)
         k = int(self.success_.sum())
-        asr_ci = tuple(float(v) for v in clopper_pearson(k, n, confidence_level))
+        asr_ci = tuple(float(v) for v in clopper_pearson(k, n, confidence))
         if self.top_k_success_ is not None:
             k_top = int(self.top_k_success_.sum())
             top_k_asr = k_top / n
-            top_k_ci = tuple(
-                float(v) for v in clopper_pearson(k_top, n, confidence_level)
-            )
+            top_k_ci = tuple(float(v) for v in clopper_pearson(k_top, n, confidence))
         else:
             top_k_asr, top_k_ci = float("nan"), (float("nan"), float("nan"))
         total = int(self.queries_.sum()) + self.n_init_queries_
@@ -537,5 +534,5 @@ class BoundaryRepulsionInversion(BaseEstimator):
             median_queries=float(np.median(self.queries_)),
             forward_passes=total * self.query_cost_,
             query_cost=self.query_cost_,
-            confidence_level=confidence_level,
+            confidence=confidence,
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from skprivacy.audit._dp_bounds import bound_curve
+from skprivacy.audit._dp._bounds import bound_curve
 from skprivacy.utils._plotting import DisplayMixin
 
 
@@ -43,6 +43,10 @@ class DPAuditDisplay(DisplayMixin):
         Axes of the plot.
     figure_ : matplotlib Figure
         Figure holding the axes.
+
+    See Also
+    --------
+    DPAuditReport : Its :meth:`~DPAuditReport.plot` draws this display.
 
     Examples
     --------

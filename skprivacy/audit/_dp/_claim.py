@@ -10,7 +10,7 @@ from numbers import Real
 from skprivacy.utils._estimators import unwrap_estimator
 
 
-def _claimed_dp(estimator):
+def claimed_dp(estimator):
     """The ``(epsilon, delta)`` a fitted model's accountant declares.
 
     ``epsilon_`` of the final model (behind pipelines and frozen wrappers), as

@@ -32,8 +32,8 @@ from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from skprivacy.audit._attacks import ATTACKS
 from skprivacy.audit._auditor import MembershipInferenceAuditor
+from skprivacy.audit._epsilon import empirical_epsilon
 from skprivacy.audit._metrics import (
-    empirical_epsilon,
     membership_advantage,
     membership_auc,
     membership_balanced_accuracy,

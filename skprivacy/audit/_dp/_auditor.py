@@ -14,16 +14,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from skprivacy.audit._attacks import ReferenceSignals
 from skprivacy.audit._attacks._query import reads_log_proba
-from skprivacy.audit._auditor import _check_X_y, _resolve_attack
 from skprivacy.audit._canaries import CANARY_KINDS, CanarySet, make_canaries
-from skprivacy.audit._dp_bounds import multi_run_audit, one_run_audit
-from skprivacy.audit._dp_claim import _claimed_dp
-from skprivacy.audit._dp_report import DPAuditReport
+from skprivacy.audit._dp._bounds import multi_run_audit, one_run_audit
+from skprivacy.audit._dp._claim import claimed_dp
+from skprivacy.audit._dp._report import DPAuditReport
 from skprivacy.audit._references import (
     balanced_keep_matrix,
     independent_references,
     train_references,
 )
+from skprivacy.audit._validation import check_X_y, resolve_attack
 from skprivacy.utils import spawn_generators, spawn_seeds
 from skprivacy.utils._arrays import concat_rows
 from skprivacy.utils._hashing import row_digests
@@ -119,6 +119,13 @@ class DPAuditor(MetaEstimatorMixin, BaseEstimator):
     train_accuracy_ : ndarray of shape (n_runs,)
         Accuracy of each model on its training records.
 
+    See Also
+    --------
+    DPAuditReport : What :meth:`audit` returns.
+    epsilon_one_run : The one-run bound from scores.
+    epsilon_multi_run : The many-runs bound from scores.
+    make_canaries : Canaries for an audit of your own.
+
     Examples
     --------
     >>> from sklearn.datasets import make_classification
@@ -181,7 +188,7 @@ class DPAuditor(MetaEstimatorMixin, BaseEstimator):
         self.random_state = random_state
 
     def _check_attack(self):
-        attack = _resolve_attack(self.attack)
+        attack = resolve_attack(self.attack)
         if not reads_log_proba(attack) or attack.needs_population:
             raise ValueError(
                 f"{type(attack).__name__} needs queries or population data; DP "
@@ -220,7 +227,7 @@ class DPAuditor(MetaEstimatorMixin, BaseEstimator):
         self : DPAuditor
             The fitted auditor.
         """
-        y = _check_X_y(X, y)
+        y = check_X_y(X, y)
         attack = self._check_attack()
         canary_seed, inclusion_seed, *run_seeds = spawn_seeds(
             self.random_state, 2 + self.n_runs
@@ -277,7 +284,7 @@ class DPAuditor(MetaEstimatorMixin, BaseEstimator):
             n_jobs=self.n_jobs,
             verbose=self.verbose,
         )
-        epsilon, model_delta = _claimed_dp(estimators[-1])
+        epsilon, model_delta = claimed_dp(estimators[-1])
         if self.delta is None:
             delta = model_delta or 0.0
         else:

@@ -40,6 +40,10 @@ class FrontierDisplay(DisplayMixin):
     figure_ : matplotlib Figure
         The figure.
 
+    See Also
+    --------
+    DefenseEvaluation : Plays the game this display draws.
+
     Examples
     --------
     >>> import matplotlib

@@ -34,6 +34,11 @@ from skprivacy.audit._dp._bounds import epsilon_multi_run, epsilon_one_run
 from skprivacy.audit._dp._display import DPAuditDisplay
 from skprivacy.audit._dp._report import DPAuditReport
 from skprivacy.audit._epsilon import empirical_epsilon, epsilon_from_guesses
+from skprivacy.audit._intervals import (
+    bootstrap_ci,
+    clopper_pearson,
+    held_out_ci,
+)
 from skprivacy.audit._inversion._attribute import AttributeInferenceAttack
 from skprivacy.audit._inversion._boundary import BoundaryRepulsionInversion
 from skprivacy.audit._inversion._report import (
@@ -41,16 +46,11 @@ from skprivacy.audit._inversion._report import (
     ModelInversionReport,
 )
 from skprivacy.audit._metrics import (
-    bootstrap_ci,
-    clopper_pearson,
-    held_out_ci,
     membership_advantage,
     membership_auc,
     membership_balanced_accuracy,
-    membership_p_values,
     membership_roc_curve,
     ppv_at_fpr,
-    slice_metrics,
     tpr_at_fpr,
 )
 from skprivacy.audit._report import AuditReport
@@ -62,6 +62,10 @@ from skprivacy.audit._selection._scoring import (
     privacy_refit,
 )
 from skprivacy.audit._signals import compute_signal
+from skprivacy.audit._significance import (
+    membership_p_values,
+    slice_metrics,
+)
 
 __all__ = [
     "RMIA",

@@ -22,13 +22,14 @@ from sklearn.utils.validation import _num_samples, check_is_fitted, check_memory
 
 from skprivacy.audit._attacks import ATTACKS, LABEL_ONLY_ATTACKS, ReferenceSignals
 from skprivacy.audit._attacks._query import SignalExtractor, numeric_records
-from skprivacy.audit._metrics import membership_p_values, tpr_at_fpr
+from skprivacy.audit._metrics import tpr_at_fpr
 from skprivacy.audit._references import (
     ReferenceOutputs,
     balanced_keep_matrix,
     train_reference_outputs,
 )
 from skprivacy.audit._signals import class_indices, has_probabilities
+from skprivacy.audit._significance import membership_p_values
 from skprivacy.audit._validation import check_X_y, resolve_attack
 from skprivacy.exceptions import (
     DataOverlapWarning,

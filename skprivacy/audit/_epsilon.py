@@ -26,11 +26,13 @@ from scipy import special
 from scipy.optimize import brentq
 from sklearn.utils import Bunch
 
+from skprivacy.audit._intervals import (
+    _stratified_half,
+    clopper_pearson,
+)
 from skprivacy.audit._metrics import (
     _declare,
-    _stratified_half,
     check_membership,
-    clopper_pearson,
 )
 from skprivacy.audit._roc import roc_vertices
 from skprivacy.exceptions import DependentTrialsWarning

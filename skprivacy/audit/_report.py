@@ -15,20 +15,19 @@ import numpy as np
 import pandas as pd
 
 from skprivacy.audit._epsilon import empirical_epsilon
-from skprivacy.audit._metrics import (
-    _holm,
+from skprivacy.audit._intervals import (
     bootstrap_ci,
-    check_membership,
     clopper_pearson,
-    fpr_resolved,
     held_out_ci,
+)
+from skprivacy.audit._metrics import (
+    check_membership,
+    fpr_resolved,
     membership_advantage,
     membership_auc,
     membership_balanced_accuracy,
-    membership_p_values,
     membership_roc_curve,
     ppv_at_fpr,
-    slice_metrics,
     tpr_at_fpr,
 )
 from skprivacy.audit._report_base import (
@@ -37,6 +36,11 @@ from skprivacy.audit._report_base import (
     jsonable,
     png_src,
     report_versions,
+)
+from skprivacy.audit._significance import (
+    _holm,
+    membership_p_values,
+    slice_metrics,
 )
 from skprivacy.exceptions import DependentTrialsWarning, UnresolvedMetricWarning
 from skprivacy.utils._html import html_page

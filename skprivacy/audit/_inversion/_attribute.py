@@ -16,8 +16,8 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from skprivacy.audit._intervals import clopper_pearson
 from skprivacy.audit._inversion._report import AttributeInferenceReport
-from skprivacy.audit._metrics import clopper_pearson
 from skprivacy.certify import attribute_grid, attribute_response
 from skprivacy.utils._labels import same_release
 from skprivacy.utils._sklearn_compat import (

@@ -13,8 +13,8 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from skprivacy.audit._intervals import clopper_pearson
 from skprivacy.audit._inversion._report import ModelInversionReport
-from skprivacy.audit._metrics import clopper_pearson
 from skprivacy.exceptions import SmallSampleWarning
 from skprivacy.utils import spawn_generators
 from skprivacy.utils._sklearn_compat import (

@@ -160,7 +160,7 @@ def main():
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--tasks", nargs="+", default=["letter", "adult"])
     parser.add_argument("--release", action="store_true")
-    parser.add_argument("--n-models", type=int, default=4)
+    parser.add_argument("--n-models", type=int, default=6)
     parser.add_argument("--seed", type=int, default=0, help="of the game")
     parser.add_argument("--gammas", type=float, nargs="+", default=[0.5, 0.8, 0.95])
     parser.add_argument("--alphas", type=float, nargs="+", default=[0.0, 0.1, 1.0])

@@ -35,7 +35,7 @@ from skprivacy.audit._signals import align_columns, aligned_log_proba
 from skprivacy.audit._vectorized import check_vectorizable, train_vectorized
 from skprivacy.exceptions import UntrainedReferenceWarning
 from skprivacy.utils import torch_seed
-from skprivacy.utils._estimators import set_random_states
+from skprivacy.utils._estimators import capability, set_random_states
 from skprivacy.utils._sklearn_compat import _safe_indexing
 
 # Models trained together by the vectorized path (one batch in memory at once).
@@ -290,8 +290,15 @@ def train_reference_outputs(
         data = (X, np.searchsorted(classes, np.asarray(y)), None, None)
     outputs = None
     if vectorize:
-        reason = check_vectorizable(recipe, X)
-        train = train_vectorized if memory is None else memory.cache(train_vectorized)
+        # A recipe whose training is not a plain minibatch loop (DP-SGD's
+        # clipped and noised steps, a meta-estimator's sub-models) declares
+        # its own many-models trainer, with the same contract as the default.
+        check, train = capability(
+            recipe, "vectorized_trainer", (check_vectorizable, train_vectorized)
+        )
+        reason = check(recipe, X)
+        if memory is not None:
+            train = memory.cache(train)
         parts = []
         # Batches of models: memory stays that of one batch when only the
         # outputs are kept.

@@ -90,7 +90,11 @@ def capability(estimator, name: str, default=None):
     by default) and ``"vectorized_loss"`` (a
     :class:`~skprivacy.utils._functional_loss.FunctionalLoss` subclass: the
     training loss as a pure function, which lets the audit train many models
-    of the recipe at once). Capabilities are not inherited: a
+    of the recipe at once) or ``"vectorized_trainer"`` (a pair ``(check,
+    train)`` of module-level functions with the signatures and contracts of
+    :func:`~skprivacy.audit._vectorized.check_vectorizable` and
+    :func:`~skprivacy.audit._vectorized.train_vectorized`, for a recipe whose
+    many models are trained at once another way). Capabilities are not inherited: a
     subclass may change what they describe (a private training loop, another
     predict), so it declares its own dict.
 

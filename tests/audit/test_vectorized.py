@@ -7,6 +7,7 @@ from typing import ClassVar
 import numpy as np
 import pytest
 import torch
+from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
@@ -514,6 +515,50 @@ def test_any_estimator_declaring_its_loss_gets_the_fast_path(data, capsys):
     declared = type("Declared", (LogisticRegression,), {})
     declared._skprivacy_capabilities = {"vectorized_loss": _BrierFunctional}
     assert "not a skorch NeuralNetClassifier" in check_vectorizable(declared(), X)
+
+
+def _refuse_odd_pools(recipe, X):
+    return "the pool has an odd number of rows" if len(X) % 2 else None
+
+
+def _train_each_on_its_members(recipe, X, y, keep, seeds, *, verbose=0):
+    # A trainer of its own: fits clones, one per row of keep (the declared
+    # trainer's contract: fitted estimators and their log-probabilities).
+    estimators = [
+        clone(recipe).set_params(random_state=seed).fit(X[row], y[row])
+        for row, seed in zip(keep, seeds, strict=True)
+    ]
+    return estimators, np.stack([e.predict_log_proba(X) for e in estimators])
+
+
+class _OwnTrainer(LogisticRegression):
+    _skprivacy_capabilities: ClassVar[dict] = {
+        "vectorized_trainer": (_refuse_odd_pools, _train_each_on_its_members)
+    }
+
+
+def test_a_declared_trainer_replaces_the_default_one(data, capsys):
+    X, y = data[0][:200], data[1][:200]
+    keep = balanced_keep_matrix(4, 200, np.random.default_rng(0))
+    estimators, lp, _ = train_references(
+        _OwnTrainer(), X, y, keep, [1, 2, 3, 4], classes=np.unique(y), verbose=1
+    )
+    assert "together (vectorized with torch.func)" in capsys.readouterr().out
+    assert all(type(e) is _OwnTrainer for e in estimators)
+    np.testing.assert_allclose(lp[2], estimators[2].predict_log_proba(X), rtol=1e-6)
+    # Its own check decides when it applies; the message gives its reason.
+    train_references(
+        _OwnTrainer(),
+        X[:199],
+        y[:199],
+        keep[:, :199],
+        [1, 2, 3, 4],
+        classes=np.unique(y),
+        verbose=1,
+    )
+    assert "not vectorized because the pool has an odd number of rows" in (
+        capsys.readouterr().out
+    )
 
 
 @pytest.mark.filterwarnings("ignore:Reference model:UserWarning")  # one epoch

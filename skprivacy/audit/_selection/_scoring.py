@@ -482,7 +482,7 @@ def _planned_tpr(recorder, membership, scores):
         )
     else:
         why = (
-            f"the TPR at {fpr:.1%} FPR (planned from n_members={n_members}, so "
+            f"the TPR at {100 * fpr:g}% FPR (planned from n_members={n_members}, so "
             "that every fold reads the same FPR) needs at least "
             f"{int(np.ceil(10 / fpr))} (10 / FPR), and this fold audits {n} "
             "non-members (its held-out rows that are not training rows, at most "

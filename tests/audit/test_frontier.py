@@ -282,12 +282,16 @@ def test_dp_check_catches_a_false_claim(data):
 
 
 # -------------------------------------------------------- matched accuracy
+# The constant recipe's references do not train, by design.
+@pytest.mark.filterwarnings("ignore::skprivacy.exceptions.UntrainedReferenceWarning")
 def test_matched_accuracy_reads_each_front(data):
     X, y = data
     evaluation = DefenseEvaluation(
         {
             "plain": (DecisionTreeClassifier(random_state=0), {"max_depth": [None, 6]}),
             "reg": (LogisticRegression(), {"C": [0.05, 1.0]}),
+            # Predicts the majority class: never within a point of the tree.
+            "constant": DummyClassifier(),
         },
         **FAST,
     ).fit(X, y)
@@ -300,11 +304,24 @@ def test_matched_accuracy_reads_each_front(data):
         target = top["accuracy"] - match["drop"] / 100
         assert match["target_accuracy"] == pytest.approx(target)
         reach = rows[(rows["recipe"] == match["recipe"]) & (rows["accuracy"] >= target)]
+        assert match["reaches_target"] == (not reach.empty)
         if reach.empty:
-            assert np.isnan(match["leakage"])
+            # Issue 21, point 7: point -1 and params None, explained.
+            assert match["point"] == -1 and match["params"] is None
+            assert np.isnan(match["accuracy"]) and np.isnan(match["leakage"])
+            assert np.isnan(match["ratio"]) and not match["best"]
+            best = rows.loc[rows["recipe"] == match["recipe"], "accuracy"].max()
+            assert match["note"] == (
+                f"no grid point reaches the target accuracy {target:.2%} "
+                f"(the best reaches {best:.2%})"
+            )
         else:
             assert match["leakage"] == reach["auc"].min()
             assert match["ratio"] == pytest.approx(match["leakage"] / top["auc"])
+            assert match["note"] == ""
+    constant = table[table["recipe"] == "constant"].set_index("drop")
+    assert not constant.loc[0.0, "reaches_target"]
+    assert constant.loc[50.0, "reaches_target"]
     # At a 50-point drop every recipe reaches the target; the best is marked once.
     wide = table[table["drop"] == 50.0]
     assert wide["best"].sum() == 1
@@ -409,6 +426,67 @@ def test_frontier_display(data):
         FrontierDisplay.from_estimator(evaluation, attack="nope")
     with pytest.raises(ValueError, match="is not a column"):
         FrontierDisplay(evaluation.results_, metric="nope").plot()
+
+
+def _dense_front(fpr=0.01):
+    """Three recipes whose points fill the whole axes, corners included."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for recipe in ("plain", "dp", "crl"):
+        accuracy = np.linspace(0.5, 1.0, 12)
+        tpr = np.geomspace(fpr, 1.0, 12)[rng.permutation(12)]
+        rows.append(
+            pd.DataFrame(
+                {
+                    "recipe": recipe,
+                    "attack": "strongest",
+                    "records": "population",
+                    "accuracy": accuracy,
+                    f"tpr_at_{fpr:g}_fpr": tpr,
+                }
+            )
+        )
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_frontier_ticks_read_in_percent_and_the_legend_covers_no_point():
+    # Issue 21, point 7: the log axis read 10^-2, and the legend (loc="best")
+    # sat on data when points filled the axes.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    display = FrontierDisplay(_dense_front(), metric="tpr_at_0.01_fpr").plot()
+    figure, ax = display.figure_, display.ax_
+    figure.canvas.draw()
+    low, high = ax.get_ylim()
+    labels = {
+        tick.get_text()
+        for tick, value in zip(
+            ax.yaxis.get_ticklabels(), ax.yaxis.get_ticklocs(), strict=True
+        )
+        if low <= value <= high
+    }
+    assert {"1%", "10%", "100%"} <= labels
+    assert all(label.endswith("%") and "10^" not in label for label in labels)
+    assert not any(t.get_text() for t in ax.yaxis.get_ticklabels(minor=True))
+    # Within two decades, 1-2-5 steps.
+    narrow = _dense_front().assign(**{"tpr_at_0.01_fpr": 0.03})
+    narrow = FrontierDisplay(narrow, metric="tpr_at_0.01_fpr").plot()
+    narrow.figure_.canvas.draw()
+    ticks = narrow.ax_.yaxis.get_ticklocs()
+    assert np.isclose(ticks, 0.02).any() and np.isclose(ticks, 0.05).any()
+    # The legend lies outside the axes, so it covers none of the points.
+    legend = ax.get_legend().get_window_extent()
+    frame = ax.get_window_extent()
+    assert legend.x0 >= frame.x1
+    points = ax.transData.transform(
+        np.column_stack(
+            [display.results["accuracy"], display.results["tpr_at_0.01_fpr"]]
+        )
+    )
+    assert not any(legend.contains(x, y) for x, y in points)
+    # ... and inside the figure, which makes room for it.
+    assert legend.x1 <= figure.bbox.x1
 
 
 @pytest.mark.slow

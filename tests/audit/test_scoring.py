@@ -83,20 +83,28 @@ def test_training_rows_offered_as_non_members_give_nan(data):
     held_out = np.r_[X[600:], X[:3]], np.r_[y[600:], y[:3]]
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        # 200 non-members cannot resolve the TPR at 1% FPR: NaN, with the
-        # typed warning, and no other warning.
-        warnings.simplefilter("always", UnresolvedMetricWarning)
-        with pytest.warns(UnresolvedMetricWarning, match="200 non-members"):
-            scores = scorer(recorder, *held_out)
-    assert np.isnan(scores["neg_mia_tpr_at_1pct_fpr"])
+        scores = scorer(recorder, *held_out)
+    # n_members=200 plans the TPR at 5% FPR, which 200 non-members resolve.
+    assert scores["mia_tpr_fpr"] == 0.05 and np.isfinite(scores["neg_mia_tpr"])
     # A fully grown tree memorises: members all have loss 0.
     assert -scores["neg_mia_auc"] > 0.6
-    assert set(scores) == {
+    assert list(scores) == [
         "accuracy",
         "neg_mia_auc",
         "neg_mia_advantage",
-        "neg_mia_tpr_at_1pct_fpr",
-    }
+        "neg_mia_tpr",
+        "mia_tpr_fpr",
+    ]
+    # An explicit FPR that 200 non-members cannot resolve: NaN, with the
+    # typed warning, and no other warning.
+    explicit = make_privacy_scorer(leakage=("auc", "tpr@1%"), random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        warnings.simplefilter("always", UnresolvedMetricWarning)
+        with pytest.warns(UnresolvedMetricWarning, match="200 non-members"):
+            scores = explicit(recorder, *held_out)
+    assert np.isnan(scores["neg_mia_tpr_at_1pct_fpr"])
+    assert set(scores) == {"accuracy", "neg_mia_auc", "neg_mia_tpr_at_1pct_fpr"}
 
 
 def test_scorer_is_reproducible_and_at_chance_without_leakage():
@@ -120,8 +128,8 @@ def test_scorer_errors(data):
     X, y = data
     with pytest.raises(TypeError, match="audits an AuditRecorder"):
         make_privacy_scorer()(LogisticRegression().fit(X, y), X, y)
-    with pytest.raises(ValueError, match="Unknown leakage metric 'tpr'"):
-        make_privacy_scorer(leakage=("tpr",))
+    with pytest.raises(ValueError, match="Unknown leakage metric 'tpr@1'"):
+        make_privacy_scorer(leakage=("tpr@1",))
     with pytest.raises(
         ValueError, match="The 'max_overlap' parameter of make_privacy_scorer"
     ):
@@ -266,3 +274,152 @@ def test_adult_duplicates_are_not_taken_for_training_rows():
         make_privacy_scorer()(
             recorder, adult.data[train][:500], adult.target[train][:500]
         )
+
+
+# Issue 21, point 2: the default leakage reads a TPR at an FPR the audit
+# resolves, planned once for the search from n_members.
+@pytest.mark.parametrize(
+    "n_members, fpr",
+    [(2000, 0.005), (1999, 0.01), (1000, 0.01), (666, 0.02), (300, 0.05), (100, 0.1)],
+)
+def test_tpr_is_read_at_the_lowest_fpr_n_members_resolve(n_members, fpr):
+    X, y = make_classification(4000, 10, n_informative=6, flip_y=0.1, random_state=1)
+    recorder = AuditRecorder(
+        DecisionTreeClassifier(max_depth=8, random_state=0),
+        n_members=n_members,
+        random_state=0,
+    ).fit(X[:2000], y[:2000])
+    scorer = make_privacy_scorer(leakage=("tpr", f"tpr@{100 * fpr:g}%"), random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scores = scorer(recorder, X[2000:], y[2000:])
+    assert scores["mia_tpr_fpr"] == fpr
+    # The same audit read at the same FPR, whether planned or asked for.
+    assert scores["neg_mia_tpr"] == scores[f"neg_mia_tpr_at_{100 * fpr:g}pct_fpr"]
+    assert np.isfinite(scores["neg_mia_tpr"])
+
+
+def test_planned_tpr_is_nan_with_the_rows_it_needs(data):
+    X, y = data
+    scorer = make_privacy_scorer(leakage=("auc", "tpr"), random_state=0)
+    # n_members=1000 plans 1% FPR; a fold of 300 held-out rows audits 300.
+    recorder = AuditRecorder(n_members=1000, random_state=0).fit(X[:600], y[:600])
+    with pytest.warns(
+        UnresolvedMetricWarning, match=r" 1% FPR .* at least 1000 .* audits 300"
+    ):
+        scores = scorer(recorder, X[600:], y[600:])
+    assert np.isnan(scores["neg_mia_tpr"]) and scores["mia_tpr_fpr"] == 0.01
+    assert np.isfinite(scores["neg_mia_auc"])
+    # 99 members resolve no FPR of the ladder (10% needs 100).
+    recorder = AuditRecorder(n_members=99, random_state=0).fit(X[:600], y[:600])
+    with pytest.warns(UnresolvedMetricWarning, match="n_members=99 .* needs 100"):
+        scores = scorer(recorder, X[600:], y[600:])
+    assert np.isnan(scores["neg_mia_tpr"]) and np.isnan(scores["mia_tpr_fpr"])
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_grid_search_example_resolves_every_column(quick):
+    # Issue 21, point 2: examples/plot_privacy_grid_search.py printed an all-NaN
+    # TPR column (and 12 warnings). Its data and folds, as it prepares them
+    # (Adult subsample, 3 folds, n_members = N_ROWS // 3), with a fast model:
+    # whether a column resolves depends on the counts of audited rows only,
+    # not on the model (Adult's duplicate rows are left out of each fold).
+    from skprivacy.datasets import load_adult, make_preprocessor
+
+    n_rows = 900 if quick else 2000
+    adult = load_adult(as_frame=True)
+    order = np.random.default_rng(0).permutation(len(adult.target))
+    preprocessor = make_preprocessor(adult, drop=["fnlwgt"])
+    preprocessor.fit(adult.data.iloc[order[n_rows:]])
+    X = preprocessor.transform(adult.data.iloc[order[:n_rows]]).astype(np.float32)
+    y = adult.target[order[:n_rows]]
+    search = GridSearchCV(
+        AuditRecorder(
+            LogisticRegression(max_iter=200), n_members=n_rows // 3, random_state=0
+        ),
+        {"estimator__C": [0.1, 1.0]},
+        scoring=make_privacy_scorer(attack="loss", random_state=0),
+        refit=privacy_refit(utility="accuracy", leakage="auc", max_leakage=0.55),
+        cv=3,
+    )
+    with warnings.catch_warnings():
+        # No UnresolvedMetricWarning, no "non-finite test scores" warning.
+        warnings.simplefilter("error", UserWarning)
+        search.fit(X, y)
+    results = search.cv_results_
+    for key in ("accuracy", "neg_mia_auc", "neg_mia_advantage", "neg_mia_tpr"):
+        assert np.isfinite(results[f"mean_test_{key}"]).all(), key
+    # 300 members resolve 5% FPR (200 needed), 666 resolve 2% (500 needed),
+    # in every fold.
+    expected = 0.05 if quick else 0.02
+    np.testing.assert_allclose(results["mean_test_mia_tpr_fpr"], expected)
+    np.testing.assert_allclose(results["std_test_mia_tpr_fpr"], 0, atol=1e-15)
+
+
+def test_privacy_refit_needs_a_cap_in_the_metric_units():
+    # Issue 21, point 2: 0.55 is an AUC; it used to apply silently to others.
+    for leakage in ("advantage", "tpr", "tpr@1%", "epsilon"):
+        with pytest.raises(ValueError, match="needs an explicit max_leakage"):
+            privacy_refit(leakage=leakage)
+    assert privacy_refit().max_leakage == 0.55
+    results = {
+        "mean_test_accuracy": [0.9, 0.8],
+        "mean_test_neg_mia_advantage": [-0.3, -0.05],
+    }
+    assert privacy_refit(leakage="advantage", max_leakage=0.1)(results) == 1
+
+
+def test_privacy_refit_can_raise_when_no_candidate_meets_the_cap():
+    results = {**_results([0.9, 0.8, 0.7], [0.9, 0.7, 0.65]), "params": [{}] * 3}
+    results["params"] = [{"C": 1.0}, {"C": 0.1}, {"C": 0.01}]
+    with pytest.raises(
+        ValueError, match=r"least leaky is candidate 2 \{'C': 0\.01\} \(auc = 0\.65\)"
+    ):
+        privacy_refit(max_leakage=0.6, if_none_meets="raise")(results)
+    with pytest.warns(UserWarning, match="least leaky is candidate 2"):
+        assert privacy_refit(max_leakage=0.6)(results) == 2
+    with pytest.raises(ValueError, match="'if_none_meets' parameter"):
+        privacy_refit(if_none_meets="first")
+
+
+def test_privacy_refit_says_when_the_estimator_was_not_recorded(data):
+    # Issue 21, point 2: the scorer raises on a bare estimator, GridSearchCV
+    # records a NaN "score" for every fold, and the refit rule said
+    # KeyError: 'mean_test_accuracy'.
+    X, y = data
+    search = GridSearchCV(
+        DecisionTreeClassifier(random_state=0),
+        {"max_depth": [2, None]},
+        scoring=make_privacy_scorer(random_state=0),
+        refit=privacy_refit(),
+        cv=3,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # sklearn's "Scoring failed"
+        with pytest.raises(
+            ValueError,
+            match=r"Every fold's scoring failed(.|\n)*not an AuditRecorder "
+            r"\(it has the parameter 'max_depth'(.|\n)*'estimator__max_depth'",
+        ):
+            search.fit(X[:300], y[:300])
+    # Parameters an AuditRecorder has: the cause is not known, the way to it is.
+    failed = {"mean_test_score": [np.nan], "params": [{"estimator__max_depth": 2}]}
+    with pytest.raises(ValueError, match="error_score='raise'"):
+        privacy_refit()(failed)
+
+
+def test_privacy_refit_on_the_planned_tpr():
+    results = {
+        "mean_test_accuracy": [0.9, 0.8],
+        "mean_test_neg_mia_tpr": [-0.2, np.nan],
+        "mean_test_mia_tpr_fpr": [0.02, 0.02],
+    }
+    refit = privacy_refit(leakage="tpr", max_leakage=0.05)
+    with pytest.raises(ValueError, match="planned from n_members"):
+        refit(results)
+    results["mean_test_neg_mia_tpr"] = [-0.2, -0.03]
+    assert refit(results) == 1
+    # Candidates with different n_members read different FPRs.
+    results["mean_test_mia_tpr_fpr"] = [0.02, 0.05]
+    with pytest.raises(ValueError, match="different FPRs"):
+        refit(results)

@@ -15,9 +15,11 @@ class FrontierDisplay(DisplayMixin):
 
     One line per recipe through its grid points (sorted by accuracy), with
     bootstrap confidence bars on both axes; TPRs at a fixed FPR are drawn on a
-    log scale, with the chance level (TPR = FPR) dashed. Lower and further
-    right is better. Create it with :meth:`from_estimator`, or from a saved
-    :attr:`DefenseEvaluation.results_` table with the constructor.
+    log scale labelled in percent, with the chance level (TPR = FPR) dashed.
+    Lower and further right is better. The legend is drawn outside the axes,
+    on the right, so that it never covers a point. Create it with
+    :meth:`from_estimator`, or from a saved :attr:`DefenseEvaluation.results_`
+    table with the constructor.
 
     Parameters
     ----------
@@ -152,7 +154,10 @@ class FrontierDisplay(DisplayMixin):
         log_scale = is_tpr if log_scale is None else log_scale
         fpr = float(metric.split("_")[2]) if is_tpr else None
         floor = fpr / 10 if is_tpr else 0.0
-        ax, _ = self._validate_plot_params(ax=ax, figsize=(6, 4.5))
+        # A figure of its own has room on the right for the legend.
+        ax, _ = self._validate_plot_params(
+            ax=ax, figsize=(7.5, 4.5), layout="constrained"
+        )
         self.lines_ = {}
         for name, group in table.groupby("recipe", sort=False):
             group = group.sort_values("accuracy")
@@ -176,9 +181,32 @@ class FrontierDisplay(DisplayMixin):
             ax.axhline(level, color="k", ls="--", lw=0.8, label="chance")
         if log_scale:
             ax.set_yscale("log")
+        if is_tpr:
+            _percent_ticks(ax.yaxis, log_scale)
         label = (
             f"TPR at {fpr:.1%} FPR" if is_tpr else "attack AUC"
         ) + f" ({self.attack}, {self.records})"
         ax.set(xlabel="Test accuracy", ylabel=label, title="Privacy-utility frontier")
-        ax.legend(loc="best", fontsize="small")
+        # Outside the axes, a legend covers no point; figure layouts
+        # (tight_layout, constrained) make room for it.
+        ax.legend(
+            loc="upper left",
+            bbox_to_anchor=(1.02, 1.0),
+            borderaxespad=0.0,
+            fontsize="small",
+        )
         return self._set_axes(ax)
+
+
+def _percent_ticks(axis, log_scale):
+    """Label rates in percent: 0.1%, 1%, 10% (not 10^-3) on a log axis."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    if log_scale:
+        low, high = axis.axes.get_ylim()
+        # Within two decades 1-2-5 steps keep a few labels in view; wider
+        # ranges get one label a decade.
+        subs = (1.0, 2.0, 5.0) if np.log10(high / low) <= 2 else (1.0,)
+        axis.set_major_locator(LogLocator(base=10, subs=subs))
+        axis.set_minor_formatter(NullFormatter())
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{100 * value:.6g}%"))

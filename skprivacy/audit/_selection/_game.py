@@ -911,13 +911,20 @@ class DefenseEvaluation(BaseEstimator):
         -------
         table : pandas.DataFrame
             One row per drop and recipe: ``drop``, ``target_accuracy``,
-            ``recipe``, ``point`` and ``params`` of the chosen point, its
-            ``accuracy``, the ``leakage`` with ``leakage_low`` and
-            ``leakage_high``, ``ratio`` (to the baseline's most accurate point)
-            with ``ratio_low`` and ``ratio_high``, ``best`` (lowest leakage at
-            this drop) and ``significant`` (for the best recipe: the paired
-            interval of its difference with every other recipe that reaches
-            the target excludes 0).
+            ``recipe``, ``reaches_target`` (whether a grid point of the recipe
+            reaches the target accuracy), ``point`` and ``params`` of the
+            chosen point, its ``accuracy``, the ``leakage`` with
+            ``leakage_low`` and ``leakage_high``, ``ratio`` (to the baseline's
+            most accurate point) with ``ratio_low`` and ``ratio_high``,
+            ``best`` (lowest leakage at this drop), ``significant`` (for the
+            best recipe: the paired interval of its difference with every
+            other recipe that reaches the target excludes 0) and ``note``
+            (empty, or why the row has no point). When no grid point of a
+            recipe reaches the target, ``reaches_target`` is False, ``point``
+            is -1, ``params`` is None, ``accuracy``, ``leakage`` and ``ratio``
+            are NaN, and ``note`` gives the recipe's best accuracy; the
+            intervals then come from the resamples in which some point does
+            reach it (NaN when fewer than half do).
         """
         table, metric, acc_b, leak_b = self._view(metric, attack, records)
         names = list(self.recipes)
@@ -960,11 +967,19 @@ class DefenseEvaluation(BaseEstimator):
             for name, (chosen, value_b) in fronts.items():
                 with np.errstate(divide="ignore", invalid="ignore"):
                     ratio, ratio_b = estimates[name] / ref, value_b / ref_b
+                note = ""
+                if chosen is None:
+                    top_name = acc[recipe_of == name].max()
+                    note = (
+                        f"no grid point reaches the target accuracy "
+                        f"{target:.2%} (the best reaches {top_name:.2%})"
+                    )
                 rows.append(
                     {
                         "drop": drop,
                         "target_accuracy": target,
                         "recipe": name,
+                        "reaches_target": chosen is not None,
                         "point": -1
                         if chosen is None
                         else int(table["point"].iloc[chosen]),
@@ -978,6 +993,7 @@ class DefenseEvaluation(BaseEstimator):
                         **_interval("ratio", ratio_b, self.confidence),
                         "best": name == best,
                         "significant": bool(name == best and significant),
+                        "note": note,
                     }
                 )
         out = pd.DataFrame(rows)

@@ -7,6 +7,11 @@ remembers a random sample of its training rows, so that the scorer of
 :func:`make_privacy_scorer` can attack members against non-members at every
 grid point; :func:`privacy_refit` then picks the most useful setting under a
 leakage cap.
+
+A mean over folds of TPRs read at different FPRs would mean nothing, so the
+FPR of the ``"tpr"`` leakage is planned once for the search, from the
+recorder's ``n_members`` (a parameter, the same in every fold), never from
+the size of a fold.
 """
 
 # Authors: The skprivacy developers
@@ -34,12 +39,13 @@ from skprivacy.audit._attacks import ATTACKS
 from skprivacy.audit._auditor import MembershipInferenceAuditor
 from skprivacy.audit._epsilon import empirical_epsilon
 from skprivacy.audit._metrics import (
+    fpr_resolved,
     membership_advantage,
     membership_auc,
     membership_balanced_accuracy,
     tpr_at_fpr,
 )
-from skprivacy.exceptions import DataOverlapWarning
+from skprivacy.exceptions import DataOverlapWarning, UnresolvedMetricWarning
 from skprivacy.utils import spawn_generators, spawn_seeds
 from skprivacy.utils._arrays import concat_rows
 from skprivacy.utils._hashing import row_digests
@@ -53,7 +59,12 @@ from skprivacy.utils._sklearn_compat import (
 )
 
 _TPR = re.compile(r"^tpr@(\d+(?:\.\d+)?)%$")
-_LEAKAGE = ("auc", "advantage", "balanced_accuracy", "epsilon")
+_LEAKAGE = ("auc", "advantage", "balanced_accuracy", "epsilon", "tpr")
+# The FPRs the "tpr" leakage may be read at, lowest first (a 1-2-5 series):
+# each needs 10 / FPR audited non-members, from 10,000 down to 100.
+_FPR_LADDER = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1)
+# Scorer key of the FPR that the "tpr" leakage was read at.
+_TPR_FPR_KEY = "mia_tpr_fpr"
 
 
 def _leakage_key(name: str) -> str:
@@ -67,6 +78,14 @@ def _leakage_key(name: str) -> str:
         f"Unknown leakage metric {name!r}; use {', '.join(map(repr, _LEAKAGE))} or "
         "'tpr@<x>%' (the TPR at an FPR of x percent, e.g. 'tpr@1%')."
     )
+
+
+def _planned_fpr(n_members: int) -> float:
+    """The lowest FPR of the ladder that ``n_members`` non-members resolve.
+
+    NaN when they resolve none (fewer than 100).
+    """
+    return next((f for f in _FPR_LADDER if fpr_resolved(n_members, f)), np.nan)
 
 
 def _leakage_value(name, membership, scores, random_state):
@@ -389,6 +408,8 @@ class _PrivacyScorer:
             )
         scores = self._utility(estimator, X, y)
         leakage = dict.fromkeys(map(_leakage_key, self.leakage), np.nan)
+        if "tpr" in self.leakage:
+            leakage[_TPR_FPR_KEY] = _planned_fpr(estimator.n_members)
         y = np.asarray(y)
         found = estimator.overlap(X, y)
         share = found.mean() if len(found) else 0.0
@@ -436,10 +457,43 @@ class _PrivacyScorer:
         # A TPR at an FPR that the fold's non-members cannot resolve is NaN,
         # with its UnresolvedMetricWarning: never a number the data do not carry.
         for name in self.leakage:
-            leakage[_leakage_key(name)] = -float(
-                _leakage_value(name, membership, attack_scores, audit_seed)
-            )
+            if name == "tpr":
+                value = _planned_tpr(estimator, membership, attack_scores)
+            else:
+                value = _leakage_value(name, membership, attack_scores, audit_seed)
+            leakage[_leakage_key(name)] = -float(value)
         return {**scores, **leakage}
+
+
+def _planned_tpr(recorder, membership, scores):
+    """The TPR at the FPR planned from ``n_members``; NaN if the fold lacks rows."""
+    n_members = recorder.n_members
+    fpr = _planned_fpr(n_members)
+    n = int((membership == 0).sum())
+    if fpr_resolved(n, fpr):
+        return tpr_at_fpr(membership, scores, fpr)
+    if np.isnan(fpr):
+        why = (
+            f"n_members={n_members} of the AuditRecorder resolves no FPR of the "
+            f"ladder: the highest, {_FPR_LADDER[-1]:.0%}, needs "
+            f"{int(10 / _FPR_LADDER[-1])} non-members audited per fold (10 / FPR). "
+            f"Set n_members >= {int(10 / _FPR_LADDER[-1])}, with held-out folds "
+            "at least as large"
+        )
+    else:
+        why = (
+            f"the TPR at {100 * fpr:g}% FPR (planned from n_members={n_members}, so "
+            "that every fold reads the same FPR) needs at least "
+            f"{int(np.ceil(10 / fpr))} (10 / FPR), and this fold audits {n} "
+            "non-members (its held-out rows that are not training rows, at most "
+            "n_members). Use held-out folds of at least "
+            f"{int(np.ceil(10 / fpr))} rows, or set n_members a little below the "
+            "held-out fold size"
+        )
+    warnings.warn(
+        f"The 'tpr' leakage is NaN: {why}.", UnresolvedMetricWarning, stacklevel=3
+    )
+    return np.nan
 
 
 @validate_params(
@@ -461,7 +515,7 @@ def make_privacy_scorer(
     *,
     attack="loss",
     utility="accuracy",
-    leakage=("auc", "advantage", "tpr@1%"),
+    leakage=("auc", "advantage", "tpr"),
     n_references: int = 0,
     max_overlap: float = 0.5,
     random_state=None,
@@ -477,11 +531,28 @@ def make_privacy_scorer(
     better), so ``cv_results_`` keeps the whole privacy/utility front. Leakage
     is measured by attacking the recorder's remembered training rows (members)
     against an equal number of held-out rows (non-members), with a
-    :class:`MembershipInferenceAuditor`. The default attack needs no reference
+    :class:`MembershipInferenceAuditor`: ``min(n_members, held-out rows that
+    are not training rows)`` of each. The default attack needs no reference
     models, so every grid point costs one pass over these rows; with
     ``n_references > 0``, reference models are trained with the grid point's
     own hyper-parameters on halves of the audited rows; they see fewer rows
     than the fold's model, so set ``n_members`` of the recorder large.
+
+    A TPR at a false-positive rate ``f`` is only reported where at least
+    ``10 / f`` non-members resolve it. The ``"tpr"`` leakage (a default) reads
+    the TPR at the lowest FPR of the ladder 0.1%, 0.2%, 0.5%, 1%, 2%, 5%, 10%
+    that ``n_members`` non-members resolve: ``n_members=1000`` (the
+    recorder's default) gives 1%, ``n_members=600`` gives 2%, ``n_members=300``
+    gives 5%. The FPR is chosen once for the search from ``n_members``, a
+    parameter, so every fold and grid point reads the TPR at the same FPR
+    (a mean over folds of TPRs at different FPRs would mean nothing); the
+    scorer returns it as ``"mia_tpr_fpr"`` (``mean_test_mia_tpr_fpr`` in
+    ``cv_results_``; scikit-learn also ranks that column, which means
+    nothing). Set ``n_members`` a little below the held-out fold size (fold
+    rows that duplicate training rows are left out): a fold with fewer
+    non-members than the planned FPR needs gives a NaN TPR, with an
+    :class:`~skprivacy.exceptions.UnresolvedMetricWarning` saying how many
+    are needed.
 
     When at least ``max_overlap`` of the rows offered as non-members are
     training rows of the model, as in ``GridSearchCV(return_train_score=True)``,
@@ -498,17 +569,18 @@ def make_privacy_scorer(
     utility : str, list of str or dict, default="accuracy"
         Utility metrics: scikit-learn scorer names, or a dict of names to
         scorers (names or callables).
-    leakage : tuple of str, default=("auc", "advantage", "tpr@1%")
+    leakage : tuple of str, default=("auc", "advantage", "tpr")
         Leakage metrics: ``"auc"``, ``"advantage"``, ``"balanced_accuracy"``,
         ``"epsilon"`` (:func:`empirical_epsilon` with ``trials="one_run"``: a
         leakage statistic of one training run, with a
         :class:`~skprivacy.exceptions.DependentTrialsWarning`, not a guaranteed
-        lower bound) or ``"tpr@<x>%"`` (TPR at an FPR of exactly ``x`` percent,
-        as :func:`tpr_at_fpr` reads it: tied scores at the threshold flagged at
-        random, never below chance). The TPR needs at least ``1000 / x``
-        non-members audited per fold (``min(held-out rows, n_members)``); with
-        fewer it is NaN, with an
-        :class:`~skprivacy.exceptions.UnresolvedMetricWarning`, and
+        lower bound), ``"tpr"`` (the TPR at the FPR planned from the
+        recorder's ``n_members``, above, returned with ``"mia_tpr_fpr"``) or
+        ``"tpr@<x>%"`` (TPR at an FPR of exactly ``x`` percent). TPRs are read
+        as :func:`tpr_at_fpr` reads them: tied scores at the threshold flagged
+        at random, never below chance. ``"tpr@<x>%"`` needs at least
+        ``1000 / x`` non-members audited per fold; with fewer it is NaN, with
+        an :class:`~skprivacy.exceptions.UnresolvedMetricWarning`, and
         :func:`privacy_refit` refuses to choose on it.
     n_references : int, default=0
         Reference models trained per grid point and fold.
@@ -531,20 +603,29 @@ def make_privacy_scorer(
 
     Examples
     --------
+    With 600 rows and 3 folds, each fold holds out 200 rows: remembering
+    ``n_members=200`` members per fold resolves a TPR at 5% FPR.
+
     >>> from sklearn.datasets import make_classification
     >>> from sklearn.model_selection import GridSearchCV
     >>> from sklearn.tree import DecisionTreeClassifier
     >>> from skprivacy.audit import AuditRecorder, make_privacy_scorer, privacy_refit
     >>> X, y = make_classification(600, 8, flip_y=0.2, random_state=0)
     >>> search = GridSearchCV(
-    ...     AuditRecorder(DecisionTreeClassifier(random_state=0), random_state=0),
+    ...     AuditRecorder(
+    ...         DecisionTreeClassifier(random_state=0), n_members=200, random_state=0
+    ...     ),
     ...     {"estimator__max_depth": [2, None]},
     ...     scoring=make_privacy_scorer(random_state=0),
     ...     refit=privacy_refit(leakage="auc", max_leakage=0.55),
     ...     cv=3,
     ... ).fit(X, y)
     >>> (-search.cv_results_["mean_test_neg_mia_auc"]).round(2)
-    array([0.51, 0.61])
+    array([0.5 , 0.61])
+    >>> search.cv_results_["mean_test_mia_tpr_fpr"]
+    array([0.05, 0.05])
+    >>> (-search.cv_results_["mean_test_neg_mia_tpr"]).round(3)
+    array([0.049, 0.065])
     >>> search.best_params_
     {'estimator__max_depth': 2}
     """
@@ -559,64 +640,132 @@ def make_privacy_scorer(
 class _PrivacyRefit:
     """Callable ``refit(cv_results) -> best_index`` of :func:`privacy_refit`."""
 
-    def __init__(self, utility, leakage, max_leakage):
+    def __init__(self, utility, leakage, max_leakage, if_none_meets):
         self.utility = utility
         self.leakage = leakage
         self.max_leakage = max_leakage
+        self.if_none_meets = if_none_meets
 
     def __repr__(self):
         return (
             f"privacy_refit(utility={self.utility!r}, leakage={self.leakage!r}, "
-            f"max_leakage={self.max_leakage!r})"
+            f"max_leakage={self.max_leakage!r}, "
+            f"if_none_meets={self.if_none_meets!r})"
+        )
+
+    def _check_scored(self, cv_results, keys):
+        missing = [key for key in keys if key not in cv_results]
+        if not missing:
+            return
+        # A scorer that raises is recorded by the search as one NaN "score"
+        # per fold, with a "Scoring failed" warning: every candidate then has
+        # only a NaN mean_test_score, and the error itself is gone.
+        failed = (
+            "mean_test_score" in cv_results
+            and np.isnan(
+                np.asarray(cv_results["mean_test_score"], dtype=np.float64)
+            ).all()
+        )
+        if not failed:
+            raise KeyError(
+                f"cv_results_ has no {missing[0]!r}: score the search with "
+                "make_privacy_scorer(...) giving this utility and leakage."
+            )
+        own = set(AuditRecorder().get_params())
+        names = {name for params in cv_results.get("params", ()) for name in params}
+        foreign = sorted(
+            n for n in names if n not in own and not n.startswith("estimator__")
+        )
+        if foreign:
+            why = (
+                f"The searched estimator is not an AuditRecorder (it has the "
+                f"parameter {foreign[0]!r}, which AuditRecorder lacks), and the "
+                "privacy scorer audits an AuditRecorder only. Search over "
+                "AuditRecorder(your_estimator) and prefix the parameters with "
+                f"'estimator__' (e.g. 'estimator__{foreign[0]}')."
+            )
+        else:
+            why = (
+                "See the search's 'Scoring failed' warnings, or set "
+                "error_score='raise' on the search to raise the scorer's error "
+                "(the privacy scorer raises, for one, on an estimator that is "
+                "not an AuditRecorder)."
+            )
+        raise ValueError(
+            "Every fold's scoring failed: cv_results_ has no "
+            f"{missing[0]!r}, only a NaN 'mean_test_score', which GridSearchCV "
+            f"records for a scorer that raised. {why}"
+        )
+
+    def _unknown_error(self, cv_results, unknown):
+        # A candidate whose leakage is unknown may be the leaky one: choosing
+        # among the others, or calling it private, would both be guesses.
+        match = _TPR.match(self.leakage)
+        if match:
+            fpr = float(match.group(1)) / 100
+            why = (
+                f"a TPR at {match.group(1)}% FPR needs at least "
+                f"{int(np.ceil(10 / fpr))} non-members audited per fold "
+                "(min(held-out rows, n_members of the AuditRecorder)): use "
+                "larger folds (fewer splits, more data) and n_members, or a "
+                "leakage metric such as 'auc', or 'tpr' (read at an FPR that "
+                "n_members resolve)"
+            )
+        elif self.leakage == "tpr":
+            why = (
+                "the TPR at the FPR planned from n_members (mean_test_"
+                f"{_TPR_FPR_KEY}) needs at least 10 / FPR non-members audited per "
+                "fold: keep n_members of the AuditRecorder a little below the "
+                "held-out fold size (see the scorer's warnings)"
+            )
+        else:
+            why = (
+                "see the scorer's warnings (training rows offered as "
+                "non-members give NaN)"
+            )
+        return ValueError(
+            f"The mean {self.leakage} leakage is NaN for candidate(s) "
+            f"{unknown.tolist()}, so privacy_refit cannot tell which settings "
+            f"keep {self.leakage} <= {self.max_leakage:g}: {why}."
         )
 
     def __call__(self, cv_results):
         utility_key = f"mean_test_{self.utility}"
         leakage_key = f"mean_test_{_leakage_key(self.leakage)}"
-        for key in (utility_key, leakage_key):
-            if key not in cv_results:
-                raise KeyError(
-                    f"cv_results_ has no {key!r}: score the search with "
-                    "make_privacy_scorer(...) giving this utility and leakage."
-                )
+        self._check_scored(cv_results, (utility_key, leakage_key))
         utility = np.asarray(cv_results[utility_key], dtype=np.float64)
         leak = -np.asarray(cv_results[leakage_key], dtype=np.float64)
         unknown = np.flatnonzero(np.isnan(leak))
         if unknown.size:
-            # A candidate whose leakage is unknown may be the leaky one: choosing
-            # among the others, or calling it private, would both be guesses.
-            match = _TPR.match(self.leakage)
-            if match:
-                fpr = float(match.group(1)) / 100
-                why = (
-                    f"a TPR at {match.group(1)}% FPR needs at least "
-                    f"{int(np.ceil(10 / fpr))} non-members audited per fold "
-                    "(min(held-out rows, n_members of the AuditRecorder)): use "
-                    "larger folds (fewer splits, more data) and n_members, or a "
-                    "leakage metric such as 'auc'"
-                )
-            else:
-                why = (
-                    "see the scorer's warnings (training rows offered as "
-                    "non-members give NaN)"
-                )
-            raise ValueError(
-                f"The mean {self.leakage} leakage is NaN for candidate(s) "
-                f"{unknown.tolist()}, so privacy_refit cannot tell which settings "
-                f"keep {self.leakage} <= {self.max_leakage:g}: {why}."
+            raise self._unknown_error(cv_results, unknown)
+        if self.leakage == "tpr":
+            # Means over folds of one FPR differ from it by rounding only.
+            fprs = np.unique(
+                np.round(cv_results.get(f"mean_test_{_TPR_FPR_KEY}", []), 12)
             )
+            if fprs.size > 1:
+                raise ValueError(
+                    f"The candidates read the TPR at different FPRs {fprs.tolist()} "
+                    "(n_members of the AuditRecorder differs between them): "
+                    "their TPRs cannot be compared. Keep n_members fixed."
+                )
         valid = np.isfinite(utility) & np.isfinite(leak)
         allowed = valid & (leak <= self.max_leakage)
         if not allowed.any():
             if not valid.any():
                 raise ValueError("No candidate has finite utility and leakage.")
             best = int(np.flatnonzero(valid)[np.argmin(leak[valid])])
-            warnings.warn(
-                f"No candidate keeps {self.leakage} <= {self.max_leakage:g}; refitting "
-                f"the least leaky one ({self.leakage} = {leak[best]:.4g}).",
-                UserWarning,
-                stacklevel=2,
+            params = cv_results.get("params")
+            least = f"candidate {best}" + (
+                f" {params[best]}" if params is not None else ""
             )
+            message = (
+                f"No candidate keeps {self.leakage} <= {self.max_leakage:g}; the "
+                f"least leaky is {least} ({self.leakage} = {leak[best]:.4g})"
+            )
+            if self.if_none_meets == "raise":
+                raise ValueError(f"{message}.")
+            warnings.warn(f"{message}: refitting it.", UserWarning, stacklevel=2)
             return best
         # Best utility; ties go to lower leakage, then to the first candidate.
         order = np.lexsort((leak[allowed], -utility[allowed]))
@@ -627,12 +776,17 @@ class _PrivacyRefit:
     {
         "utility": [str],
         "leakage": [str],
-        "max_leakage": [Interval(Real, None, None, closed="neither")],
+        "max_leakage": [Interval(Real, None, None, closed="neither"), None],
+        "if_none_meets": [StrOptions({"least_leaky", "raise"})],
     },
     prefer_skip_nested_validation=True,
 )
 def privacy_refit(
-    *, utility: str = "accuracy", leakage: str = "auc", max_leakage: float = 0.55
+    *,
+    utility: str = "accuracy",
+    leakage: str = "auc",
+    max_leakage: float | None = None,
+    if_none_meets: str = "least_leaky",
 ):
     """Refit rule: the best mean utility among settings under a leakage cap.
 
@@ -640,20 +794,31 @@ def privacy_refit(
     :func:`make_privacy_scorer`: among the candidates whose mean leakage
     ``-mean_test_neg_mia_<leakage>`` is at most ``max_leakage``, it returns the
     index with the highest ``mean_test_<utility>`` (ties: lower leakage first).
-    When none meets the cap, it warns and returns the least leaky candidate.
+    When none meets the cap, it warns and returns the least leaky candidate,
+    or raises with ``if_none_meets="raise"``.
     A candidate with NaN utility is never chosen; a NaN leakage (a TPR at an
     FPR the folds' non-members cannot resolve, or training rows offered as
     non-members) raises a ValueError saying what the metric needs, since a
-    setting whose leakage is unknown can be neither ruled in nor out.
+    setting whose leakage is unknown can be neither ruled in nor out. When
+    every fold's scoring failed (the search then records only a NaN
+    ``mean_test_score``), the error says so, and names the usual cause: an
+    estimator not wrapped in :class:`AuditRecorder`.
 
     Parameters
     ----------
     utility : str, default="accuracy"
         Utility key of the scorer.
     leakage : str, default="auc"
-        Leakage metric, as in :func:`make_privacy_scorer` (e.g. ``"tpr@1%"``).
-    max_leakage : float, default=0.55
-        The cap on the mean leakage (in the metric's own units, not negated).
+        Leakage metric, as in :func:`make_privacy_scorer` (e.g. ``"tpr"`` or
+        ``"tpr@1%"``).
+    max_leakage : float, default=None
+        The cap on the mean leakage, in the metric's own units (not negated).
+        ``None`` means 0.55 for ``leakage="auc"`` (chance is 0.5) and is an
+        error for every other metric, whose scale differs (an advantage of
+        0.55 or a TPR of 55% would be no cap at all): give it explicitly.
+    if_none_meets : {"least_leaky", "raise"}, default="least_leaky"
+        When no candidate meets the cap: refit the least leaky one, with a
+        warning, or raise a ValueError.
 
     Returns
     -------
@@ -670,9 +835,22 @@ def privacy_refit(
     >>> cv_results = {
     ...     "mean_test_accuracy": [0.90, 0.86, 0.84],
     ...     "mean_test_neg_mia_auc": [-0.70, -0.54, -0.51],
+    ...     "mean_test_neg_mia_advantage": [-0.30, -0.08, -0.02],
     ... }
     >>> privacy_refit(leakage="auc", max_leakage=0.55)(cv_results)
     1
+    >>> privacy_refit(leakage="advantage", max_leakage=0.05)(cv_results)
+    2
     """
     _leakage_key(leakage)
-    return _PrivacyRefit(utility, leakage, max_leakage)
+    if max_leakage is None:
+        if leakage != "auc":
+            raise ValueError(
+                f"privacy_refit(leakage={leakage!r}) needs an explicit "
+                "max_leakage in that metric's units: the default cap, 0.55, is "
+                "an attack AUC (chance 0.5) and would mean something else for "
+                f"{leakage!r} (for an advantage, chance is 0; for a TPR at FPR f, "
+                "chance is f)."
+            )
+        max_leakage = 0.55
+    return _PrivacyRefit(utility, leakage, max_leakage, if_none_meets)

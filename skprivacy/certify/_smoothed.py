@@ -645,8 +645,12 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
         columns = {}
         for j in range(X.shape[1]):
             if j in categorical:
-                column = np.empty(X.shape[0], dtype=object)
-                column[:] = [self._categories[code] for code in X[:, j]]
+                # The noisy copies of a row share its category: look each
+                # distinct code up once.
+                codes, inverse = np.unique(X[:, j], return_inverse=True)
+                values = np.empty(codes.size, dtype=object)
+                values[:] = [self._categories[code] for code in codes]
+                column = values[inverse]
             else:
                 column = X[:, j]
             columns[j if names is None else names[j]] = column

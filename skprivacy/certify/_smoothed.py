@@ -375,7 +375,10 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
 
     **Speed.** For skorch nets the votes are counted on the net's device with
     noise drawn there; other estimators are called on whole noisy blocks of
-    ``batch_size`` rows. In ``benchmarks/bench_certify.py`` (200 points, MLP
+    ``batch_size`` rows. A pipeline ending in a skorch net gets each block
+    through its fitted transformers and then through the net's module in one
+    forward pass (not skorch's ``predict``), with the votes of the pipeline's
+    own ``predict``. In ``benchmarks/bench_certify.py`` (200 points, MLP
     64-256-256-4, n0=100, n=10,000, one CPU thread) certify took 0.97x the CPU
     time of drawing the noise and running the forward passes alone (1.02x in a
     separate measurement; the shared machine's noise is a few percent), the
@@ -761,12 +764,12 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     def _voter(self):
         frozen = isinstance(self.estimator_, FrozenEstimator)
         base = self.estimator_.estimator if frozen else self.estimator_
+        transformers, net, reason = _torch_pipeline_parts(base)
         values = self.classes_ if frozen else np.arange(self.classes_.size)
-        if frozen and capability(base, "encoded_labels"):
+        if frozen and capability(base if net is None else net, "encoded_labels"):
             # Output index i is the base's classes_[i] (CRLClassifier), which
             # are the smoothed model's classes, in that order.
             values = np.arange(self.classes_.size)
-        transformers, net, reason = _torch_pipeline_parts(base)
         if net is not None:
             return PipelineTorchVoter(self._as_input, transformers, net, values)
         if reason is not None and self.verbose:

@@ -176,6 +176,24 @@ def test_frozen_scaler_net_pipeline_votes_equal_the_generic_path(frame, monkeypa
         np.testing.assert_array_equal(left, right)
 
 
+def test_frozen_crl_pipeline_maps_its_encoded_labels(frame, monkeypatch):
+    # A CRLClassifier's output index i is its classes_[i] (here strings), not
+    # the label itself: the batched voter must map it as the generic path does.
+    from skprivacy import CRLClassifier
+
+    data, y = frame
+    X = data[NUMERIC].to_numpy(np.float32, copy=True)
+    labels = np.array(["low", "mid", "high"])[y]
+    crl = CRLClassifier(max_epochs=3, hidden_units=(16,), random_state=0)
+    pipe = make_pipeline(StandardScaler(), crl).fit(X, labels)
+    clf = smoothed(FrozenEstimator(pipe)).fit(X, labels)
+    assert isinstance(clf._voter(), PipelineTorchVoter)
+    fast = run_all(clf, X[:20])
+    generic_path(monkeypatch)
+    for left, right in zip(fast, run_all(clf, X[:20]), strict=True):
+        np.testing.assert_array_equal(left, right)
+
+
 def test_module_runs_once_per_block_and_blocks_stay_bounded(frame):
     # The memory bound and the speed both come from the engine's blocks: each
     # holds batch_size noisy rows at most, whatever n_rows * n_samples is, and
@@ -244,6 +262,7 @@ def test_unfitted_step_falls_back_with_a_reason(frame, capsys):
     np.testing.assert_array_equal(counts.sum(axis=1), 200)
 
 
+@pytest.mark.filterwarnings("ignore:The given NumPy array is not writable")
 def test_dataframe_output_goes_through_the_nets_predict(frame, monkeypatch):
     # skorch hands a DataFrame to the module column by column: the batched
     # voter leaves such output to the net's own predict, with the same votes.

@@ -150,10 +150,10 @@ def test_column_transformer_net_votes_equal_the_generic_path(
         batch_size=1000,
     ).fit(data, y)
     assert isinstance(clf._voter(), PipelineTorchVoter)
-    fast = run_all(clf, data.iloc[:40])
+    fast = run_all(clf, data.iloc[:20])
     generic_path(monkeypatch)
     assert isinstance(clf._voter(), NumpyVoter)
-    for left, right in zip(fast, run_all(clf, data.iloc[:40]), strict=True):
+    for left, right in zip(fast, run_all(clf, data.iloc[:20]), strict=True):
         np.testing.assert_array_equal(left, right)
     assert len(np.unique(fast[1])) > 1  # the votes are not trivial
 

@@ -26,8 +26,17 @@ Sequential certification (issue 17): fixed-sample certify at n = 10,000 and
 evaluations, wall time, certified accuracy at r = 0, 0.25, 0.5 and the target
 radius, and the average certified radius (ACR).
 
+A net inside a pipeline (issue 22): ``Pipeline(StandardScaler, MLP)`` on raw
+(unscaled) data against the same bare net on the pre-scaled data, predict
+(``n_predict`` = 1,000) and certify (n0=100, n=1,000) of 200 records, with the
+pipeline's batched path and with the generic path (the pipeline's own
+``predict``, as before issue 22). With ``feature_scale`` set to the scaler's
+scales the two smoothed classifiers are the same function, so their certified
+accuracies agree up to Monte Carlo error. Also the peak memory of the
+pipeline's certify as ``n`` grows.
+
 Usage: ``python benchmarks/bench_certify.py [--quick] [--threads N]
-[--only-sequential] [--device cuda]``. Ratios
+[--only-sequential] [--only-pipeline] [--device cuda]``. Ratios
 use the CPU time of this process (best of interleaved rounds), which other
 processes on a shared machine disturb much less than wall-clock time (also
 shown); compare ratios, which come from one run on one machine.
@@ -39,6 +48,7 @@ shown); compare ratios, which come from one run on one machine.
 import argparse
 import ctypes
 import time
+from unittest import mock
 
 import numpy as np
 import torch
@@ -47,11 +57,13 @@ from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNetClassifier
 from threadpoolctl import threadpool_limits
 
 from skprivacy import SmoothedClassifier
+from skprivacy.certify import _smoothed
 
 SIGMA, N0, ALPHA = 0.25, 100, 0.001
 
@@ -239,12 +251,108 @@ def sequential_section(bases, X_fit, y_fit, quick, threads):
             )
 
 
+def pipeline_section(net, X_train, X_test, y_test, quick, repeats):
+    """A net inside Pipeline(StandardScaler, net) against the bare net."""
+    n_points, n_draws = (20, 1_000) if quick else (200, 1_000)
+    rng = np.random.default_rng(0)
+    scale = rng.uniform(0.1, 100, X_train.shape[1]).astype(np.float32)
+    offset = rng.uniform(-50, 50, X_train.shape[1]).astype(np.float32)
+    raw_train, raw_test = X_train * scale + offset, X_test[:n_points] * scale + offset
+    scaler = StandardScaler().fit(raw_train)
+    pipe = Pipeline([("scale", scaler), ("net", net)])
+    X_bare = scaler.transform(raw_test)
+    params = {"sigma": SIGMA, "n0": N0, "n": n_draws, "n_predict": n_draws}
+    # Noise of sigma * scale_j on raw column j is noise of sigma after the
+    # scaler: the two smoothed classifiers are the same function.
+    piped = SmoothedClassifier(
+        FrozenEstimator(pipe), feature_scale=scaler.scale_, random_state=0, **params
+    ).fit(raw_train[:10], np.arange(10) % 4)
+    bare = SmoothedClassifier(FrozenEstimator(net), random_state=0, **params).fit(
+        X_bare[:10], np.arange(10) % 4
+    )
+
+    def generic(call):
+        def run():
+            # The switch: no pipeline is run batched, as before issue 22.
+            with mock.patch.object(
+                _smoothed, "_torch_pipeline_parts", lambda _: (None, None, None)
+            ):
+                return call()
+
+        return run
+
+    methods = {
+        "bare net predict": lambda: bare.predict(X_bare),
+        "pipeline predict (batched)": lambda: piped.predict(raw_test),
+        "pipeline predict (generic)": generic(lambda: piped.predict(raw_test)),
+        "bare net certify": lambda: bare.certify(X_bare),
+        "pipeline certify (batched)": lambda: piped.certify(raw_test),
+        "pipeline certify (generic)": generic(lambda: piped.certify(raw_test)),
+    }
+    times, walls, results = {}, {}, {}
+    for round_ in range(repeats):
+        for name, fn in methods.items():
+            if "generic" in name and round_ > 0:
+                continue  # minutes per round; one is enough at that ratio
+            cpu, wall, results[name] = timed(fn)
+            times[name] = min(times.get(name, np.inf), cpu)
+            walls[name] = min(walls.get(name, np.inf), wall)
+    print(
+        f"\nA net inside a pipeline: {n_points} records, n_predict={n_draws:,}, "
+        f"certify n0={N0}, n={n_draws:,} (CPU s, best of {repeats} interleaved "
+        "rounds; the generic path once)"
+    )
+    header = f"{'method':30s} {'CPU s':>7s} {'wall s':>7s} {'x bare net':>11s}"
+    print(header)
+    print("-" * len(header))
+    for name, seconds in times.items():
+        bare_name = "bare net " + ("predict" if "predict" in name else "certify")
+        print(
+            f"{name:30s} {seconds:7.2f} {walls[name]:7.2f} "
+            f"{seconds / times[bare_name]:11.2f}"
+        )
+    fast, slow = (
+        results["pipeline predict (batched)"],
+        results["pipeline predict (generic)"],
+    )
+    same = np.array_equal(fast, slow) and all(
+        np.array_equal(a, b)
+        for a, b in zip(
+            results["pipeline certify (batched)"],
+            results["pipeline certify (generic)"],
+            strict=True,
+        )
+    )
+    print(f"  batched and generic pipeline paths give identical results: {same}")
+    y_cert = y_test[:n_points]
+    for name in ("bare net certify", "pipeline certify (batched)"):
+        labels, radii = results[name]
+        correct = labels == y_cert
+        print(
+            f"  {name:28s} certified acc {correct.mean():.3f}  "
+            f"ACR {np.mean(radii * correct):.3f}"
+        )
+    n_mem = 5
+    exact_malloc_accounting()
+    print(f"  peak memory growth of the pipeline's certify on {n_mem} records:")
+    for i, n_big in enumerate((1_000, 1_000, 10_000, 100_000)):
+        clf = SmoothedClassifier(
+            FrozenEstimator(pipe), sigma=SIGMA, n0=N0, n=n_big, random_state=0
+        ).fit(raw_train[:10], np.arange(10) % 4)
+        mib = peak_rss_mib(lambda clf=clf: clf.certify(raw_test[:n_mem]))
+        if i > 0:  # the first round is a warm-up
+            print(f"    n={n_big:>7,}: {mib:7.1f} MiB")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, 1 repeat")
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument(
         "--only-sequential", action="store_true", help="the sequential section only"
+    )
+    parser.add_argument(
+        "--only-pipeline", action="store_true", help="the pipeline section only"
     )
     parser.add_argument("--device", default="cpu", help="torch device of the MLP")
     args = parser.parse_args()
@@ -278,6 +386,12 @@ def main():
         f"smoothed accuracy on 1000 test points: {accuracy:.3f}"
     )
     net_fitted = trained.estimator_
+    with threadpool_limits(limits=args.threads):
+        pipeline_section(
+            net_fitted, X_train, X_test, y_test, args.quick, min(repeats, 3)
+        )
+    if args.only_pipeline:
+        return
     hgb = HistGradientBoostingClassifier(max_iter=100, random_state=0)
     hgb_points = 10 if args.quick else 50
     hgb_trained = SmoothedClassifier(hgb, sigma=SIGMA, random_state=0)

@@ -227,6 +227,63 @@ class TorchVoter:
             )
 
 
+class PipelineTorchVoter:
+    """Votes of a pipeline that ends in a skorch classifier, net run batched.
+
+    Each noisy block goes through the fitted transformers once, as
+    ``Pipeline.predict`` sends it, and the transformed block through the net's
+    module in one forward pass (:class:`TorchVoter`) instead of skorch's
+    ``predict``, whose data loader builds every row as a tensor of its own and
+    runs the module on ``batch_size`` rows of the net at a time. The noise is
+    drawn and counted on the numpy path, in input space, so the votes are those
+    of ``Pipeline.predict`` on the same blocks.
+
+    Parameters
+    ----------
+    prepare : callable
+        Turns a block of validated rows into what the pipeline takes (column
+        names, categories).
+    transformers : list of fitted transformers
+        The steps before the net, in order.
+    net : fitted skorch ``NeuralNetClassifier``
+        The final step; its ``predict`` must be the arg max of its module's
+        output.
+    class_values : ndarray
+        What the net's arg max index stands for, per class of the smoothed model.
+    """
+
+    backend = "numpy"
+
+    def __init__(self, prepare, transformers, net, class_values):
+        self.prepare = prepare
+        self.transformers = transformers
+        self.net = TorchVoter(net, class_values)
+        self.fallback = None
+
+    def classify(self, X):
+        import torch
+        from scipy import sparse
+
+        X = self.prepare(X)
+        for transformer in self.transformers:
+            X = transformer.transform(X)
+        if self.fallback is None and sparse.issparse(X):
+            # skorch's dataset densifies each sparse row; so does this, at once.
+            X = X.toarray()
+        if self.fallback is None and not isinstance(X, np.ndarray):
+            # skorch feeds a DataFrame (or a dict, ...) to the module in its
+            # own way: the net's predict keeps that meaning.
+            self.fallback = NumpyVoter(self.net.net, self.net.class_values)
+        if self.fallback is not None:
+            return self.fallback.classify(X)
+        with torch.inference_mode():
+            index = self.net.classify(torch.from_numpy(np.ascontiguousarray(X)))
+            index = index.cpu().numpy()
+        if not self.net.identity:
+            self.net.check_unknown(np.count_nonzero(index < 0))
+        return index
+
+
 def _batch_plan(n_rows, n_samples, batch_size):
     """Global sample ranges of each batch and, per row touched, its sample range."""
     total = n_rows * n_samples

@@ -33,6 +33,8 @@ noisy step).
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from skprivacy.audit._vectorized import (
@@ -116,6 +118,15 @@ class _CrossEntropyOfLogits(SkorchCrossEntropy):
         target = np.searchsorted(self.classes, np.asarray(y))
         return np.asarray(X, dtype=np.float32), target
 
+    def per_record(self, output, target):
+        """Each record's loss (the criterion's, before reduction)."""
+        import torch.nn.functional as F
+
+        logits = output[0] if isinstance(output, (tuple, list)) else output
+        return F.cross_entropy(
+            logits, target, reduction="none", label_smoothing=self.label_smoothing
+        )
+
 
 def _noisy_gradients(summed, sigmas, max_grad_norm, divisors, generators, active):
     """Opacus's noisy step: clipped sum plus noise, over the expected batch."""
@@ -139,35 +150,268 @@ def _noisy_gradients(summed, sigmas, max_grad_norm, divisors, generators, active
     return out
 
 
-def clipped_gradient_sum(per_record_grad, leaves, xb, tb, wb, max_grad_norm):
-    """Each model's sum of its records' gradients clipped to ``max_grad_norm``.
+def _clip_factor(norms, weight, max_grad_norm):
+    """Opacus's per-record clip factor, 0 on padding."""
+    return (max_grad_norm / (norms + _NORM_EPS)).clamp(max=1.0) * weight
+
+
+class _GenericClipper:
+    """Clipped gradient sums from per-record gradients (any vmappable module).
+
+    Per-record gradients are :func:`torch.func.grad` of one record's loss,
+    vmapped over the records and over the models: they are held in memory
+    (``M x B x n_parameters`` entries), so batches are cut into pieces.
 
     Parameters
     ----------
-    per_record_grad : callable
-        ``(leaves, x, t) -> grads``, vmapped over models and records.
-    leaves : list of torch.Tensor
-        Stacked parameters, each of shape ``(M, ...)``.
-    xb : torch.Tensor of shape (M, B, n_features)
-    tb : torch.Tensor of shape (M, B)
-    wb : torch.Tensor of shape (M, B)
-        1 for each model's records, 0 for padding.
+    module : torch.nn.Module
+    names : list of str
+        Parameter names, in the order of the stacked leaves.
+    loss : _CrossEntropyOfLogits
     max_grad_norm : float
+    piece : int
+        Records per model in one vmapped call.
+    """
 
-    Returns
-    -------
-    summed : list of torch.Tensor
-        Shaped like ``leaves``.
-    norms : torch.Tensor of shape (M, B)
-        Each record's gradient norm before clipping.
+    def __init__(self, module, names, loss, max_grad_norm, piece):
+        import torch
+        from torch.func import functional_call, grad, vmap
+
+        def record_loss(leaves_j, x, t):
+            params = dict(zip(names, leaves_j, strict=True))
+            out = functional_call(module, params, (x[None],))
+            return loss.per_record(out, t[None]).sum()
+
+        self.grads = vmap(
+            vmap(grad(record_loss), in_dims=(None, 0, 0), randomness="different"),
+            randomness="different",
+        )
+        self.max_grad_norm = max_grad_norm
+        self.piece = piece
+        self._torch = torch
+
+    def __call__(self, leaves, xb, tb, wb):
+        """Each model's sum of clipped per-record gradients, and the norms.
+
+        Parameters
+        ----------
+        leaves : list of torch.Tensor
+            Stacked parameters, each of shape ``(M, ...)``.
+        xb : torch.Tensor of shape (M, B, n_features)
+        tb : torch.Tensor of shape (M, B)
+        wb : torch.Tensor of shape (M, B)
+            1 for each model's records, 0 for padding.
+
+        Returns
+        -------
+        summed : list of torch.Tensor
+            Shaped like ``leaves``.
+        norms : torch.Tensor of shape (M, B)
+            Each record's gradient norm before clipping.
+        """
+        torch = self._torch
+        summed = [torch.zeros_like(leaf) for leaf in leaves]
+        norms = []
+        for start in range(0, xb.shape[1], self.piece):
+            cut = slice(start, start + self.piece)
+            grads = self.grads(leaves, xb[:, cut], tb[:, cut])
+            norm = torch.stack([g.flatten(2).norm(dim=2) for g in grads], 2).norm(dim=2)
+            factor = _clip_factor(norm, wb[:, cut], self.max_grad_norm)
+            for total, g in zip(summed, grads, strict=True):
+                total += torch.einsum("mb,mb...->m...", factor, g)
+            norms.append(norm)
+        return summed, torch.cat(norms, dim=1)
+
+
+class _LinearClipper(_GenericClipper):
+    """Clipped gradient sums of a module whose parameters are all in Linear layers.
+
+    A record's gradient of a linear layer ``z = W a + b`` is ``g a^T`` for
+    the weight and ``g`` for the bias, where ``g`` is the gradient of the
+    record's loss with respect to ``z``: its squared norm is
+    ``|g|^2 (|a|^2 + 1)``, and the sum of clipped gradients is
+    ``sum_i c_i g_i a_i^T``, one matrix product. One forward pass records
+    each layer's input ``a`` (a forward hook) and adds a zero tensor to its
+    output, whose gradient is ``g``. No per-record gradient is held in
+    memory (the "ghost clipping" of Li et al., ICLR 2022); the result is
+    that of :class:`_GenericClipper` (checked on a few records before use,
+    see :func:`_clipper`).
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+    names : list of str
+        Parameter names, in the order of the stacked leaves.
+    layers : dict
+        ``{name: nn.Linear}``, every layer holding parameters of ``names``.
+    loss : _CrossEntropyOfLogits
+    max_grad_norm : float
+    """
+
+    def __init__(self, module, names, layers, loss, max_grad_norm):
+        import torch
+        from torch.func import functional_call, grad, vmap
+
+        self.module, self.names, self.layers = module, names, layers
+        self.max_grad_norm = max_grad_norm
+        self._torch = torch
+        self._inputs, self._taps = {}, {}
+
+        def batch_loss(leaves_j, taps_j, xb, tb, wb):
+            self._taps = dict(zip(layers, taps_j, strict=True))
+            self._inputs.clear()
+            params = dict(zip(names, leaves_j, strict=True))
+            out = functional_call(module, params, (xb,))
+            inputs = [self._inputs[layer] for layer in layers]
+            return (loss.per_record(out, tb) * wb).sum(), inputs
+
+        self.grads = vmap(
+            grad(batch_loss, argnums=1, has_aux=True), randomness="different"
+        )
+
+    @contextlib.contextmanager
+    def hooked(self):
+        """Inside, the layers record their inputs and add their taps."""
+
+        def hook(layer):
+            def record(mod, args, output):
+                if layer in self._inputs:
+                    raise RuntimeError(f"layer {layer!r} runs twice in a forward pass")
+                self._inputs[layer] = args[0]
+                return output + self._taps[layer]
+
+            return record
+
+        handles = [
+            m.register_forward_hook(hook(layer)) for layer, m in self.layers.items()
+        ]
+        try:
+            yield self
+        finally:
+            for handle in handles:
+                handle.remove()
+
+    def __call__(self, leaves, xb, tb, wb):
+        torch = self._torch
+        M, B = wb.shape
+        taps = [
+            torch.zeros(M, B, m.out_features, device=xb.device, dtype=xb.dtype)
+            for m in self.layers.values()
+        ]
+        backprops, inputs = self.grads(leaves, taps, xb, tb, wb)
+        squared = 0.0
+        for m, g, a in zip(self.layers.values(), backprops, inputs, strict=True):
+            squared = squared + g.square().sum(-1) * (
+                a.square().sum(-1) + float(m.bias is not None)
+            )
+        norms = squared.sqrt()
+        factor = _clip_factor(norms, wb, self.max_grad_norm)
+        grads = {}
+        for (layer, m), g, a in zip(
+            self.layers.items(), backprops, inputs, strict=True
+        ):
+            scaled = factor[..., None] * g
+            grads[_join(layer, "weight")] = torch.einsum("mbo,mbi->moi", scaled, a)
+            if m.bias is not None:
+                grads[_join(layer, "bias")] = scaled.sum(dim=1)
+        return [grads[name] for name in self.names], norms
+
+
+def _join(prefix, name):
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _linear_layers(module, names):
+    """``{name: layer}`` of the Linear layers holding exactly ``names``, or None."""
+    import torch
+
+    layers = {
+        prefix: m
+        for prefix, m in module.named_modules()
+        if isinstance(m, torch.nn.Linear)
+    }
+    held = {
+        _join(prefix, p): prefix
+        for prefix, m in layers.items()
+        for p, _ in m.named_parameters(recurse=False)
+    }
+    if set(held) != set(names):
+        return None
+    return {prefix: layers[prefix] for prefix in dict.fromkeys(held[n] for n in names)}
+
+
+def _clipper(module, names, leaves, loss, max_grad_norm, piece, xb, tb):
+    """The fastest clipper whose result is that of per-record gradients.
+
+    The Linear clipper is used when every parameter is in a Linear layer and
+    it agrees with :class:`_GenericClipper` on the first records (the
+    formula assumes each layer runs once per forward pass on one row per
+    record). Both are compared without dropout.
     """
     import torch
 
-    grads = per_record_grad(leaves, xb, tb)
-    norms = torch.stack([g.flatten(2).norm(dim=2) for g in grads], dim=2).norm(dim=2)
-    factor = (max_grad_norm / (norms + _NORM_EPS)).clamp(max=1.0) * wb
-    summed = [torch.einsum("mb,mb...->m...", factor, g) for g in grads]
-    return summed, norms
+    generic = _GenericClipper(module, names, loss, max_grad_norm, piece)
+    layers = _linear_layers(module, names)
+    if layers is None:
+        return generic, contextlib.nullcontext()
+    linear = _LinearClipper(module, names, layers, loss, max_grad_norm)
+    weight = torch.ones(tb.shape, dtype=xb.dtype, device=xb.device)
+    was_training = module.training
+    module.eval()
+    try:
+        expected, _ = generic(leaves, xb, tb, weight)
+        with linear.hooked():
+            found, _ = linear(leaves, xb, tb, weight)
+        agree = all(
+            torch.allclose(a, b, rtol=1e-4, atol=1e-6)
+            for a, b in zip(expected, found, strict=True)
+        )
+    except Exception:  # a layer run twice, inputs of another shape...
+        agree = False
+    finally:
+        module.train(was_training)
+    return (linear, linear.hooked()) if agree else (generic, contextlib.nullcontext())
+
+
+def poisson_batches(members, generators, rates, active):
+    """One step's Poisson batches of every model, padded to a common width.
+
+    Parameters
+    ----------
+    members : list of torch.Tensor
+        Each model's member rows of the pool.
+    generators : list of torch.Generator
+        Each model's sampler generator (on the CPU).
+    rates : list of float
+        Each model's sampling rate ``q``.
+    active : ndarray of shape (M,), bool
+        Models that take this step; the others get an empty batch.
+
+    Returns
+    -------
+    index : torch.Tensor of shape (M, B), int64
+        Pool rows of each batch; padding repeats the model's first member.
+    weight : torch.Tensor of shape (M, B)
+        1 for the batch's records, 0 for padding.
+    """
+    import torch
+
+    # Opacus's UniformWithReplacementSampler: each member joins the batch
+    # when its uniform draw is below q, one draw per member and step.
+    batches = [
+        rows[(torch.rand(len(rows), generator=gen) < q).to(rows.device)]
+        if on
+        else rows[:0]
+        for rows, gen, q, on in zip(members, generators, rates, active, strict=True)
+    ]
+    width = max(len(b) for b in batches)
+    device = members[0].device
+    index = torch.stack([rows[:1].expand(width) for rows in members]).clone()
+    weight = torch.zeros(len(members), width, device=device)
+    for j, rows in enumerate(batches):
+        index[j, : len(rows)] = rows
+        weight[j, : len(rows)] = 1.0
+    return index, weight
 
 
 def train_dpsgd_vectorized(recipe, X, y, keep, seeds, *, verbose=0):
@@ -198,7 +442,7 @@ def train_dpsgd_vectorized(recipe, X, y, keep, seeds, *, verbose=0):
         Log-probabilities of every model on every pool record.
     """
     import torch
-    from torch.func import functional_call, grad, stack_module_state, vmap
+    from torch.func import stack_module_state
 
     # The 0-epoch fits build each model and its privacy plan (sampling rate,
     # noise, delta), as the fit of a clone would.
@@ -246,20 +490,15 @@ def train_dpsgd_vectorized(recipe, X, y, keep, seeds, *, verbose=0):
     max_grad_norm = float(first.max_grad_norm)
     n_params = sum(leaf[0].numel() for leaf in leaves)
     piece = max(1, _GRAD_SAMPLE_BUDGET // (len(keep) * n_params))
-    if first.max_physical_batch_size is not None:
-        piece = min(piece, first.max_physical_batch_size)
-
-    def record_loss(leaves_j, x, t):
-        out = functional_call(
-            module, dict(zip(names, leaves_j, strict=True)), (x[None],)
-        )
-        logits = out[0] if isinstance(out, (tuple, list)) else out
-        return loss(logits, None, t[None], torch.ones(1, device=device), 0)
-
-    per_record_grad = vmap(
-        vmap(grad(record_loss), in_dims=(None, 0, 0), randomness="different"),
-        randomness="different",
+    # A few of each model's own members: non-members never enter a model's
+    # computation, not even as padding.
+    trial = torch.stack(
+        [rows[torch.arange(4, device=device) % len(rows)] for rows in members]
     )
+    clip, hooks = _clipper(
+        module, names, leaves, loss, max_grad_norm, piece, X_t[trial], y_t[trial]
+    )
+
     (dropout_seed,) = spawn_seeds(np.random.SeedSequence(list(seeds)), 1)
     steps = range(int(n_steps.max(initial=0)))
     if verbose:
@@ -267,37 +506,13 @@ def train_dpsgd_vectorized(recipe, X, y, keep, seeds, *, verbose=0):
 
         steps = tqdm(steps, desc="vectorized DP-SGD models")
     module.train()
-    with torch_seed(dropout_seed):
+    with torch_seed(dropout_seed), hooks:
         for step in steps:
             active = step < n_steps
-            batches = [
-                rows[torch.rand(len(rows), generator=gen[1]).to(device) < q]
-                if on
-                else rows[:0]
-                for rows, gen, q, on in zip(
-                    members, generators, rates, active, strict=True
-                )
-            ]
-            summed = [torch.zeros_like(leaf) for leaf in leaves]
-            width = max(len(b) for b in batches)
-            for start in range(0, width, piece):
-                chunks = [b[start : start + piece] for b in batches]
-                size = max(len(c) for c in chunks)
-                index = torch.zeros(len(keep), size, dtype=torch.int64, device=device)
-                weight = torch.zeros(len(keep), size, device=device)
-                for j, chunk in enumerate(chunks):
-                    index[j, : len(chunk)] = chunk
-                    weight[j, : len(chunk)] = 1.0
-                part, _ = clipped_gradient_sum(
-                    per_record_grad,
-                    leaves,
-                    X_t[index],
-                    y_t[index],
-                    weight,
-                    max_grad_norm,
-                )
-                for total, p in zip(summed, part, strict=True):
-                    total += p
+            index, weight = poisson_batches(
+                members, [gen[1] for gen in generators], rates, active
+            )
+            summed, _ = clip(leaves, X_t[index], y_t[index], weight)
             noisy = _noisy_gradients(
                 summed,
                 sigmas,

@@ -193,7 +193,10 @@ class DPSGDClassifier(BaseNetClassifier):
     is an upper bound from the accountant; membership audits give lower
     bounds (:class:`~skprivacy.audit.MembershipInferenceAuditor`).
     ``sample_weight`` is refused: weighting a record scales its gradient
-    beyond ``max_grad_norm``.
+    beyond ``max_grad_norm``. Audits that train many models of this recipe
+    (:class:`~skprivacy.audit.DefenseEvaluation`, reference models) train
+    them all at once with :mod:`torch.func`, with the same sampling,
+    clipping, noise and accounting per model.
 
     References
     ----------

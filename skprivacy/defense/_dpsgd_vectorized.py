@@ -4,10 +4,10 @@ The audit trains ``M`` models of one recipe on ``M`` member sets
 (:class:`~skprivacy.audit.DefenseEvaluation`, reference models). For a
 :class:`~skprivacy.defense.DPSGDClassifier` this module runs Opacus's
 algorithm for all of them together: the models' parameters are stacked along
-a leading axis (as :mod:`skprivacy.audit._vectorized` does for plain nets),
-and per-record gradients come from :func:`torch.func.grad` vmapped over the
-records of a batch and over the models. Each model keeps everything that
-makes it a separate DP-SGD fit, drawn from the same seeds as that fit:
+a leading axis (as :mod:`skprivacy.audit._vectorized` does for plain nets)
+and one :func:`torch.func.vmap` over the models runs every model's step. Each
+model keeps everything that makes it a separate DP-SGD fit, drawn from the
+same seeds as that fit:
 
 * its Poisson batches: each step, every member joins the batch independently
   with probability ``q = batch_size / n_members`` (the draws of Opacus's
@@ -22,10 +22,15 @@ makes it a separate DP-SGD fit, drawn from the same seeds as that fit:
   alone), its own optimizer state, and the accountant stepped once per step.
 
 Without dropout a model is therefore the fit of a clone up to floating-point
-summation order; with dropout its masks come from another stream. Batches are
-cut into physical pieces whose per-record gradients fit in memory; pieces do
-not change the algorithm (their clipped gradients are summed before the
-noisy step).
+summation order; with dropout its masks come from another stream.
+
+Two clippers compute the clipped sums, with the same result. When every
+parameter is in a ``Linear`` layer, :class:`_LinearClipper` gets each
+record's gradient norm and the clipped sum from one backward pass, without
+forming per-record gradients. Otherwise :class:`_GenericClipper` forms them
+with :func:`torch.func.grad` vmapped over records and models, in pieces that
+fit in memory (``max_physical_batch_size`` only bounds Opacus's memory and
+changes nothing in the algorithm, so it is not used here).
 """
 
 # Authors: The skprivacy developers
@@ -223,7 +228,7 @@ class _GenericClipper:
         return summed, torch.cat(norms, dim=1)
 
 
-class _LinearClipper(_GenericClipper):
+class _LinearClipper:
     """Clipped gradient sums of a module whose parameters are all in Linear layers.
 
     A record's gradient of a linear layer ``z = W a + b`` is ``g a^T`` for
@@ -292,6 +297,7 @@ class _LinearClipper(_GenericClipper):
                 handle.remove()
 
     def __call__(self, leaves, xb, tb, wb):
+        """As :meth:`_GenericClipper.__call__`, inside :meth:`hooked`."""
         torch = self._torch
         M, B = wb.shape
         taps = [

@@ -31,9 +31,10 @@ size 256, noise multiplier 1), for ``M`` = 8 and 16 models, for
 * ``dpsgd sequential``: ``DPSGDClassifier`` fitted one clone after another
   through Opacus (physical batches of 128), the path before vectorization.
 
-Each configuration runs in a fresh process, which reports the point's
-seconds and its peak resident memory (``getrusage`` maxrss: torch's CPU
-allocations are not seen by tracemalloc). Usage::
+Each configuration runs in a fresh process (Opacus imported before the
+timing), which reports the point's seconds and its peak resident memory
+(``getrusage`` maxrss: torch's CPU allocations are not seen by tracemalloc).
+Usage::
 
     python benchmarks/bench_dpsgd.py                    # seeds 0 1 2, both data sets
     python benchmarks/bench_dpsgd.py --seeds 3 4 --data letter
@@ -136,6 +137,9 @@ def speed_point(kind, n_models):
     if kind == "dpsgd sequential":
         # Without its declared trainer the audit fits clones through Opacus.
         DPSGDClassifier._skprivacy_capabilities = {}
+    # Importing Opacus takes seconds once per process, not once per point.
+    import opacus  # noqa: F401
+
     start = time.perf_counter()
     evaluation = DefenseEvaluation(
         {kind: recipe}, n_models=n_models, random_state=0

@@ -80,7 +80,6 @@ def check_vectorizable(recipe, X) -> str | None:
         A sentence for the user, ``None`` when the recipe qualifies.
     """
     try:
-        import torch
         from skorch import NeuralNetClassifier
     except ImportError:  # pragma: no cover - skorch and torch are dependencies
         return "skorch is not installed"
@@ -95,6 +94,30 @@ def check_vectorizable(recipe, X) -> str | None:
             f"the recipe {type(recipe).__name__} declares a vectorized loss but is "
             "not a skorch NeuralNetClassifier"
         )
+    reason = check_skorch_settings(recipe, X)
+    if reason is None:
+        reason = (declared or SkorchCrossEntropy).check(recipe, X)
+    return reason or check_optimizer(recipe)
+
+
+def check_skorch_settings(recipe, X, loader_kwargs=_LOADER_KWARGS) -> str | None:
+    """Why the skorch settings of ``recipe`` change what a fit trains, or ``None``.
+
+    Parameters
+    ----------
+    recipe : NeuralNetClassifier
+        The training recipe.
+    X : array-like
+        The pool.
+    loader_kwargs : frozenset of str, default=_LOADER_KWARGS
+        The training DataLoader arguments the trainer reproduces.
+
+    Returns
+    -------
+    reason : str or None
+    """
+    import torch
+
     if hasattr(X, "toarray"):
         return "X is sparse"
     params = recipe.get_params(deep=False)
@@ -109,14 +132,18 @@ def check_vectorizable(recipe, X) -> str | None:
         return "the recipe uses torch.compile"
     if params.get("iterator_train") is not torch.utils.data.DataLoader:
         return "the recipe uses a custom training iterator"
-    extra = set(recipe.get_params_for("iterator_train")) - _LOADER_KWARGS
+    extra = set(recipe.get_params_for("iterator_train")) - loader_kwargs
     if extra:
         return f"the training DataLoader has arguments {sorted(extra)}"
     if recipe.predict_nonlinearity != "auto":
         return "predict_nonlinearity is not 'auto'"
-    reason = (declared or SkorchCrossEntropy).check(recipe, X)
-    if reason is not None:
-        return reason
+    return None
+
+
+def check_optimizer(recipe) -> str | None:
+    """Why :class:`StackedOptimizer` cannot step as the recipe's optimizer, or None."""
+    import torch
+
     name = getattr(recipe.optimizer, "__name__", None)
     if recipe.optimizer not in (
         torch.optim.Adam,
@@ -315,6 +342,17 @@ class StackedOptimizer:
                 for row in self.views
             ]
 
+    @classmethod
+    def of(cls, estimator, params):
+        """The optimizer ``estimator`` trains with, over stacked ``params``."""
+        kwargs = {
+            k: v
+            for k, v in estimator.get_params_for("optimizer").items()
+            if k not in _IMPLEMENTATION_KWARGS
+        }
+        lr = kwargs.pop("lr", estimator.lr)
+        return cls(estimator.optimizer.__name__, params, lr, **kwargs)
+
     def step(self, grads, active):
         """Update the models marked ``active`` (bool array of shape (M,)).
 
@@ -505,14 +543,7 @@ def train_vectorized(recipe, X, y, keep, seeds, *, verbose=0):
         out = functional_call(module, dict(zip(names, leaves_j, strict=True)), (xb,))
         return loss(out, state_j, yb, wb, epoch)
 
-    opt_kwargs = {
-        k: v
-        for k, v in first.get_params_for("optimizer").items()
-        if k not in _IMPLEMENTATION_KWARGS
-    }
-    optimizer = StackedOptimizer(
-        recipe.optimizer.__name__, leaves, opt_kwargs.pop("lr", first.lr), **opt_kwargs
-    )
+    optimizer = StackedOptimizer.of(first, leaves)
     batch_size, shuffle, drop_last = _training_settings(first)
     generators = [spawn_generators(seed, 1)[0] for seed in seeds]
     (dropout_seed,) = spawn_seeds(np.random.SeedSequence(list(seeds)), 1)

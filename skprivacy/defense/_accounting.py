@@ -9,6 +9,7 @@ these functions, so that a budget planned here is the budget a fit reports.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from numbers import Integral, Real
@@ -96,7 +97,14 @@ def _epsilon(history, delta, accountant):
     fail (very small noise).
     """
     _import_opacus()
-    history = [(sigma, q, steps) for sigma, q, steps in history if steps > 0]
+    history = tuple((sigma, q, steps) for sigma, q, steps in history if steps > 0)
+    return _cached_epsilon(history, delta, accountant)
+
+
+# The models of one audit share their plan: account for it once (the RDP
+# conversion takes about a second).
+@functools.lru_cache(maxsize=256)
+def _cached_epsilon(history, delta, accountant):
     if not history:
         return 0.0
     if any(sigma == 0 for sigma, _, _ in history):

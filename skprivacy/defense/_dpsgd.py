@@ -20,6 +20,10 @@ from skprivacy.defense._accounting import (
     dp_noise_multiplier,
     dp_sgd_plan,
 )
+from skprivacy.defense._dpsgd_vectorized import (
+    check_dpsgd_vectorizable,
+    train_dpsgd_vectorized,
+)
 from skprivacy.defense._net import BaseNetClassifier
 from skprivacy.exceptions import DPParameterWarning
 from skprivacy.utils import torch_generator
@@ -189,7 +193,10 @@ class DPSGDClassifier(BaseNetClassifier):
     is an upper bound from the accountant; membership audits give lower
     bounds (:class:`~skprivacy.audit.MembershipInferenceAuditor`).
     ``sample_weight`` is refused: weighting a record scales its gradient
-    beyond ``max_grad_norm``.
+    beyond ``max_grad_norm``. Audits that train many models of this recipe
+    (:class:`~skprivacy.audit.DefenseEvaluation`, reference models) train
+    them all at once with :mod:`torch.func`, with the same sampling,
+    clipping, noise and accounting per model.
 
     References
     ----------
@@ -209,6 +216,12 @@ class DPSGDClassifier(BaseNetClassifier):
     >>> clf.sample_rate_, clf.n_steps_, round(clf.epsilon_, 2), clf.delta_
     (0.256, 15, 8.19, 1e-05)
     """
+
+    # The audit trains many models of this recipe at once, with the same
+    # sampling, clipping, noise and accounting (see _dpsgd_vectorized).
+    _skprivacy_capabilities: ClassVar[dict] = {
+        "vectorized_trainer": (check_dpsgd_vectorizable, train_dpsgd_vectorized),
+    }
 
     _parameter_constraints: ClassVar[dict] = {
         "hidden_units": ["array-like"],
@@ -381,15 +394,7 @@ class DPSGDClassifier(BaseNetClassifier):
         from opacus.optimizers import DPOptimizer
 
         n_train, sample_rate, _, delta, sigma = plan
-        if self.secure_mode:
-            noise_generator = sampler_generator = _secure_generator()
-        else:
-            # Noise is drawn where the gradients are; batches on the CPU.
-            noise_seed, sampler_seed = seeds.spawn(2)
-            noise_generator = torch_generator(
-                noise_seed.generate_state(1)[0], device=self.device
-            )
-            sampler_generator = torch_generator(sampler_seed.generate_state(1)[0])
+        noise_generator, sampler_generator = self._generators(seeds)
         module, optimizer = self.module_, self.optimizer_
         reduction = self.criterion_.reduction
         private_module = GradSampleModule(module, loss_reduction=reduction)
@@ -425,8 +430,24 @@ class DPSGDClassifier(BaseNetClassifier):
             private_module._close()
             self.module_, self.optimizer_ = module, optimizer
             del self._sampler_generator
-            self.n_steps_ = sum(step for _, _, step in self.accountant_.history)
-            self.epsilon_ = _epsilon(self.accountant_.history, delta, self.accountant)
+            self._record_guarantee()
+
+    def _generators(self, seeds):
+        """The noise and batch-sampling generators of one training call."""
+        if self.secure_mode:
+            generator = _secure_generator()
+            return generator, generator
+        # Noise is drawn where the gradients are; batches on the CPU.
+        noise_seed, sampler_seed = seeds.spawn(2)
+        noise_generator = torch_generator(
+            noise_seed.generate_state(1)[0], device=self.device
+        )
+        return noise_generator, torch_generator(sampler_seed.generate_state(1)[0])
+
+    def _record_guarantee(self):
+        """Set ``n_steps_`` and ``epsilon_`` from the accountant's history."""
+        self.n_steps_ = sum(step for _, _, step in self.accountant_.history)
+        self.epsilon_ = _epsilon(self.accountant_.history, self.delta_, self.accountant)
 
     def get_iterator(self, dataset, training=False):
         """Poisson-sampled batches for training; skorch's iterator otherwise.

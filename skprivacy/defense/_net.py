@@ -220,10 +220,14 @@ class BaseNetClassifier(NeuralNetClassifier):
             self.initialize()
         return self._train(X, y, "partial_fit", **fit_params)
 
+    def _training_seeds(self):
+        """The seeds of the next training call: (this fit's seed, epochs done)."""
+        return np.random.SeedSequence([self.seeds_["train"], len(self.history)])
+
     def _train(self, X, y, routing_method, **fit_params):
         # Dropout and shuffling draw from torch's global RNG; fork it and seed it
-        # from (this fit's seed, epochs done) so calls differ but reproduce.
-        seeds = np.random.SeedSequence([self.seeds_["train"], len(self.history)])
+        # from the call's seeds so calls differ but reproduce.
+        seeds = self._training_seeds()
         with (
             torch_seed(int(seeds.generate_state(1)[0])),
             self._training_context(seeds, X, y),

@@ -10,11 +10,17 @@ _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em;
        color: #222; }
 table { border-collapse: collapse; margin: 1em 0; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right;
+         white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 th { background: #f0f0f0; }
 img { max-width: 100%; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; }
+figure { margin: 0; }
+.verdict { background: #fff8e1; border-left: 4px solid #f0a000;
+           padding: 0.2em 1em; }
+dl.glossary dt { font-weight: bold; margin-top: 0.5em; }
+dl.glossary dd { margin-left: 1.5em; }
 code, pre { background: #f6f6f6; }
 """
 

@@ -170,8 +170,8 @@ def _notes(results):
         f"non-members are audited; {data['population']} population records set "
         "the attack thresholds without membership labels.",
         f"highest AUC, {_tpr_header(data['tpr_fpr'])} and eps >= are the "
-        "strongest of the attacks each release faced (the glossary defines "
-        "them).",
+        "strongest of the attacks each release faced (the glossary at the end "
+        "of report.txt and report.html defines every term).",
     ]
     if len({tuple(v) for v in sets.values()}) == 1:
         notes.append(

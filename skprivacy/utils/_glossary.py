@@ -165,7 +165,7 @@ ATTACKS = (
     ),
     Attack(
         "EntropyAttack",
-        ("mentr", "entropy"),
+        ("mentr",),
         "probabilities",
         "mentr, the modified prediction entropy: low on confident, correct "
         "predictions, which members get more often; one threshold per class, "
@@ -183,7 +183,7 @@ ATTACKS = (
     ),
     Attack(
         "RMIA",
-        ("rmia", "rmia_offline"),
+        ("rmia", "rmia_online"),
         "probabilities",
         "Robust membership inference: the model's probability of the record's "
         "class divided by its average over reference models, compared with the "
@@ -216,14 +216,14 @@ ATTACKS = (
     ),
     Attack(
         "BaVarIA",
-        ("bavaria",),
+        ("bavaria", "bavaria_offline"),
         "probabilities",
         "LiRA with Bayesian variance estimates, for few reference models.",
         (BRANNVALL,),
     ),
     Attack(
         "GapAttack",
-        ("label gap", "label_gap", "gap"),
+        ("label_gap", "label gap"),
         "labels",
         "Calls every correctly classified record a member: its advantage is "
         "the gap between training and test accuracy.",
@@ -239,7 +239,7 @@ ATTACKS = (
     ),
     Attack(
         "BoundaryDistanceAttack",
-        ("boundary", "boundary distance", "boundary_distance"),
+        ("label_boundary", "label boundary"),
         "labels",
         "Estimates each record's distance to the decision boundary from label "
         "queries along random directions: members lie farther from it.",
@@ -247,7 +247,7 @@ ATTACKS = (
     ),
     Attack(
         "PerturbationAttack",
-        ("perturbation", "merlin"),
+        ("perturbation", "perturbation_lrt"),
         "probabilities",
         "MERLIN: how much the confidence drops when the record is perturbed; "
         "members sit at minima of the loss.",

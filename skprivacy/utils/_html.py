@@ -12,7 +12,7 @@ body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em;
 table { border-collapse: collapse; margin: 1em 0; }
 table { font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
-td { white-space: nowrap; }
+td, tbody th { white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 th { background: #f0f0f0; }
 img { max-width: 100%; }

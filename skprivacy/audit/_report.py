@@ -586,7 +586,9 @@ class AuditReport(ReportMixin):
     def to_dict(self) -> dict:
         """A JSON-compatible dictionary of the whole report.
 
-        Unresolved metrics and intervals are ``None``. A combined report also
+        Unresolved metrics and intervals are ``None``. ``"records"`` holds
+        the columns of :attr:`records` and, under ``"index"``, their labels
+        (the caller's index). A combined report also
         holds each attack's report (without its records, which the per-record
         table already holds) under ``"attacks"``.
 
@@ -608,7 +610,11 @@ class AuditReport(ReportMixin):
                 "confidence": self.confidence,
                 "roc": self.roc,
                 "slices": self.slices.to_dict(orient="records"),
-                "records": self.records.to_dict(orient="list"),
+                # The caller's labels of the records come first, as "index".
+                "records": {
+                    "index": self.records.index.tolist(),
+                    **self.records.to_dict(orient="list"),
+                },
                 "params": self.params,
                 "seeds": self.seeds,
                 "versions": self.versions,

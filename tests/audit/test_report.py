@@ -277,6 +277,7 @@ def test_vulnerable_records_carry_the_callers_index():
     positions = plain.vulnerable_records(5).index
     assert list(top.index) == list(labels[positions])
     assert plain.records.index.equals(pd.RangeIndex(400))
+    assert json.loads(framed.to_json())["records"]["index"] == list(labels)
     combined = AuditReport.combine([framed, framed])
     assert combined.vulnerable_records(3).index.isin(labels).all()
     with pytest.raises(ValueError, match="one label per record"):

@@ -29,7 +29,14 @@ from skprivacy._cli._demo import (
     tpr_at_reported_fprs,
 )
 from skprivacy._cli._main import main
-from skprivacy._cli._report import format_text, membership_rows, summary_rows
+from skprivacy._cli._report import (
+    _html,
+    _plot_certified,
+    format_text,
+    membership_rows,
+    summary_rows,
+    verdict,
+)
 from skprivacy.exceptions import UnresolvedMetricWarning
 
 REPO = Path(__file__).resolve().parents[1]
@@ -218,6 +225,128 @@ def test_unresolved_rates_print_na_and_serialize_as_null(tmp_path):
     # NaN is not JSON; the report writes null and refuses NaN outright.
     payload = json.loads(json.dumps(results, allow_nan=False))
     assert payload["membership"][2]["tpr_at_fpr"]["0.01"] is None
+
+
+def _ranked_results():
+    """Three releases of clearly different leakage, with certificates."""
+    results = _results()
+    results["models"]["CRL"] = {"test_accuracy": 0.82}
+    results["membership"] += [
+        dict(results["membership"][0], model="CRL", attack=a) for a in ("loss", "RMIA")
+    ]
+    for r, (auc, low, high, tpr) in zip(
+        results["membership"],
+        [
+            (0.62, 0.60, 0.64, 0.03),
+            (0.70, 0.68, 0.72, 0.09),
+            (0.55, 0.53, 0.57, 0.02),
+            (0.56, 0.54, 0.58, 0.02),
+            (0.52, 0.49, 0.55, 0.01),
+            (0.57, 0.55, 0.59, 0.02),
+        ],
+        strict=True,
+    ):
+        r.update(auc=auc, auc_interval=[low, high])
+        r["tpr_at_fpr"]["0.01"] = tpr
+    results["membership"][2]["reads"] = "proba"
+    results["smoothed"] = {
+        "base": "CRL",
+        "sigma": 0.25,
+        "certified_rows": 200,
+        "certified_accuracy": {"0": 0.8, "0.5": 0.6},
+        "average_certified_radius": 0.4,
+    }
+    return results
+
+
+def test_report_gives_a_verdict_with_the_numbers_behind_it():
+    # Issue 21, point 3: which release leaks most, at what operating point,
+    # with what confidence, in plain words; "worst AUC" is the highest AUC.
+    results = _ranked_results()
+    text = verdict(results)
+    assert text.startswith(
+        "The plain network leaks most: RMIA (reads probabilities) tells its "
+        "members from non-members with AUC 0.700 (95% CI [0.680, 0.720]"
+    )
+    assert (
+        "At the operating point of 1% false positives, RMIA flags 9.0% of its "
+        "1000 members (90), 9.0 times what guessing flags." in text
+    )
+    assert "Its AUC interval lies above every other release's." in text
+    # The CRL network's best attack (0.57 [0.55, 0.59]) beats guessing; the
+    # smoothed one's (0.56 [0.54, 0.58]) too: every interval is above 0.5.
+    assert "each one's highest-AUC interval lies above 0.5" in text
+    assert "smoothed CRL leaks least (highest AUC 0.560" in text
+    assert "overlaps the CRL network's" in text
+    assert "certified correct on 60.0% of 200 test rows" in text
+    assert (
+        "(standard deviations)" in text and "average certified radius is 0.400" in text
+    )
+    # No release beats guessing: the verdict says so.
+    for r in results["membership"]:
+        r["auc_interval"] = [0.45, 0.75]
+    assert "beats guessing at 95% confidence" in verdict(results)
+    assert "do not rank them" in verdict(results)
+    header, _ = summary_rows(results)
+    assert "highest AUC" in header and "worst AUC" not in " ".join(header)
+    assert "worst" not in format_text(_results())
+
+
+def test_report_header_shows_the_command_typed_and_a_glossary(tmp_path):
+    # Issue 21, point 3: the header shows the command (meta["command"]) and
+    # the report defines its terms and cites the attacks' papers.
+    results = _ranked_results()
+    results["membership"][1]["attack"] = "mentr"
+    meta = {
+        "command": "skprivacy --quick --output rep",
+        "created": "2026-12-07T00:00:00+00:00",
+        "wall_seconds": 12.0,
+        "seed": 0,
+    }
+    text = format_text(results, meta)
+    assert text.splitlines()[1] == "Command: skprivacy --quick --output rep"
+    assert text.splitlines()[3].startswith("Verdict: The plain network leaks most")
+    page = _html(results, [], meta)
+    assert "<code>skprivacy --quick --output rep</code>" in page
+    assert '<div class="verdict">' in page
+    for words in (
+        "Glossary",
+        "mentr, the modified prediction entropy",
+        "reads: probabilities / labels / votes",
+        "FPR of predict",
+        "TPR at x% FPR",
+        "ACR (average certified radius)",
+        "Systematic evaluation of privacy risks of machine learning models",
+        "USENIX Security 2021",
+        "Low-cost high-power membership inference attacks",
+    ):
+        assert words in page, words
+    # Without a command (an older caller), the header still reads.
+    del meta["command"]
+    assert "Computed by skprivacy on" in _html(results, [], meta)
+    assert "Command:" not in format_text(results)
+
+
+def test_certified_plot_names_its_units(monkeypatch, tmp_path):
+    # Issue 21, point 3: radius in standard deviations of the noised columns,
+    # ACR spelled out.
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    monkeypatch.setattr(plt, "close", lambda fig=None: None)
+    results = _ranked_results()
+    y = np.array([0, 1, 1, 0])
+    artifacts = {"certified": (y, y, np.array([0.1, 0.2, 0.3, 0.4]))}
+    _plot_certified(results, artifacts, tmp_path / "c.png")
+    ax = plt.gcf().axes[0]
+    assert ax.get_xlabel() == (
+        "Certified l2 radius (standard deviations of the noised columns)"
+    )
+    assert "sigma = 0.25 standard deviations" in ax.get_title()
+    assert "average certified radius (ACR) = 0.250" in ax.get_lines()[0].get_label()
+    plt.close("all")
 
 
 def test_tpr_only_at_fprs_the_non_members_resolve():

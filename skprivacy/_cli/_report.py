@@ -14,6 +14,7 @@ import numpy as np
 
 import skprivacy
 from skprivacy.exceptions import UnresolvedMetricWarning
+from skprivacy.utils import _glossary as glossary
 from skprivacy.utils._html import html_page
 
 _RELEASE_NAMES = {
@@ -47,7 +48,7 @@ def _tpr_header(fpr):
     return f"TPR@{_percent(fpr)}FPR" if fpr is not None else "TPR@low FPR"
 
 
-def _worst(values):
+def _highest(values):
     """The largest of the resolved values, None if none is."""
     values = [v for v in values if v is not None]
     return max(values) if values else None
@@ -77,7 +78,7 @@ def attack_sets(results):
 def summary_rows(results):
     """One row per release: utility, membership leakage, certificates, attribute.
 
-    The leakage columns are the worst case over the attacks each release faced;
+    The leakage columns are the strongest of the attacks each release faced;
     when the releases did not all face the same attacks, a column lists them.
     """
     radii = list(results.get("smoothed", {}).get("certified_accuracy", {}))
@@ -85,7 +86,7 @@ def summary_rows(results):
     fpr = results["data"]["tpr_fpr"]
     sets = attack_sets(results)
     differ = len({tuple(v) for v in sets.values()}) > 1
-    header = ["release", "test acc", "worst AUC", _tpr_header(fpr), "eps >="]
+    header = ["release", "test acc", "highest AUC", _tpr_header(fpr), "eps >="]
     header += [f"cert acc r={r}" for r in radii]
     if attribute:
         first = next(iter(attribute.values()))
@@ -100,8 +101,10 @@ def summary_rows(results):
             _release_name(name, results),
             _fmt(model["test_accuracy"]),
             _fmt(max(r["auc"] for r in audits)),
-            _fmt(_worst(tprs), ".1%", _UNRESOLVED),
-            _fmt(_worst(r["epsilon_lower_bound"] for r in audits), ".2f", _UNRESOLVED),
+            _fmt(_highest(tprs), ".1%", _UNRESOLVED),
+            _fmt(
+                _highest(r["epsilon_lower_bound"] for r in audits), ".2f", _UNRESOLVED
+            ),
         ]
         certified = results["smoothed"]["certified_accuracy"] if radii else {}
         row += [_fmt(certified.get(r)) if name == "smoothed" else "-" for r in radii]
@@ -161,20 +164,14 @@ def attribute_rows(results):
 
 def _notes(results):
     data = results["data"]
-    fpr = data["tpr_fpr"]
     sets = attack_sets(results)
     notes = [
         f"{data['members']} members (training rows) and {data['non_members']} "
         f"non-members are audited; {data['population']} population records set "
         "the attack thresholds without membership labels.",
-        f"worst AUC, {_tpr_header(fpr)} and eps >= are the strongest of the "
-        "attacks each release faced; eps >= is the epsilon that the attack's "
-        "TPR and FPR imply at 95% confidence, treating the records of this one "
-        "training run as independent trials: a measure of leakage, not a "
-        "guaranteed lower bound (one-run DP auditing gives that). It uses both "
-        "inequalities of DP, TPR <= e^eps FPR + delta and TNR <= e^eps FNR + "
-        "delta; a value marked (-) comes from the second, which can show "
-        "leakage where the TPR at low FPR is at chance.",
+        f"highest AUC, {_tpr_header(data['tpr_fpr'])} and eps >= are the "
+        "strongest of the attacks each release faced (the glossary at the end "
+        "of report.txt and report.html defines every term).",
     ]
     if len({tuple(v) for v in sets.values()}) == 1:
         notes.append(
@@ -184,7 +181,7 @@ def _notes(results):
     else:
         notes.append(
             "The releases faced different attacks (column 'attacks'): compare "
-            "their worst cases with care."
+            "their strongest attacks with care."
         )
     for name, skipped in results.get("skipped_attacks", {}).items():
         for reason in sorted(set(skipped.values())):
@@ -196,7 +193,8 @@ def _notes(results):
     if any(v is None for r in results["membership"] for v in r["tpr_at_fpr"].values()):
         notes.append(
             f"{_UNRESOLVED}: a TPR at an FPR needs at least 10/FPR non-members; with "
-            f"{data['non_members']} the data cannot resolve it."
+            f"{data['non_members']} the data cannot resolve an FPR below "
+            f"{_percent(10 / data['non_members'])}."
         )
     if data.get("dropped_features"):
         notes.append(
@@ -207,13 +205,13 @@ def _notes(results):
     if chosen and "smoothed" in results:
         s = results["smoothed"]
         notes.append(
-            f"Smoothed model: {chosen['model']} ({chosen['rule']}), sigma={s['sigma']} "
-            f"on the {s['noised_columns']} standardized numerical columns; "
-            f"certified radii are l2 in their standard deviations, n={s['n']}, "
-            f"alpha={s['alpha']}, on {s['certified_rows']} test rows "
-            f"(abstains on {s['abstain_rate']:.1%}). Its attacks read its vote "
-            f"frequencies ({s['n_predict']} votes; the reference models are trained "
-            "through the same smoothing recipe) or its labels."
+            f"Smoothed model: {chosen['model']} ({chosen['rule']}), Gaussian noise "
+            f"of sigma={s['sigma']} on the {s['noised_columns']} standardized "
+            f"numerical columns. {_RADIUS_UNIT.capitalize()}; n={s['n']} noisy "
+            f"votes per certificate, alpha={s['alpha']}, on {s['certified_rows']} "
+            f"test rows (abstains on {s['abstain_rate']:.1%}). Its attacks read "
+            f"its vote frequencies ({s['n_predict']} votes; the reference models "
+            "are trained through the same smoothing recipe) or its labels."
         )
     for r in results.get("attribute", [])[:1]:
         notes.append(
@@ -222,6 +220,151 @@ def _notes(results):
             "against the best guess from the population's distribution alone."
         )
     return notes
+
+
+def _strongest(audits, fpr):
+    """The audit with the highest TPR at ``fpr`` (AUC breaks ties), or None."""
+    resolved = [r for r in audits if fpr and r["tpr_at_fpr"][f"{fpr:g}"] is not None]
+    if not resolved:
+        return None
+    return max(resolved, key=lambda r: (r["tpr_at_fpr"][f"{fpr:g}"], r["auc"]))
+
+
+def verdict(results):
+    """One paragraph in plain words: which release leaks most, how sure we are."""
+    data = results["data"]
+    fpr = data["tpr_fpr"]
+    by_release = {
+        name: max(
+            (r for r in results["membership"] if r["model"] == name),
+            key=lambda r: r["auc"],
+        )
+        for name in results["models"]
+    }
+    leakiest = max(by_release, key=lambda name: by_release[name]["auc"])
+    top = by_release[leakiest]
+    low, high = top["auc_interval"]
+    name = _release_name(leakiest, results)
+    parts = [
+        f"The {name} leaks most: {top['attack']} (reads {_reads(top)}) tells its "
+        f"members from non-members with AUC {top['auc']:.3f} (95% CI "
+        f"[{low:.3f}, {high:.3f}]; 0.5 is guessing)."
+    ]
+    point = _strongest(
+        [r for r in results["membership"] if r["model"] == leakiest], fpr
+    )
+    if point is not None:
+        tpr = point["tpr_at_fpr"][f"{fpr:g}"]
+        parts.append(
+            f"At the operating point of {_percent(fpr)} false positives, "
+            f"{point['attack']} flags {tpr:.1%} of its {data['members']} members "
+            f"({round(tpr * data['members'])}), {tpr / fpr:.1f} times what "
+            "guessing flags."
+        )
+    else:
+        parts.append(
+            f"No TPR at a low FPR is reported: {data['non_members']} non-members "
+            "cannot resolve one (see n/a)."
+        )
+    others = [n for n in by_release if n != leakiest]
+    tied = [n for n in others if by_release[n]["auc_interval"][1] >= low]
+    if tied:
+        parts.append(
+            "Its AUC interval overlaps that of the "
+            + " and the ".join(_release_name(n, results) for n in tied)
+            + ", so these data do not rank "
+            + ("them." if len(tied) > 1 else "the two.")
+        )
+    elif others:
+        parts.append("Its AUC interval lies above every other release's.")
+    chance = [n for n, r in by_release.items() if r["auc_interval"][0] <= 0.5]
+    if chance:
+        parts.append(
+            "No attack on the "
+            + " or the ".join(_release_name(n, results) for n in chance)
+            + " beats guessing at 95% confidence (the AUC interval holds 0.5)."
+        )
+    else:
+        parts.append(
+            "Every release leaks measurably: each one's highest-AUC interval "
+            "lies above 0.5."
+        )
+    least = min(by_release, key=lambda n: by_release[n]["auc"])
+    if least != leakiest:
+        models = results["models"]
+        low_l, high_l = by_release[least]["auc_interval"]
+        close = [
+            _release_name(n, results)
+            for n in by_release
+            if n != least and by_release[n]["auc_interval"][0] <= high_l
+        ]
+        parts.append(
+            f"The {_release_name(least, results)} leaks least (highest AUC "
+            f"{by_release[least]['auc']:.3f}, 95% CI [{low_l:.3f}, {high_l:.3f}])"
+            + (
+                f", though its interval overlaps the {' and the '.join(close)}'s"
+                if close
+                else ""
+            )
+            + f"; its test accuracy is {models[least]['test_accuracy']:.3f}, "
+            f"against {models[leakiest]['test_accuracy']:.3f} for the {name}."
+        )
+    smoothed = results.get("smoothed", {})
+    if smoothed.get("certified_accuracy"):
+        radius, accuracy = list(smoothed["certified_accuracy"].items())[-1]
+        parts.append(
+            f"The {_release_name('smoothed', results)} is certified correct on "
+            f"{accuracy:.1%} of {smoothed['certified_rows']} test rows against any "
+            f"change of l2 size {radius} (standard deviations) in the noised "
+            "columns; its average certified radius is "
+            f"{smoothed['average_certified_radius']:.3f}."
+        )
+    for r in results.get("attribute", []):
+        low_s, _ = r["success_rate_ci"]
+        if low_s > r["prior_success_rate"]:
+            parts.append(
+                f"From the {_release_name(r['release'], results)}'s labels, "
+                f"{r['attribute']} is inferred better than from the population "
+                f"alone ({r['success_rate']:.3f}, 95% CI from {low_s:.3f}, against "
+                f"{r['prior_success_rate']:.3f})."
+            )
+    parts.append(
+        "These numbers measure these attacks on this split; they are not "
+        "guarantees: a stronger attack may do better, and only differential "
+        "privacy bounds every attack."
+    )
+    return " ".join(parts)
+
+
+# Terms the command line's report uses, in the glossary's words.
+_TERMS = (
+    "member / non-member",
+    "population",
+    "reads: probabilities / labels / votes",
+    "AUC",
+    "highest AUC",
+    "TPR at x% FPR",
+    "n/a (unresolved)",
+    "eps >= (epsilon lower bound)",
+    "FPR of predict",
+)
+_SMOOTHING_TERMS = ("certified accuracy at radius r", "ACR (average certified radius)")
+_RADIUS_UNIT = (
+    "certified radii are l2 distances over the noised columns, in units of "
+    "each column's standard deviation"
+)
+
+
+def _glossary_args(results):
+    attacks = [r["attack"] for r in results["membership"]]
+    entries = glossary.terms(*_TERMS)
+    papers = [glossary.AERNI]
+    if "smoothed" in results:
+        entries += glossary.terms(*_SMOOTHING_TERMS)
+        papers += [glossary.COHEN, glossary.ZHAI]
+    if "CRL" in results["models"]:
+        papers.append(glossary.FANG_KIM)
+    return entries, attacks, papers
 
 
 def _title(data):
@@ -239,10 +382,19 @@ def _title(data):
     return title + ")"
 
 
-def format_text(results):
-    """What the demo prints: the comparison table, then the details."""
+def _command(meta):
+    """The command line that made the report, as typed when it is known."""
+    return (meta or {}).get("command")
+
+
+def format_text(results, meta=None):
+    """What the demo prints: the verdict, the tables, the details, the glossary."""
+    command = _command(meta)
     parts = [
         _title(results["data"]),
+        *([f"Command: {command}"] if command else []),
+        "",
+        "Verdict: " + verdict(results),
         "",
         _render(*summary_rows(results)),
         "",
@@ -253,6 +405,11 @@ def format_text(results):
         parts += ["", "Attribute inference", _render(*attribute_rows(results))]
     parts += ["", *(f"- {note}" for note in _notes(results))]
     return "\n".join(parts)
+
+
+def _glossary_text(results):
+    entries, attacks, papers = _glossary_args(results)
+    return "\n".join(glossary.glossary_text(entries, attacks, papers=papers))
 
 
 # -- plots --------------------------------------------------------------------
@@ -304,11 +461,16 @@ def _plot_certified(results, artifacts, path):
     from skprivacy.certify import CertifiedAccuracyDisplay
 
     y, labels, radii = artifacts["certified"]
+    sigma = results["smoothed"]["sigma"]
     fig, ax = plt.subplots(figsize=(5.5, 4))
     CertifiedAccuracyDisplay.from_predictions(
         y, labels, radii, name=_release_name("smoothed", results), ax=ax
     )
-    ax.set_title(f"Certified accuracy, sigma={results['smoothed']['sigma']}")
+    ax.set_xlabel("Certified l2 radius (standard deviations of the noised columns)")
+    ax.set_title(
+        f"Certified accuracy (noise sigma = {sigma} standard deviations)",
+        fontsize=10,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -366,6 +528,8 @@ def _html(results, images, meta):
         for name, path in images
     )
     sections = [
+        f'<div class="verdict"><h2>Verdict</h2><p>{html.escape(verdict(results))}'
+        "</p></div>",
         "<h2>Summary</h2>",
         _html_table(*summary_rows(results)),
         "<h2>Membership inference</h2>",
@@ -378,13 +542,17 @@ def _html(results, images, meta):
         ]
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in _notes(results))
     data = results["data"]
+    command = _command(meta)
+    typed = f"<code>{html.escape(command)}</code>" if command else "skprivacy"
+    entries, attacks, papers = _glossary_args(results)
     body = f"""<h1>Privacy report: {html.escape(data["dataset"])}</h1>
-<p>Computed by <code>{html.escape(meta["command"])}</code> on {meta["created"]}
-in {meta["wall_seconds"]:.0f} s (skprivacy {skprivacy.__version__},
-Python {platform.python_version()}, seed {meta["seed"]}).</p>
+<p>Computed by {typed} on {meta["created"]} in {meta["wall_seconds"]:.0f} s
+(skprivacy {skprivacy.__version__}, Python {platform.python_version()},
+seed {meta["seed"]}). {html.escape(_title(data))}.</p>
 {"".join(sections)}
 <ul>{notes}</ul>
-<h2>Figures</h2><div class="figures">{figures}</div>"""
+<h2>Figures</h2><div class="figures">{figures}</div>
+{glossary.glossary_html(entries, attacks, papers=papers)}"""
     return html_page(f"skprivacy privacy report: {data['dataset']}", body)
 
 
@@ -407,7 +575,8 @@ def write_report(results, artifacts, folder, meta):
     # Unresolved rates are null; a NaN anywhere would make invalid JSON.
     text = json.dumps(payload, indent=2, allow_nan=False)
     (folder / "results.json").write_text(text, "utf-8")
-    (folder / "report.txt").write_text(format_text(results) + "\n", "utf-8")
+    text = f"{format_text(results, meta)}\n\n{_glossary_text(results)}\n"
+    (folder / "report.txt").write_text(text, "utf-8")
     (folder / "report.html").write_text(_html(results, images, meta), "utf-8")
     return [path for _, path in images] + [
         folder / "results.json",

@@ -12,6 +12,7 @@ from typing import ClassVar
 
 import joblib
 import numpy as np
+import pandas as pd
 from scipy.special import expit, logit
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.exceptions import NotFittedError
@@ -980,6 +981,15 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
                 "audit needs at least one record: pass the records X, their labels "
                 "y and their true membership (1 member, 0 non-member)."
             )
+        # The report's records keep the caller's labels of them.
+        index = next(
+            (
+                v.index
+                for v in (X, y, membership)
+                if isinstance(v, (pd.Series, pd.DataFrame))
+            ),
+            None,
+        )
         membership = np.asarray(membership)
         for name, values in (("membership", membership), ("groups", groups)):
             if values is not None and _num_samples(values) != n:
@@ -1018,4 +1028,5 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
             groups=groups,
             n_resamples=n_resamples,
             confidence=confidence,
+            index=index,
         )

@@ -23,7 +23,9 @@ class MembershipInferenceDisplay(DisplayMixin):
     The low false-positive end of the ROC curve is what tells whether an attack
     confidently identifies some members (Carlini et al. 2022), hence the log
     axes; the legend gives the AUC and the TPR at ``low_fpr``, or "n/a" when
-    fewer than ``10 / low_fpr`` non-members resolve it. Create it with
+    fewer than ``10 / low_fpr`` non-members resolve it. When the non-members'
+    scores are known, the FPRs below ``10 / n_non_members``, which they do not
+    resolve, are shaded and the curve is not drawn there. Create it with
     :meth:`from_estimator` or :meth:`from_predictions`.
 
     Parameters
@@ -140,10 +142,26 @@ class MembershipInferenceDisplay(DisplayMixin):
         # A block of tied scores is a straight segment of the ROC (flagging part
         # of it at random), which a straight line on log axes is not: draw it
         # through points evenly spaced in log FPR.
+        resolved = self._resolved_fpr()
         grid = np.logspace(np.log10(floor), 0, 200)
+        if resolved > floor:  # the curve starts exactly where the data resolve
+            grid = np.r_[grid, resolved]
         x, y = np.r_[fpr, grid], np.r_[tpr, tpr_at(tpr, fpr, grid)]
         order = np.lexsort((y, x))
         x, y = x[order], y[order]
+        # Below 10 / n_non_members the FPR is unresolved (the tables say n/a):
+        # shade that band (from far left, as callers may widen the axes) and
+        # draw no curve into it.
+        if resolved > floor:
+            if not any(p.get_gid() == "unresolved" for p in ax.patches):
+                ax.axvspan(
+                    1e-12,
+                    resolved,
+                    color="0.85",
+                    gid="unresolved",
+                    label=f"unresolved: FPR < 10 / {self._n_non_members()} non-members",
+                )
+            y = np.where(x >= resolved, y, np.nan)
         style = self._style({"label": ", ".join(label) or None}, kwargs)
         (self.line_,) = ax.plot(x[x > 0], y[x > 0], **style)
         grid = np.logspace(np.log10(floor), 0, 50)
@@ -178,6 +196,14 @@ class MembershipInferenceDisplay(DisplayMixin):
             hist_ax.legend()
             self.hist_ax_ = hist_ax
         return self._set_axes(ax)
+
+    def _n_non_members(self):
+        return None if self.non_member_scores is None else len(self.non_member_scores)
+
+    def _resolved_fpr(self):
+        """The smallest FPR the non-members resolve (0 when their number is unknown)."""
+        n = self._n_non_members()
+        return 0.0 if not n else 10 / n
 
     @classmethod
     def from_predictions(

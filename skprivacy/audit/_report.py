@@ -43,6 +43,7 @@ from skprivacy.audit._significance import (
     slice_metrics,
 )
 from skprivacy.exceptions import DependentTrialsWarning, UnresolvedMetricWarning
+from skprivacy.utils import _glossary as glossary
 from skprivacy.utils._html import html_page
 from skprivacy.utils._plotting import check_matplotlib_support
 
@@ -50,6 +51,17 @@ _REPORTED_FPRS = (0.001, 0.01)
 # Metrics that are one operating point together: a combined report takes them
 # from one attack, never each from its own.
 _OPERATING_POINT = ("predict_tpr", "predict_fpr")
+# The glossary's terms that the HTML page uses.
+_TERMS = (
+    "member / non-member",
+    "AUC",
+    "TPR at x% FPR",
+    "n/a (unresolved)",
+    "advantage",
+    "eps >= (epsilon lower bound)",
+    "FPR of predict",
+    "p-value",
+)
 
 
 def _unique_names(names):
@@ -110,7 +122,10 @@ class AuditReport(ReportMixin):
         slices (see :func:`slice_metrics`); with an ``attack`` column in a
         combined report.
     records : pandas.DataFrame
-        One row per audited record: ``y``, ``group``, ``membership``, ``score``,
+        One row per audited record, indexed as the caller indexed the records
+        (the index of the DataFrame or Series given to
+        :meth:`MembershipInferenceAuditor.audit`; positions for arrays):
+        ``y``, ``group``, ``membership``, ``score``,
         ``p_value`` (conformal p-value of "non-member") and ``predicted``. In a
         combined report: ``y``, ``group``, ``membership``, then
         ``score:<attack>`` and ``p_value:<attack>`` for every attack, and
@@ -196,6 +211,7 @@ class AuditReport(ReportMixin):
         random_state=0,
         params=None,
         seeds=None,
+        index=None,
     ):
         """Build a report from memberships and attack scores.
 
@@ -232,12 +248,20 @@ class AuditReport(ReportMixin):
             Seed of the bootstrap and of the sample splits.
         params, seeds : dict, default=None
             Recorded in the report.
+        index : array-like of shape (n_samples,), default=None
+            Labels of the records, the index of :attr:`records` (e.g. the
+            index of the caller's DataFrame); ``None`` numbers them from 0.
 
         Returns
         -------
         report : AuditReport
         """
         membership, scores = check_membership(membership, scores)
+        if index is not None and len(index) != len(scores):
+            raise ValueError(
+                f"index has {len(index)} labels but there are {len(scores)} "
+                "records; pass one label per record, in order."
+            )
         m = membership.astype(int)
         n_out = int((~membership).sum())
         fprs = sorted(set(_REPORTED_FPRS) | {target_fpr})
@@ -309,7 +333,7 @@ class AuditReport(ReportMixin):
                 )
         fpr, tpr, _ = membership_roc_curve(m, scores)
 
-        records = pd.DataFrame({"membership": m, "score": scores})
+        records = pd.DataFrame({"membership": m, "score": scores}, index=index)
         if y is not None:
             records.insert(0, "y", np.asarray(y))
         if groups is not None:
@@ -512,9 +536,10 @@ class AuditReport(ReportMixin):
         Returns
         -------
         records : pandas.DataFrame
-            Rows of :attr:`records` (their index is the record's position):
-            the highest scores, or in a combined report the smallest
-            p-values over the attacks.
+            Rows of :attr:`records`, under the caller's index (the index of
+            the DataFrame or Series audited, or positions for arrays): the
+            highest scores, or in a combined report the smallest p-values over
+            the attacks.
         """
         members = self.records[self.records["membership"] == 1]
         if self.attacks:
@@ -561,7 +586,9 @@ class AuditReport(ReportMixin):
     def to_dict(self) -> dict:
         """A JSON-compatible dictionary of the whole report.
 
-        Unresolved metrics and intervals are ``None``. A combined report also
+        Unresolved metrics and intervals are ``None``. ``"records"`` holds
+        the columns of :attr:`records` and, under ``"index"``, their labels
+        (the caller's index). A combined report also
         holds each attack's report (without its records, which the per-record
         table already holds) under ``"attacks"``.
 
@@ -583,7 +610,11 @@ class AuditReport(ReportMixin):
                 "confidence": self.confidence,
                 "roc": self.roc,
                 "slices": self.slices.to_dict(orient="records"),
-                "records": self.records.to_dict(orient="list"),
+                # The caller's labels of the records come first, as "index".
+                "records": {
+                    "index": self.records.index.tolist(),
+                    **self.records.to_dict(orient="list"),
+                },
                 "params": self.params,
                 "seeds": self.seeds,
                 "versions": self.versions,
@@ -641,6 +672,81 @@ class AuditReport(ReportMixin):
                 )
         return display
 
+    def summary(self) -> str:
+        """The audit's verdict in plain words, with the numbers behind it.
+
+        How well the attack tells members from non-members (AUC), what it
+        achieves at the lowest false-positive rate the non-members resolve
+        (or that none is resolved), whether it beats guessing at
+        ``confidence``, and the epsilon its rates imply; each with its
+        interval. In a combined report each number names its attack.
+
+        Returns
+        -------
+        text : str
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skprivacy.audit import AuditReport
+        >>> membership = np.r_[np.ones(2000), np.zeros(2000)].astype(int)
+        >>> scores = membership + np.random.default_rng(0).normal(size=4000)
+        >>> report = AuditReport.from_predictions(membership, scores, attack="demo")
+        >>> print(report.summary())  # doctest: +NORMALIZE_WHITESPACE
+        demo tells members from non-members with AUC 0.756 (95% CI [0.742, 0.770];
+        0.5 is guessing): it beats guessing at 95% confidence. At 1.0% false
+        positives, demo flags 7.7% of the 2000 members (95% CI [4.6%, 13.6%],
+        threshold chosen on held-out halves), 7.7 times what guessing flags.
+        The rates imply epsilon >= 1.31, a measure of leakage from one
+        training run, not a guaranteed bound.
+        """
+        level = f"{self.confidence:.0%}"
+
+        def by(metric):
+            attack = self.strongest.get(metric)
+            return attack if attack is not None else self.attack
+
+        def interval(metric, spec=".3f"):
+            low, high = self.intervals.get(metric, (np.nan, np.nan))
+            return f"{level} CI [{low:{spec}}, {high:{spec}}]"
+
+        auc = self.metrics["auc"]
+        low = self.intervals["auc"][0]
+        n_members = int(self.records["membership"].sum())
+        n_out = len(self.records) - n_members
+        parts = [
+            f"{by('auc')} tells members from non-members with AUC {auc:.3f} "
+            f"({interval('auc')}; 0.5 is guessing)"
+            + (
+                f": it beats guessing at {level} confidence."
+                if low > 0.5
+                else f", which does not beat guessing at {level} confidence."
+            )
+        ]
+        resolved = sorted(f for f, ok in self.resolved.items() if ok)
+        if resolved:
+            fpr = resolved[0]
+            key = fpr_key(fpr)
+            tpr = self.metrics[key]
+            parts.append(
+                f"At {fpr:.1%} false positives, {by(key)} flags {tpr:.1%} of the "
+                f"{n_members} members ({interval(key, '.1%')}, threshold chosen "
+                f"on held-out halves), {tpr / fpr:.1f} times what guessing flags."
+            )
+        else:
+            smallest = min(self.resolved)
+            parts.append(
+                f"No TPR at a low FPR is reported: {n_out} non-members cannot "
+                f"resolve an FPR of {smallest:g} (it needs {10 / smallest:.0f})."
+            )
+        eps = self.metrics["epsilon_lower_bound"]
+        source = f" ({by('epsilon_lower_bound')})" if self.attacks else ""
+        parts.append(
+            f"The rates imply epsilon >= {eps:.2f}{source}, a measure of leakage "
+            "from one training run, not a guaranteed bound."
+        )
+        return " ".join(parts)
+
     def to_html(self, path=None) -> str:
         """A self-contained HTML page: metrics, slices, records and plots.
 
@@ -689,25 +795,23 @@ class AuditReport(ReportMixin):
             else ""
         )
         side = (
-            f"{self.epsilon_side} side"
+            f"the {self.epsilon_side} side"
             if self.epsilon_side
             else "neither side (no bound above 0)"
         )
+        names = list(self.attacks) or [self.attack]
         body = f"""<h1>Membership inference audit: {html.escape(self.attack)}</h1>
 <p>Created {self.created}. Intervals at {self.confidence:.0%} confidence.</p>
+<div class="verdict"><h2>Verdict</h2><p>{html.escape(self.summary())}</p></div>
 {note}
 <h2>Metrics</h2>{self.to_frame().to_html(**table)}
 {sources}
-<p>epsilon_lower_bound uses both inequalities of (epsilon, delta)-DP,
-TPR &le; e<sup>&epsilon;</sup> FPR + &delta; (positive side) and
-TNR &le; e<sup>&epsilon;</sup> FNR + &delta; (negative side); here it comes
-from the {side}. It treats the audited records as independent trials; for
-the records of one training run it measures leakage but is not a guaranteed
-lower bound (use one-run auditing).</p>
+<p>Here epsilon_lower_bound comes from {side} (see the glossary).</p>
 {per_attack}
 <h2>ROC curve and scores</h2><img alt="ROC curve" src="{image}">
 <h2>Slices</h2>{slices or "None."}
 <h2>{exposed}</h2>{self.vulnerable_records().to_html(**table)}
+{glossary.glossary_html(glossary.terms(*_TERMS), names, papers=[glossary.AERNI])}
 <h2>Parameters</h2><pre>{params}</pre>
 <h2>Reproducibility</h2><pre>{meta}</pre>"""
         return html_page("Membership inference audit", body, path)

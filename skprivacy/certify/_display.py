@@ -25,7 +25,8 @@ class CertifiedAccuracyDisplay(DisplayMixin):
     certified_accuracy : ndarray of shape (n_radii,)
         Certified accuracy at each radius.
     average_certified_radius : float, default=None
-        Shown in the legend when given.
+        Shown in the legend when given, as "average certified radius (ACR)":
+        the radius averaged over records, 0 for wrong or abstained ones.
     name : str, default=None
         Name of the model, for the legend.
 
@@ -50,7 +51,9 @@ class CertifiedAccuracyDisplay(DisplayMixin):
     >>> display = CertifiedAccuracyDisplay.from_predictions(
     ...     [0, 1, 1, 0], [0, 1, -1, 1], [0.5, 1.0, 0.0, 2.0], name="smoothed")
     >>> display.ax_.get_xlabel()
-    'Certified radius'
+    'Certified radius (l2)'
+    >>> display.line_.get_label()
+    'smoothed, average certified radius (ACR) = 0.375'
     """
 
     def __init__(
@@ -81,15 +84,19 @@ class CertifiedAccuracyDisplay(DisplayMixin):
         ax, name = self._validate_plot_params(ax=ax, name=name)
         label = name
         if self.average_certified_radius is not None:
-            acr = f"ACR = {self.average_certified_radius:.3f}"
-            label = acr if label is None else f"{label} ({acr})"
+            acr = (
+                f"average certified radius (ACR) = {self.average_certified_radius:.3f}"
+            )
+            label = acr if label is None else f"{label}, {acr}"
         # Certified accuracy at r counts radii >= r: constant on (r_i, r_{i+1}].
         defaults = {"drawstyle": "steps-pre"}
         if label is not None:
             defaults["label"] = label
         style = self._style(defaults, kwargs)
         (self.line_,) = ax.plot(self.radius, self.certified_accuracy, **style)
-        ax.set_xlabel("Certified radius")
+        # Radii are l2 in the units of the noise (SmoothedClassifier's
+        # feature_scale_: raw units, or standard deviations with "std").
+        ax.set_xlabel("Certified radius (l2)")
         ax.set_ylabel("Certified accuracy")
         ax.set_ylim(0, 1.02)
         if "label" in style:

@@ -10,11 +10,18 @@ _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 70em;
        color: #222; }
 table { border-collapse: collapse; margin: 1em 0; }
+table { font-size: 0.9em; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
+td, tbody th { white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 th { background: #f0f0f0; }
 img { max-width: 100%; }
 .figures { display: flex; flex-wrap: wrap; gap: 1em; }
+.figures figure { margin: 0; flex: 1 1 26em; }
+.verdict { background: #fff8e1; border-left: 4px solid #f0a000;
+           padding: 0.2em 1em; }
+dl.glossary dt { font-weight: bold; margin-top: 0.5em; }
+dl.glossary dd { margin-left: 1.5em; }
 code, pre { background: #f6f6f6; }
 """
 

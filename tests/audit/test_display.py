@@ -90,3 +90,29 @@ def test_tied_scores_are_drawn_as_the_tests_with_a_coin_reach_them():
     assert x.min() == pytest.approx(0.01) and x.max() == 1.0
     assert display.ax_.get_xlim() == pytest.approx((0.01, 1))
     assert display.line_.get_label().endswith("TPR@1.0% FPR = 1.00%")
+
+
+def test_unresolved_fprs_are_shaded_and_not_drawn():
+    # Issue 21, point 3: 500 non-members resolve FPRs from 10 / 500 = 2% up;
+    # the table calls lower ones n/a, so the plot draws no curve there and
+    # shades the band (before: the curve ran down to low_fpr = 0.1%).
+    membership, scores = _scores(n=500)
+    with pytest.warns(UnresolvedMetricWarning):
+        display = MembershipInferenceDisplay.from_predictions(
+            membership, scores, low_fpr=0.001, histogram=False
+        )
+    x, y = display.line_.get_data()
+    drawn = np.isfinite(y)
+    assert x[drawn].min() == pytest.approx(0.02)
+    assert not drawn[x < 0.02].any()
+    (band,) = [p for p in display.ax_.patches if p.get_gid() == "unresolved"]
+    assert band.get_x() + band.get_width() == pytest.approx(0.02)
+    assert "10 / 500 non-members" in band.get_label()
+    # Tied scores draw from low_fpr = 1% up, which 5,000 non-members resolve:
+    # no band, the whole curve.
+    membership = np.r_[np.ones(5000), np.zeros(5000)].astype(int)
+    display = MembershipInferenceDisplay.from_predictions(
+        membership, np.zeros(10_000), low_fpr=0.01, histogram=False
+    )
+    assert not [p for p in display.ax_.patches if p.get_gid() == "unresolved"]
+    assert np.isfinite(display.line_.get_data()[1]).all()

@@ -212,7 +212,51 @@ def test_multi_run_bound_chooses_on_calibration_and_bounds_on_trials():
     assert result["true_positives"] == result["n_included"]
     # Perfect separation of n trials bounds eps by CP alone, about log(n / 7.4).
     assert 2.0 < result["epsilon"] < np.log(200)
-    assert epsilon_multi_run(inclusion[:3], scores[:3]) == 0.0
+    # Three runs cannot give a bound: NaN, not a 0 that reads as "no leakage".
+    assert np.isnan(epsilon_multi_run(inclusion[:3], scores[:3]))
+
+
+def test_one_run_report_gives_no_multi_run_bound_and_says_why():
+    # Before: multi_run was {"epsilon": 0.0, "canary": -1} for a single run.
+    rng = np.random.default_rng(5)
+    inclusion = rng.random((1, 400)) < 0.5
+    scores = inclusion + rng.normal(size=(1, 400))
+    report = DPAuditReport.from_predictions(inclusion, scores, random_state=0)
+    assert np.isnan(report.multi_run["epsilon"]) and report.multi_run["canary"] is None
+    assert "n_runs >= 4" in report.multi_run["reason"]
+    assert np.isnan(report.to_frame().loc["multi_run_epsilon", "value"])
+    assert json.loads(report.to_json())["multi_run"]["epsilon"] is None
+    assert "Many runs: no bound (it needs at least 2 calibration" in report.summary()
+    # The one-run guesses read as counts out of the canaries.
+    one = report.one_run
+    assert one["n_guesses"] == one["k_plus"] + one["k_minus"]
+    assert one["n_abstained"] == 400 - one["n_guesses"]
+    assert f"{one['n_correct']} of its {one['n_guesses']} guesses" in report.summary()
+    assert f"of 400 canaries and abstained on {one['n_abstained']}" in report.summary()
+
+
+@pytest.mark.parametrize(
+    ("claim", "verdict", "words"),
+    [
+        (0.1, "claim_refuted", "The claim is false"),
+        (50.0, "consistent_with_claim", "says nothing of how tight"),
+        (None, "no_claim", "provably not (epsilon, delta=0)-DP for any epsilon below"),
+        (np.inf, "no_claim", "No claim to check"),
+    ],
+)
+def test_dp_report_states_its_verdict(claim, verdict, words):
+    # Randomized response at eps = 2 over 2,000 canaries: the one-run bound is
+    # far above 0.1 and below 50 whatever the seed (it is valid at 95%, and
+    # this seed gives 1.78).
+    rng = np.random.default_rng(6)
+    inclusion, scores = randomized_response(2.0, (1, 2000), rng)
+    report = DPAuditReport.from_predictions(
+        inclusion, scores, accountant_epsilon=claim, random_state=0
+    )
+    assert report.verdict == verdict
+    assert words in report.verdict_text and words in report.to_html()
+    assert json.loads(report.to_json())["verdict"] == verdict
+    assert 0.1 < report.one_run["epsilon"] < 2.0
 
 
 # --- Bad input ---------------------------------------------------------------

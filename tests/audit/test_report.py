@@ -242,3 +242,68 @@ def test_every_report_writes_json_through_one_base():
     ):
         assert issubclass(report, ReportMixin)
         assert report.to_json is ReportMixin.to_json
+
+
+def test_vulnerable_records_carry_the_callers_index():
+    # Issue 21, point 5: the records keep the index of the DataFrame (or
+    # Series) audited; before, vulnerable_records gave positions 0..n-1.
+    pd = pytest.importorskip("pandas")
+    X, y = make_classification(600, 5, random_state=0)
+    target = FrozenEstimator(
+        DecisionTreeClassifier(random_state=0).fit(X[:200], y[:200])
+    )
+    auditor = MembershipInferenceAuditor(target, attack="loss", random_state=0).fit(
+        X[:400], y[:400], X_population=X[400:], y_population=y[400:]
+    )
+    membership = np.r_[np.ones(200), np.zeros(200)].astype(int)
+    labels = pd.Index([f"row{i}" for i in range(1000, 1400)], name="id")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnresolvedMetricWarning)
+        framed = auditor.audit(
+            pd.DataFrame(X[:400], index=labels),
+            pd.Series(y[:400], index=labels),
+            membership,
+            n_resamples=10,
+        )
+        plain = auditor.audit(X[:400], y[:400], membership, n_resamples=10)
+        # Only the labels are a Series: its index is the records' labels.
+        by_y = auditor.audit(
+            X[:400], pd.Series(y[:400], index=labels), membership, n_resamples=10
+        )
+    assert framed.records.index.equals(labels) and by_y.records.index.equals(labels)
+    top = framed.vulnerable_records(5)
+    assert set(top.index) <= set(labels[:200])  # members' labels
+    # The same records as with arrays, whose index is their position.
+    positions = plain.vulnerable_records(5).index
+    assert list(top.index) == list(labels[positions])
+    assert plain.records.index.equals(pd.RangeIndex(400))
+    assert json.loads(framed.to_json())["records"]["index"] == list(labels)
+    combined = AuditReport.combine([framed, framed])
+    assert combined.vulnerable_records(3).index.isin(labels).all()
+    with pytest.raises(ValueError, match="one label per record"):
+        AuditReport.from_predictions([1, 0], [0.5, 0.1], index=["a"])
+
+
+def test_summary_and_page_say_the_verdict_and_define_the_terms():
+    # Issue 21, point 3: a paragraph with the numbers, a glossary and the
+    # papers behind the attack.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnresolvedMetricWarning)
+        leaky = _report(1.0, n=1000, attack="LiRA")
+        null = _report(0.0, n=1000, seed=3, attack="loss")
+    text = leaky.summary()
+    assert f"AUC {leaky.metrics['auc']:.3f}" in text and "beats guessing" in text
+    tpr = leaky.metrics["tpr_at_0.01_fpr"]
+    assert f"At 1.0% false positives, LiRA flags {tpr:.1%}" in text
+    # 1,000 non-members resolve 1% but not 0.1%: no TPR at 0.1% is read.
+    assert "0.1% false positives" not in text
+    # No leakage (seeded; the interval holds 0.5 on this seed, as on 95%).
+    assert null.intervals["auc"][0] <= 0.5
+    assert "does not beat guessing" in null.summary()
+    page = leaky.to_html()
+    assert "<h2>Verdict</h2>" in page and "Glossary" in page
+    assert "Membership inference attacks from first principles" in page  # LiRA
+    assert "IEEE S&amp;P 2022" in page and "FPR of predict" in page
+    with pytest.warns(UnresolvedMetricWarning):
+        small = _report(1.0, n=50)
+    assert "50 non-members cannot resolve an FPR of 0.001" in small.summary()

@@ -133,6 +133,12 @@ def test_display_contract():
     np.testing.assert_allclose(display.line_.get_xdata(), grid)
     assert display.ax_.figure is display.figure_
     assert "SmoothedClassifier" in display.line_.get_label()
+    # Issue 21, point 3: ACR spelled out, the radius said to be l2.
+    acr = average_certified_radius(y, labels, radii)
+    assert display.line_.get_label().endswith(
+        f"average certified radius (ACR) = {acr:.3f}"
+    )
+    assert display.ax_.get_xlabel() == "Certified radius (l2)"
     _, ax = plt.subplots()
     again = display.plot(ax=ax, name="other", color="red")
     assert again is display and display.ax_ is ax

@@ -126,7 +126,12 @@ def one_run_audit(inclusion, scores, *, delta, confidence, n_guesses, random_sta
                 "n_correct": v,
                 "n_guesses": k_plus + k_minus,
             }
-    best.update(n_canaries=m, n_included=int(inclusion.sum()), grid_size=len(grid))
+    best.update(
+        n_abstained=m - best["n_guesses"],
+        n_canaries=m,
+        n_included=int(inclusion.sum()),
+        grid_size=len(grid),
+    )
     return best
 
 
@@ -219,7 +224,8 @@ def multi_run_audit(inclusion, scores, *, delta, confidence, n_calibration=None)
 
     The first ``n_calibration`` runs (half by default) choose the canary and
     the threshold with the best bound; the bound reported is the one of that
-    test on the other runs, which are independent trials of it.
+    test on the other runs, which are independent trials of it. When no bound
+    can be computed, ``epsilon`` is NaN and ``reason`` says why (else None).
     """
     _check_confidence(confidence)
     _check_delta(delta)
@@ -228,8 +234,20 @@ def multi_run_audit(inclusion, scores, *, delta, confidence, n_calibration=None)
         raise ValueError("A many-runs audit takes 2-d (n_runs, n_canaries) arrays.")
     n_runs = inclusion.shape[0]
     half = n_runs // 2 if n_calibration is None else n_calibration
-    result = {"epsilon": 0.0, "n_runs": n_runs, "canary": -1, "threshold": np.nan}
+    # No bound is computed (NaN, with the reason) until a test can be chosen
+    # and tried; then "reason" is None.
+    result = {
+        "epsilon": np.nan,
+        "n_runs": n_runs,
+        "canary": None,
+        "threshold": np.nan,
+        "reason": None,
+    }
     if half < 2 or n_runs - half < 2:
+        result["reason"] = (
+            f"it needs at least 2 calibration and 2 trial runs, n_runs >= 4; "
+            f"this audit made {n_runs}"
+        )
         return result
     best = (-1.0, -1.0, -1, np.nan)
     for i in range(inclusion.shape[1]):
@@ -245,10 +263,17 @@ def multi_run_audit(inclusion, scores, *, delta, confidence, n_calibration=None)
             best = (float(eps[j]), float(advantage[j]), i, float(thresholds[j]))
     _, _, canary, threshold = best
     if canary < 0:
+        result["reason"] = (
+            "no canary was both included and left out in the calibration runs"
+        )
         return result
     m, s = inclusion[half:, canary], scores[half:, canary]
     result.update(canary=canary, threshold=threshold, n_trials=len(m))
     if m.all() or not m.any():
+        result["reason"] = (
+            f"the {len(m)} trial runs all {'included' if m.all() else 'left out'} "
+            f"canary {canary}: no false or no true positive can be counted"
+        )
         return result
     # The trial runs are independent, one trial each: Clopper-Pearson applies.
     result["epsilon"] = empirical_epsilon(
@@ -309,7 +334,9 @@ def epsilon_multi_run(
     Returns
     -------
     epsilon : float
-        The lower bound; 0 with fewer than 4 runs or no leakage shown.
+        The lower bound (0 when the test shows no leakage); NaN when no bound
+        can be computed: with fewer than 4 runs, or when the trial runs all
+        included, or all left out, the chosen canary.
 
     See Also
     --------

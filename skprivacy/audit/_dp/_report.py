@@ -20,7 +20,60 @@ from skprivacy.audit._report_base import (
     png_src,
     report_versions,
 )
+from skprivacy.utils import _glossary as glossary
 from skprivacy.utils._html import html_page
+
+# The terms and papers of the page's glossary.
+_TERMS = (
+    "canary",
+    "accountant epsilon",
+    "one-run bound",
+    "many-runs bound",
+)
+_PAPERS = (glossary.STEINKE, glossary.JAGIELSKI)
+# What the verdict may be.
+VERDICTS = ("claim_refuted", "consistent_with_claim", "no_claim")
+
+
+def _verdict(report):
+    """``(verdict, sentence)``: what the bounds say of the accountant's claim."""
+    bounds = {
+        "one-run": report.one_run["epsilon"],
+        "many-runs": report.multi_run["epsilon"],
+    }
+    bounds = {k: float(v) for k, v in bounds.items() if not np.isnan(v)}
+    name = max(bounds, key=bounds.get)
+    best = bounds[name]
+    # Each bound holds with probability `confidence`; reading the larger of
+    # two costs a union bound.
+    level = 1 - len(bounds) * (1 - report.confidence)
+    dp = f"(epsilon, delta={report.delta:g})-DP"
+    claim = report.accountant_epsilon
+    if claim is None or not np.isfinite(claim):
+        if best <= 0:
+            return "no_claim", (
+                "No claim to check (no finite accountant epsilon), and the audit "
+                "shows no leakage: every lower bound is 0."
+            )
+        return "no_claim", (
+            f"No claim to check (no finite accountant epsilon); the training is "
+            f"provably not {dp} for any epsilon below {best:.3g}: the {name} "
+            f"bound holds with probability at least {level:.0%}."
+        )
+    if best > claim:
+        return "claim_refuted", (
+            f"The claim is false: the {name} lower bound, epsilon >= {best:.3g}, "
+            f"exceeds the claimed epsilon = {claim:.3g} at delta = "
+            f"{report.delta:g}. This happens to a correct claim with probability "
+            f"at most {1 - level:.0%}: look for a bug in the training or in its "
+            "privacy accounting."
+        )
+    return "consistent_with_claim", (
+        f"Consistent with the claim: no lower bound exceeds the claimed epsilon = "
+        f"{claim:.3g} (the largest, {name}, is {best:.3g}). This says nothing of "
+        "how tight the claim is: a stronger attack or other canaries might "
+        "show more, and the true epsilon may lie anywhere up to the claim."
+    )
 
 
 @dataclass
@@ -37,17 +90,21 @@ class DPAuditReport(ReportMixin):
         Probability that each lower bound holds.
     one_run : dict
         The one-run audit of the first trial run (:func:`epsilon_one_run`):
-        ``epsilon``, the guesses ``k_plus`` and ``k_minus``, ``n_correct``,
-        ``n_guesses``, ``n_canaries``, ``n_included`` and ``grid_size`` (the
-        number of guess counts tried, each tested at ``(1 - confidence) /
-        grid_size``).
+        ``epsilon``; the guesses, "in" for the ``k_plus`` highest-scoring
+        canaries and "out" for the ``k_minus`` lowest-scoring, ``n_guesses``
+        in all, of which ``n_correct`` were right; ``n_abstained`` canaries
+        not guessed, out of ``n_canaries`` (``n_included`` of them in
+        training); and ``grid_size`` (the number of guess counts tried, each
+        tested at ``(1 - confidence) / grid_size``).
     one_run_epsilons : list of float
         The one-run bound of every trial run (each valid on its own; their
         maximum is not).
     multi_run : dict
         The many-runs audit (:func:`epsilon_multi_run`): ``epsilon``,
         ``n_runs``, the ``canary`` and ``threshold`` chosen on the calibration
-        runs and the counts on the trial runs.
+        runs and the counts on the trial runs; ``epsilon`` is NaN, and
+        ``reason`` says why, when no bound could be computed (with fewer than
+        4 runs).
     curves : dict
         ``"canaries"`` (one-run bound of the first trial run) and, with at
         least 2 calibration and 2 trial runs, ``"runs"`` (many-runs bound
@@ -67,6 +124,18 @@ class DPAuditReport(ReportMixin):
         Library versions.
     created : str
         UTC time of the report.
+
+    Attributes
+    ----------
+    verdict : {"claim_refuted", "consistent_with_claim", "no_claim"}
+        What the audit says of the claim: ``"claim_refuted"`` when a lower
+        bound exceeds ``accountant_epsilon`` (the claim is false, with the
+        probability stated in :attr:`verdict_text`); ``"consistent_with_claim"``
+        when none does (which says nothing of how tight the claim is);
+        ``"no_claim"`` when there is no finite epsilon to check (the bounds
+        then say that the training is not DP with any smaller epsilon).
+    verdict_text : str
+        The verdict in a sentence, with the numbers behind it.
 
     See Also
     --------
@@ -102,6 +171,11 @@ class DPAuditReport(ReportMixin):
     created: str = field(
         default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds")
     )
+    verdict: str = field(init=False)
+    verdict_text: str = field(init=False)
+
+    def __post_init__(self):
+        self.verdict, self.verdict_text = _verdict(self)
 
     @classmethod
     def from_audit(
@@ -330,17 +404,53 @@ class DPAuditReport(ReportMixin):
                 indent=1,
             )
         )
-        claimed = (
-            "no accountant epsilon"
-            if self.accountant_epsilon is None
-            else f"accountant epsilon {self.accountant_epsilon:.4g}"
-        )
         body = f"""<h1>DP audit: {html.escape(self.attack)} on
 {html.escape(self.canary_kind)} canaries</h1>
 <p>Created {self.created}. Lower bounds at {self.confidence:.0%} confidence and
-delta = {self.delta:g}, beside the {claimed}. A bound above the accountant's
-epsilon contradicts the claim; a bound below it does not confirm it.</p>
-<h2>Bounds</h2>{self.to_frame().to_html(float_format="{:.4g}".format)}
+delta = {self.delta:g}.</p>
+<div class="verdict"><h2>Verdict: {html.escape(self.verdict.replace("_", " "))}</h2>
+<p>{html.escape(self.summary())}</p></div>
+<h2>Bounds</h2>{self.to_frame().to_html(float_format="{:.4g}".format, na_rep="n/a")}
 <h2>Bound against the audit's size</h2>{"".join(images)}
+{glossary.glossary_html(glossary.terms(*_TERMS), papers=_PAPERS)}
 <h2>Details</h2><pre>{details}</pre>"""
         return html_page("DP audit", body, path)
+
+    def summary(self) -> str:
+        """The verdict, then how each bound was reached, in plain words.
+
+        Returns
+        -------
+        text : str
+        """
+        one = self.one_run
+        guesses = " and ".join(
+            text
+            for k, text in (
+                (one["k_plus"], f"'in' for the {one['k_plus']} highest-scoring"),
+                (one["k_minus"], f"'out' for the {one['k_minus']} lowest-scoring"),
+            )
+            if k
+        )
+        parts = [
+            self.verdict_text,
+            f"One run: the attack guessed {guesses} of {one['n_canaries']} "
+            f"canaries and abstained on {one['n_abstained']}; "
+            f"{one['n_correct']} of its {one['n_guesses']} guesses were right "
+            f"(guessing would get about half), which bounds epsilon at "
+            f"{one['epsilon']:.3g} (the best of {one['grid_size']} guess counts, "
+            "each tested at its share of the confidence).",
+        ]
+        multi = self.multi_run
+        if np.isnan(multi["epsilon"]):
+            parts.append(f"Many runs: no bound ({multi['reason']}).")
+        else:
+            parts.append(
+                f"Many runs: canary {multi['canary']}, chosen on the calibration "
+                f"runs, was flagged in {multi['true_positives']} of the "
+                f"{multi['n_included']} trial runs that included it and "
+                f"{multi['false_positives']} of the "
+                f"{multi['n_trials'] - multi['n_included']} that did not: epsilon "
+                f">= {multi['epsilon']:.3g}."
+            )
+        return " ".join(parts)

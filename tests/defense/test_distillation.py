@@ -425,12 +425,17 @@ def test_game_distilled_models_see_only_soft_labels(data, monkeypatch):
 
     train_vectorized = _distillation.train_vectorized
     monkeypatch.setattr(_distillation, "train_vectorized", spy)
+    monkeypatch.setitem(_distillation._SUBMODEL_BATCH, "cpu", 4)
     models, _, _ = train_references(
         _game_recipe(keep_submodels=True), X, y, keep, [1, 2], classes=np.unique(y)
     )
-    (labels, sub_keep), (soft, final_keep) = calls
+    # One model's 4 sub-models per call, then the distilled models.
+    assert len(calls) == 3
+    *sub_calls, (soft, final_keep) = calls
+    sub_keep = np.concatenate([keep for _, keep in sub_calls])
     # The sub-models train on the labels, each on its own rows only ...
-    np.testing.assert_array_equal(labels, y)
+    for labels, _ in sub_calls:
+        np.testing.assert_array_equal(labels, y)
     for j, model in enumerate(models):
         rows = np.flatnonzero(keep[j])
         np.testing.assert_array_equal(

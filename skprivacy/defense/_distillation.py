@@ -449,6 +449,15 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
     more private on Letter. The user guide (:ref:`distillation`) has the
     numbers.
 
+    **Cost.** The sub-models amount to ``K - L`` trainings of the plain model
+    on all the records, the distilled model to one more. Nets that the
+    vectorized trainer takes train their sub-models at once (``vectorize``);
+    in :class:`~skprivacy.audit.DefenseEvaluation` and the audit's reference
+    models, ``M`` self-distilled nets train their ``M * K`` sub-models at
+    once, then their ``M`` distilled nets at once, when the distilled model is
+    a skorch net on ``torch.nn.CrossEntropyLoss`` (soft labels taken
+    natively). The user guide (:ref:`distillation_cost`) has timings.
+
     **Soft labels and hard-label models.** ``"weights"`` adds up to
     ``n_classes`` rows per record (records' zero-probability classes are
     dropped). Parameters that count rows rather than weights change meaning

@@ -212,7 +212,8 @@ def cross_entropy_loss(output, target, weight, *, nll=False, label_smoothing=0.0
 
     ``nll=True`` follows skorch's NLLLoss path (the module outputs
     probabilities; ``log(p + eps)`` is taken); otherwise the module outputs
-    logits for :class:`torch.nn.CrossEntropyLoss`.
+    logits for :class:`torch.nn.CrossEntropyLoss`, whose ``target`` is class
+    indices or, float of shape ``(B, n_classes)``, probabilities.
     """
     import torch
     import torch.nn.functional as F
@@ -464,16 +465,53 @@ def _training_settings(recipe):
     return batch_size, bool(shuffle), bool(loader.get("drop_last", False))
 
 
+def _soft_targets(recipe, y):
+    """Whether ``y`` holds probability targets, refusing recipes that cannot
+    take them.
+
+    Probability targets are float matrices: ``(n, n_classes)`` shared by every
+    model or ``(M, n, n_classes)``, one per model. Only torch's
+    :class:`~torch.nn.CrossEntropyLoss` is defined on them (skorch passes
+    ``y`` to it unchanged), and the recipe must be told its ``classes``: they
+    cannot be read off probabilities.
+    """
+    import torch
+
+    y = np.asarray(y)
+    if y.ndim < 2 or not np.issubdtype(y.dtype, np.floating):
+        return False
+    if (
+        capability(recipe, "vectorized_loss") is not None
+        or recipe.criterion is not torch.nn.CrossEntropyLoss
+    ):
+        raise ValueError(
+            "Probability targets need a NeuralNetClassifier trained on "
+            "torch.nn.CrossEntropyLoss."
+        )
+    if recipe.get_params().get("classes") is None:
+        raise ValueError(
+            "Probability targets need the recipe's classes (set classes=...): "
+            "they cannot be inferred from the targets."
+        )
+    return True
+
+
+def _model_targets(y, j):
+    """Model ``j``'s targets: its own slice of per-model targets, else ``y``."""
+    return y[j] if np.ndim(y) == 3 else y
+
+
 def _initialized_estimators(recipe, X, y, keep, seeds):
     """Fresh clones, initialised exactly as separate fits would be (0 epochs)."""
     from sklearn.base import clone
 
     estimators = []
-    for row, seed in zip(keep, seeds, strict=True):
+    for j, (row, seed) in enumerate(zip(keep, seeds, strict=True)):
         est = set_random_states(clone(recipe), seed)
         idx = np.flatnonzero(row)
+        y_j = _safe_indexing(_model_targets(y, j), idx)
         with torch_seed(seed):
-            est.fit(_safe_indexing(X, idx), _safe_indexing(y, idx), epochs=0)
+            est.fit(_safe_indexing(X, idx), y_j, epochs=0)
         estimators.append(est)
     return estimators
 
@@ -486,8 +524,13 @@ def train_vectorized(recipe, X, y, keep, seeds, *, verbose=0):
     recipe : NeuralNetClassifier
         A recipe accepted by :func:`check_vectorizable`: a plain skorch
         classifier or one declaring its ``"vectorized_loss"``.
-    X, y : array-like
+    X : array-like of shape (n, n_features)
         The pool.
+    y : array-like of shape (n,), (n, n_classes) or (M, n, n_classes)
+        The pool's labels; or, for a recipe on
+        :class:`~torch.nn.CrossEntropyLoss` with its ``classes`` set,
+        probability targets (float), shared by every model or one matrix
+        per model (a model reads only its members' rows).
     keep : ndarray of shape (M, n), bool
         Training membership of each model.
     seeds : list of int
@@ -509,13 +552,20 @@ def train_vectorized(recipe, X, y, keep, seeds, *, verbose=0):
     import torch
     from torch.func import functional_call, grad, stack_module_state, vmap
 
+    soft = _soft_targets(recipe, y)
     estimators = _initialized_estimators(recipe, X, y, keep, seeds)
     first = estimators[0]
     loss = (capability(first, "vectorized_loss") or SkorchCrossEntropy)(estimators)
     device = torch.device(first.device)
     X_np, targets = loss.encode(X, y)
     X_t = torch.as_tensor(X_np, device=device)
-    y_t = torch.as_tensor(targets, dtype=torch.int64, device=device)
+    y_t = torch.as_tensor(
+        targets, dtype=X_t.dtype if soft else torch.int64, device=device
+    )
+    # Per-model targets are gathered at (model, record); shared ones at record.
+    model_rows = (
+        (torch.arange(len(keep), device=device)[:, None],) if y_t.ndim == 3 else ()
+    )
     n_classes = len(first.classes_)
     module = first.module_
     reason = check_module(module, X_t[:2], n_classes)
@@ -577,7 +627,11 @@ def train_vectorized(recipe, X, y, keep, seeds, *, verbose=0):
             for s in range(len(index)):
                 w = weight[s]
                 g_leaves, g_state = step_grad(
-                    leaves, stepped, X_t[index[s]], y_t[index[s]], w.to(X_t.dtype)
+                    leaves,
+                    stepped,
+                    X_t[index[s]],
+                    y_t[(*model_rows, index[s])],
+                    w.to(X_t.dtype),
                 )
                 active = w.any(dim=1).cpu().numpy()
                 optimizer.step(list(g_leaves), active)

@@ -26,9 +26,10 @@ from sklearn.utils.validation import (
     has_fit_parameter,
 )
 
+from skprivacy.audit._vectorized import check_vectorizable, train_vectorized
 from skprivacy.exceptions import DefenseConfigurationWarning
 from skprivacy.utils import spawn_seeds, torch_seed
-from skprivacy.utils._estimators import set_random_states
+from skprivacy.utils._estimators import capability, set_random_states
 from skprivacy.utils._sklearn_compat import (
     HasMethods,
     Interval,
@@ -141,6 +142,12 @@ def _fit_submodel(estimator, X, y, held_out, seed, classes, keep):
     return proba, model if keep else None
 
 
+def _held_out_mean(proba, held_out):
+    """Each record's soft label: the mean of ``proba`` (shape ``(K, n, C)``,
+    every sub-model on every record) over the sub-models held out of it."""
+    return np.einsum("kic,ik->ic", proba, held_out) / held_out.sum(axis=1)[:, None]
+
+
 def _accepts_soft_targets(estimator) -> bool:
     """Whether ``fit(X, Y)`` with ``Y`` a matrix of class probabilities trains it
     on a cross-entropy against those probabilities.
@@ -165,6 +172,132 @@ def _accepts_soft_targets(estimator) -> bool:
         and not isinstance(estimator, BaseNetClassifier)
         and issubclass(criterion, CrossEntropyLoss)
     )
+
+
+# Most sub-models per call of the vectorized trainer in the game (at least one
+# model's): its memory grows with them (parameters, optimizer state and a
+# batch each). Fewer on a CPU: on Letter (MLP 256-128), 200 sub-models trained
+# 20-40% slower in one call than in calls of 16, whose working set stays in
+# cache (three paired runs).
+_SUBMODEL_BATCH = {"cpu": 16, "other": 256}
+
+
+def _check_distilled_models(recipe, X):
+    """Why many ``recipe`` models cannot be trained at once, or ``None``.
+
+    The check of the ``"vectorized_trainer"`` capability of
+    :class:`SelfDistillationClassifier` (the contract of
+    :func:`~skprivacy.audit._vectorized.check_vectorizable`): the sub-models
+    must suit the vectorized trainer, and so must the distilled model, fit
+    natively on soft labels.
+    """
+    if recipe.vectorize is False:
+        return "the recipe has vectorize=False"
+    if recipe.n_held_out >= recipe.n_estimators:
+        return "n_held_out is not below n_estimators"
+    estimator, final = recipe._recipes()
+    reason = check_vectorizable(estimator, X)
+    if reason is not None:
+        return f"its sub-models do not qualify: {reason}"
+    if (
+        recipe.soft_labels not in ("auto", "native")
+        or not _accepts_soft_targets(final)
+        or capability(final, "vectorized_loss") is not None
+    ):
+        return (
+            "its distilled model is not fit natively on soft labels (a skorch "
+            "NeuralNetClassifier on torch.nn.CrossEntropyLoss, soft_labels "
+            "'auto' or 'native')"
+        )
+    reason = check_vectorizable(final, X)
+    if reason is not None:
+        return f"its distilled model does not qualify: {reason}"
+    return None
+
+
+def _train_distilled_models(recipe, X, y, keep, seeds, *, verbose=0):
+    """Fit one ``recipe`` model per row of ``keep``: every model's sub-models
+    at once, then every distilled model at once.
+
+    The trainer of the ``"vectorized_trainer"`` capability of
+    :class:`SelfDistillationClassifier` (the contract of
+    :func:`~skprivacy.audit._vectorized.train_vectorized`). Model ``j`` is the
+    clone a separate fit would be (``recipe`` seeded by ``seeds[j]``, fit on
+    the rows of ``keep[j]``), with the same held-out matrix and the same
+    seeds for its sub-models and distilled model; the ``M * K`` sub-models
+    then train in one vectorized run (a row of the trainer's keep matrix per
+    sub-model: the model's members that are not held out of it), and the
+    ``M`` distilled models in another, each on its own soft labels.
+    """
+    classes = np.unique(y)
+    models, splits = [], []
+    for row, seed in zip(keep, seeds, strict=True):
+        model = set_random_states(clone(recipe), seed)
+        model._validate_params()
+        idx = np.flatnonzero(row)
+        _, _, y_idx = model._validate_training_data(
+            _safe_indexing(X, idx), _safe_indexing(y, idx)
+        )
+        if not np.array_equal(model.classes_, classes):
+            return None, (
+                f"the training set of model {len(models)} lacks some of the "
+                "pool's classes"
+            )
+        models.append(model)
+        splits.append((idx, *model._split(y_idx)))
+    estimator, final = recipe._recipes()
+    K = recipe.n_estimators
+    soft = np.zeros((len(keep), len(y), len(classes)))
+    submodels = []
+    device = "cpu" if str(estimator.device).startswith("cpu") else "other"
+    per_call = max(1, _SUBMODEL_BATCH[device] // K)
+    for start in range(0, len(models), per_call):
+        chunk = splits[start : start + per_call]
+        sub_keep = np.zeros((len(chunk) * K, len(y)), dtype=bool)
+        for c, (idx, _, held_out) in enumerate(chunk):
+            sub_keep[c * K : (c + 1) * K, idx] = ~held_out.T
+        fitted, lp = train_vectorized(
+            _with_all_classes(clone(estimator), classes),
+            X,
+            y,
+            sub_keep,
+            [s for _, model_seeds, _ in chunk for s in model_seeds[1 : K + 1]],
+            verbose=verbose,
+        )
+        if fitted is None:
+            return None, f"its sub-models cannot be vectorized: {lp}"
+        for c, (idx, _, held_out) in enumerate(chunk):
+            rows = slice(c * K, (c + 1) * K)
+            soft[start + c, idx] = _held_out_mean(np.exp(lp[rows][:, idx]), held_out)
+            if recipe.keep_submodels:
+                submodels.append(fitted[rows])
+        del fitted, lp
+    finals, lp = train_vectorized(
+        _with_all_classes(clone(final), classes),
+        X,
+        soft,
+        keep,
+        [model_seeds[-1] for _, model_seeds, _ in splits],
+        verbose=verbose,
+    )
+    if finals is None:
+        return None, f"its distilled models cannot be vectorized: {lp}"
+    for j, (model, net, (idx, _, held_out)) in enumerate(
+        zip(models, finals, splits, strict=True)
+    ):
+        model.final_estimator_ = net
+        model.soft_label_method_ = "native"
+        if model.keep_submodels:
+            model.estimators_ = submodels[j]
+            model.held_out_ = held_out
+            model.soft_labels_ = soft[j, idx]
+    if verbose:
+        print(
+            f"[{type(recipe).__name__}] trained {len(models)} x {K} sub-models, "
+            f"then {len(models)} distilled models, together (vectorized with "
+            "torch.func)"
+        )
+    return models, lp
 
 
 def _final_has(method):
@@ -238,17 +371,32 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         defense (each sub-model learnt most of the training records by heart,
         and the held-out matrix and soft labels describe them): never release a
         fitted object that keeps them.
+    vectorize : "auto" or bool, default="auto"
+        ``"auto"`` trains the ``K`` sub-models all at once with
+        :mod:`torch.func` (their parameters stacked, one vectorized pass per
+        step, on the net's device) when ``estimator`` is a skorch net that
+        skprivacy's vectorized trainer takes (a ``NeuralNetClassifier`` on
+        cross-entropy or NLL, or :class:`CRLClassifier`, with Adam, AdamW or
+        SGD, no callbacks, ``train_split=None``, no batch normalisation; the
+        reference models of the audit follow the same rule), and fits clones
+        through joblib otherwise; ``True`` raises when it cannot vectorize,
+        ``False`` always fits clones. The vectorized sub-models have the
+        initialisation and training records of the clones; their batch order
+        and dropout masks come from other random streams (the same
+        distribution, not the same draws). ``verbose`` says which path ran
+        and why.
     n_jobs : int, default=None
-        Number of sub-models trained in parallel (joblib); ``None`` means 1
-        unless in a :func:`joblib.parallel_config` context, ``-1`` all
-        processors.
+        Number of sub-models trained in parallel (joblib) when they are not
+        vectorized; ``None`` means 1 unless in a
+        :func:`joblib.parallel_config` context, ``-1`` all processors.
     random_state : int, RandomState instance or None, default=None
         Seeds the held-out assignment and, one seed each, every sub-model and
         the distilled model: it overwrites any ``random_state`` of theirs
         (nested ones included), as scikit-learn's ensembles do. An int makes
         ``fit`` reproducible.
     verbose : int, default=0
-        Progress of the sub-models' training (joblib's) and of the distillation.
+        Which path trained the sub-models (and why not the vectorized one),
+        their progress, and the distillation's.
 
     Attributes
     ----------
@@ -301,6 +449,15 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
     more private on Letter. The user guide (:ref:`distillation`) has the
     numbers.
 
+    **Cost.** The sub-models amount to ``K - L`` trainings of the plain model
+    on all the records, the distilled model to one more. Nets that the
+    vectorized trainer takes train their sub-models at once (``vectorize``);
+    in :class:`~skprivacy.audit.DefenseEvaluation` and the audit's reference
+    models, ``M`` self-distilled nets train their ``M * K`` sub-models at
+    once, then their ``M`` distilled nets at once, when the distilled model is
+    a skorch net on ``torch.nn.CrossEntropyLoss`` (soft labels taken
+    natively). The user guide (:ref:`distillation_cost`) has timings.
+
     **Soft labels and hard-label models.** ``"weights"`` adds up to
     ``n_classes`` rows per record (records' zero-probability classes are
     dropped). Parameters that count rows rather than weights change meaning
@@ -348,6 +505,12 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
     True
     """
 
+    # Many models of the recipe (the audit's references, the game's models)
+    # train their sub-models, then their distilled models, all at once.
+    _skprivacy_capabilities: ClassVar[dict] = {
+        "vectorized_trainer": (_check_distilled_models, _train_distilled_models)
+    }
+
     _parameter_constraints: ClassVar[dict] = {
         "estimator": [HasMethods(["fit", "predict_proba"]), None],
         "final_estimator": [HasMethods(["fit", "predict"]), None],
@@ -355,6 +518,7 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         "n_held_out": [Interval(Integral, 1, None, closed="left")],
         "soft_labels": [StrOptions({"auto", "native", "weights", "argmax"})],
         "keep_submodels": ["boolean"],
+        "vectorize": [StrOptions({"auto"}), "boolean"],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -369,6 +533,7 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         n_held_out=3,
         soft_labels="auto",
         keep_submodels=False,
+        vectorize="auto",
         n_jobs=None,
         random_state=None,
         verbose=0,
@@ -379,6 +544,7 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         self.n_held_out = n_held_out
         self.soft_labels = soft_labels
         self.keep_submodels = keep_submodels
+        self.vectorize = vectorize
         self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
@@ -441,6 +607,27 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         self : SelfDistillationClassifier
             The fitted classifier.
         """
+        X, y, y_idx = self._validate_training_data(X, y)
+        estimator, final = self._recipes()
+        method = self._soft_label_method(final)
+        seeds, held_out = self._split(y_idx)
+        soft, submodels = self._train_submodels(estimator, X, y, held_out, seeds)
+        if self.verbose:
+            print(
+                f"[{type(self).__name__}] distilling {len(y)} soft labels into "
+                f"{type(final).__name__} (soft_labels={method!r})"
+            )
+        self.final_estimator_ = self._distil(clone(final), X, soft, seeds[-1], method)
+        self.soft_label_method_ = method
+        if self.keep_submodels:
+            self.estimators_ = submodels
+            self.held_out_ = held_out
+            self.soft_labels_ = soft
+        return self
+
+    def _validate_training_data(self, X, y):
+        """Check the parameters and the data; set ``classes_`` and the input
+        attributes. Returns ``X`` (indexable), ``y`` and its class indices."""
         if self.n_held_out >= self.n_estimators:
             raise ValueError(
                 f"n_held_out={self.n_held_out} must be below n_estimators="
@@ -462,11 +649,14 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
             raise ValueError(
                 "SelfDistillationClassifier needs at least 2 classes in y; got 1 class."
             )
-        estimator, final = self._recipes()
-        method = self._soft_label_method(final)
+        return X, y, y_idx
 
-        # Seed 0 assigns the held-out records, 1..K seed the sub-models and K + 1
-        # the distilled model.
+    def _split(self, y_idx):
+        """The seeds of the fit and its held-out matrix.
+
+        Seed 0 assigns the held-out records, 1..K seed the sub-models and
+        K + 1 the distilled model.
+        """
         seeds = spawn_seeds(self.random_state, self.n_estimators + 2)
         held_out = held_out_assignment(
             y_idx, self.n_estimators, self.n_held_out, np.random.default_rng(seeds[0])
@@ -474,12 +664,49 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         empty = np.flatnonzero(held_out.all(axis=0))
         if empty.size:
             raise ValueError(
-                f"n_samples={len(y)} is too few for n_estimators="
+                f"n_samples={len(y_idx)} is too few for n_estimators="
                 f"{self.n_estimators} and n_held_out={self.n_held_out}: "
                 f"{empty.size} sub-model(s) would train on no record. Each trains "
                 f"on about n_samples * {1 - self.n_held_out / self.n_estimators:.2g}."
             )
+        return seeds, held_out
 
+    def _train_submodels(self, estimator, X, y, held_out, seeds):
+        """The soft labels, and the sub-models: all at once when the vectorized
+        trainer takes ``estimator``, else clones through joblib."""
+        K, name = self.n_estimators, type(self).__name__
+        reason = (
+            "vectorize=False"
+            if self.vectorize is False
+            else check_vectorizable(estimator, X)
+        )
+        if reason is None:
+            models, lp = train_vectorized(
+                # Every net the trainer takes has a classes parameter: the
+                # columns of lp follow classes_.
+                _with_all_classes(clone(estimator), self.classes_),
+                X,
+                y,
+                ~held_out.T,
+                seeds[1 : K + 1],
+                verbose=max(int(self.verbose) - 1, 0),
+            )
+            if models is None:
+                reason = lp
+            else:
+                if self.verbose:
+                    print(
+                        f"[{name}] trained {K} {type(estimator).__name__} "
+                        "sub-models together (vectorized with torch.func)"
+                    )
+                return _held_out_mean(np.exp(lp), held_out), models
+        if self.vectorize is True:
+            raise ValueError(f"Cannot vectorize the sub-models: {reason}.")
+        if self.verbose:
+            print(
+                f"[{name}] fitting {K} sub-models as separate clones through "
+                f"joblib; not vectorized because {reason}"
+            )
         parts = Parallel(n_jobs=self.n_jobs, verbose=self.verbose)(
             delayed(_fit_submodel)(
                 estimator,
@@ -490,25 +717,12 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
                 self.classes_,
                 self.keep_submodels,
             )
-            for k in range(self.n_estimators)
+            for k in range(K)
         )
         soft = np.zeros((len(y), len(self.classes_)))
         for k, (proba, _) in enumerate(parts):
             soft[held_out[:, k]] += proba
-        soft /= self.n_held_out
-
-        if self.verbose:
-            print(
-                f"[{type(self).__name__}] distilling {len(y)} soft labels into "
-                f"{type(final).__name__} (soft_labels={method!r})"
-            )
-        self.final_estimator_ = self._distil(clone(final), X, soft, seeds[-1], method)
-        self.soft_label_method_ = method
-        if self.keep_submodels:
-            self.estimators_ = [model for _, model in parts]
-            self.held_out_ = held_out
-            self.soft_labels_ = soft
-        return self
+        return soft / self.n_held_out, [model for _, model in parts]
 
     def _distil(self, final, X, soft, seed, method):
         """Fit the released model on the soft labels, as ``method`` says."""

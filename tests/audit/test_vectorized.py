@@ -30,7 +30,7 @@ from skprivacy.audit._vectorized import (
     train_vectorized,
 )
 from skprivacy.defense import CRLClassifier, CRLLoss, crl_loss
-from skprivacy.utils import spawn_generators
+from skprivacy.utils import spawn_generators, torch_seed
 from skprivacy.utils._arrays import masked_mean
 from skprivacy.utils._functional_loss import FunctionalLoss
 
@@ -410,6 +410,63 @@ def test_vectorized_equals_sequential_functional_loop(data, uneven_keep, recipe)
                 rtol=1e-4,
                 atol=1e-5,
             )
+
+
+# ---------------------------------------------------- probability targets
+
+
+def _dirichlet_targets(n_models, n, n_classes, seed):
+    rng = np.random.default_rng(seed)
+    return rng.dirichlet(np.ones(n_classes), size=(n_models, n)).astype(np.float32)
+
+
+def test_one_hot_probability_targets_train_as_labels(data, uneven_keep):
+    X, y = data[0][:300], data[1][:300]
+    recipe = _net(classes=[0, 1, 2], max_epochs=2)
+    one_hot = np.eye(3, dtype=np.float32)[y]
+    _, hard = train_vectorized(recipe, X, y, uneven_keep, [1, 2, 3])
+    for targets in (one_hot, np.stack([one_hot] * 3)):  # shared, per model
+        _, soft = train_vectorized(recipe, X, targets, uneven_keep, [1, 2, 3])
+        np.testing.assert_allclose(soft, hard, rtol=1e-5, atol=1e-6)
+
+
+def test_probability_targets_match_skorch_fits_per_model(data, uneven_keep):
+    # Without shuffling or dropout, model j of the vectorized trainer and a
+    # skorch fit on its members and its own targets take the same steps (the
+    # targets differ between models: reading another's would not match).
+    X = data[0][:300]
+    targets = _dirichlet_targets(3, 300, 3, seed=0)
+    recipe = _net(classes=[0, 1, 2], iterator_train__shuffle=False, max_epochs=3)
+    estimators, lp = train_vectorized(recipe, X, targets, uneven_keep, [4, 5, 6])
+    for j, (est, row) in enumerate(zip(estimators, uneven_keep, strict=True)):
+        fitted = clone(recipe)
+        with torch_seed([4, 5, 6][j]):
+            fitted.fit(X[row], targets[j][row])
+        for ours, theirs in zip(
+            est.module_.parameters(), fitted.module_.parameters(), strict=True
+        ):
+            torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        np.exp(lp[2]), fitted.predict_proba(X), rtol=1e-4, atol=1e-5
+    )
+
+
+def test_probability_targets_need_cross_entropy_and_classes(data):
+    X = data[0][:100]
+    targets = _dirichlet_targets(1, 100, 3, seed=1)[0]
+    keep = np.ones((1, 100), dtype=bool)
+    with pytest.raises(ValueError, match="CrossEntropyLoss"):
+        train_vectorized(
+            _net(criterion=nn.NLLLoss, module__softmax=True, classes=[0, 1, 2]),
+            X,
+            targets,
+            keep,
+            [1],
+        )
+    with pytest.raises(ValueError, match="CrossEntropyLoss"):
+        train_vectorized(_brier_net(classes=[0, 1, 2]), X, targets, keep, [1])
+    with pytest.raises(ValueError, match="set classes"):
+        train_vectorized(_net(), X, targets, keep, [1])
 
 
 # ----------------------------------------------------------------- randomness

@@ -21,8 +21,15 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils._param_validation import InvalidParameterError
 from skorch import NeuralNetClassifier
+from skorch.callbacks import EpochTimer
 
 from skprivacy import CRLClassifier, SelfDistillationClassifier
+from skprivacy.audit._references import (
+    balanced_keep_matrix,
+    fit_reference,
+    train_references,
+)
+from skprivacy.defense import _distillation
 from skprivacy.defense._distillation import held_out_assignment
 from skprivacy.exceptions import DefenseConfigurationWarning
 
@@ -76,17 +83,16 @@ class Logits(torch.nn.Module):
 
 
 def soft_net(**params):
-    return NeuralNetClassifier(
-        Logits,
-        criterion=torch.nn.CrossEntropyLoss,
-        optimizer=torch.optim.Adam,
-        max_epochs=15,
-        lr=0.01,
-        batch_size=64,
-        train_split=None,
-        verbose=0,
-        **params,
-    )
+    defaults = {
+        "criterion": torch.nn.CrossEntropyLoss,
+        "optimizer": torch.optim.Adam,
+        "max_epochs": 15,
+        "lr": 0.01,
+        "batch_size": 64,
+        "train_split": None,
+        "verbose": 0,
+    }
+    return NeuralNetClassifier(Logits, **{**defaults, **params})
 
 
 # ------------------------------------------------------------ the assignment
@@ -295,6 +301,218 @@ def test_skprivacy_nets_take_argmax_labels(data):
     assert clf.soft_label_method_ == "argmax"
     with pytest.raises(ValueError, match="trains on hard labels"):
         clf.set_params(soft_labels="native").fit(X, y)
+
+
+# ------------------------------------------------ vectorized sub-models
+def _assert_same_modules(a, b, **tol):
+    for p, q in zip(a.module_.parameters(), b.module_.parameters(), strict=True):
+        torch.testing.assert_close(p, q, **tol)
+
+
+def test_vectorized_submodels_are_the_clones_sub_models(data, capsys):
+    # soft_net neither shuffles nor drops out: the vectorized sub-models take
+    # the steps of the clones (same initialisation, records and batches).
+    X, y = data
+    params = {"n_estimators": 5, "n_held_out": 2, "keep_submodels": True}
+    fast = SelfDistillationClassifier(
+        soft_net(max_epochs=5), random_state=0, verbose=1, **params
+    ).fit(X, y)
+    assert "trained 5 NeuralNetClassifier sub-models together" in (
+        capsys.readouterr().out
+    )
+    slow = SelfDistillationClassifier(
+        soft_net(max_epochs=5), random_state=0, vectorize=False, verbose=1, **params
+    ).fit(X, y)
+    assert "not vectorized because vectorize=False" in capsys.readouterr().out
+    np.testing.assert_array_equal(fast.held_out_, slow.held_out_)
+    for a, b in zip(fast.estimators_, slow.estimators_, strict=True):
+        _assert_same_modules(a, b, rtol=1e-4, atol=1e-5)  # float32 rounding only
+    np.testing.assert_allclose(fast.soft_labels_, slow.soft_labels_, atol=1e-5)
+    np.testing.assert_allclose(fast.predict_proba(X), slow.predict_proba(X), atol=1e-4)
+
+
+def test_vectorized_soft_labels_only_from_submodels_that_never_saw_the_record(data):
+    X, y = data
+    X = X.copy()
+    params = {
+        "estimator": soft_net(max_epochs=3),
+        "n_estimators": 5,
+        "n_held_out": 2,
+        "keep_submodels": True,
+        "random_state": 0,
+    }
+    before = SelfDistillationClassifier(**params).fit(X, y)
+    proba = np.stack([m.predict_proba(X) for m in before.estimators_])
+    np.testing.assert_allclose(
+        before.soft_labels_,
+        np.einsum("kic,ik->ic", proba, before.held_out_) / 2,
+        rtol=1e-5,
+    )
+    # Changing record 7 (not its label: the split depends on labels only)
+    # leaves every sub-model held out of it as it was, to the last bit.
+    X[7] += 5.0
+    after = SelfDistillationClassifier(**params).fit(X, y)
+    np.testing.assert_array_equal(before.held_out_, after.held_out_)
+    for k, (a, b) in enumerate(zip(before.estimators_, after.estimators_, strict=True)):
+        if before.held_out_[7, k]:
+            _assert_same_modules(a, b, rtol=0, atol=0)
+        else:
+            assert not torch.equal(a.module_.layer[0].weight, b.module_.layer[0].weight)
+
+
+def test_vectorize_true_raises_when_the_estimator_does_not_qualify(data, capsys):
+    X, y = data
+    clf = SelfDistillationClassifier(
+        DecisionTreeClassifier(), n_estimators=3, n_held_out=1, verbose=1
+    )
+    clf.fit(X, y)
+    assert "not vectorized because the recipe is a DecisionTreeClassifier" in (
+        capsys.readouterr().out
+    )
+    with pytest.raises(ValueError, match="Cannot vectorize the sub-models"):
+        clf.set_params(vectorize=True).fit(X, y)
+
+
+# ------------------------------------------ many self-distilled models at once
+def _game_recipe(**params):
+    return SelfDistillationClassifier(
+        soft_net(max_epochs=4), n_estimators=4, n_held_out=2, **params
+    )
+
+
+def test_game_trains_the_models_separate_fits_would(data, capsys):
+    X, y = data
+    keep = balanced_keep_matrix(4, len(y), np.random.default_rng(0))
+    seeds = [11, 12, 13, 14]
+    recipe = _game_recipe(keep_submodels=True)
+    models, lp, _ = train_references(
+        recipe, X, y, keep, seeds, classes=np.unique(y), verbose=1
+    )
+    out = capsys.readouterr().out
+    assert "trained 4 x 4 sub-models, then 4 distilled models, together" in out
+    assert "Trained 4 SelfDistillationClassifier reference models together" in out
+    separate = recipe.set_params(vectorize=False)
+    for j in (0, 3):
+        # What a separate fit with the model's seed draws: the same split,
+        # sub-model seeds and initialisations, so (no shuffling, no dropout)
+        # the same soft labels and distilled model, to float32 rounding.
+        alone = fit_reference(separate, X, y, np.flatnonzero(keep[j]), seeds[j])
+        assert models[j].random_state == alone.random_state
+        np.testing.assert_array_equal(models[j].held_out_, alone.held_out_)
+        np.testing.assert_allclose(
+            models[j].soft_labels_, alone.soft_labels_, atol=1e-5
+        )
+        _assert_same_modules(
+            models[j].final_estimator_,
+            alone.final_estimator_,
+            rtol=1e-4,
+            atol=1e-5,
+        )
+        np.testing.assert_allclose(
+            np.exp(lp[j]), models[j].predict_proba(X), rtol=1e-4, atol=1e-6
+        )
+        assert models[j].soft_label_method_ == "native"
+
+
+def test_game_distilled_models_see_only_soft_labels(data, monkeypatch):
+    X, y = data
+    keep = balanced_keep_matrix(2, len(y), np.random.default_rng(1))
+    calls = []
+
+    def spy(recipe, X, targets, keep, seeds, **kwargs):
+        calls.append((np.asarray(targets), keep))
+        return train_vectorized(recipe, X, targets, keep, seeds, **kwargs)
+
+    train_vectorized = _distillation.train_vectorized
+    monkeypatch.setattr(_distillation, "train_vectorized", spy)
+    monkeypatch.setitem(_distillation._SUBMODEL_BATCH, "cpu", 4)
+    models, _, _ = train_references(
+        _game_recipe(keep_submodels=True), X, y, keep, [1, 2], classes=np.unique(y)
+    )
+    # One model's 4 sub-models per call, then the distilled models.
+    assert len(calls) == 3
+    *sub_calls, (soft, final_keep) = calls
+    sub_keep = np.concatenate([keep for _, keep in sub_calls])
+    # The sub-models train on the labels, each on its own rows only ...
+    for labels, _ in sub_calls:
+        np.testing.assert_array_equal(labels, y)
+    for j, model in enumerate(models):
+        rows = np.flatnonzero(keep[j])
+        np.testing.assert_array_equal(
+            sub_keep[4 * j : 4 * j + 4][:, rows].T, ~model.held_out_
+        )
+        assert not sub_keep[4 * j : 4 * j + 4][:, ~keep[j]].any()
+        # ... the distilled models on probabilities: their soft labels.
+        np.testing.assert_allclose(soft[j, rows], model.soft_labels_)
+    np.testing.assert_array_equal(final_keep, keep)
+    assert soft.dtype.kind == "f" and soft.shape == (2, len(y), 3)
+
+
+@pytest.mark.filterwarnings("ignore:Reference model:UserWarning")  # rows at 100
+def test_game_non_members_cannot_change_a_model(data):
+    X, y = data
+    X, y = X.copy(), y.copy()
+    keep = balanced_keep_matrix(2, len(y), np.random.default_rng(2))
+    before, _, _ = train_references(
+        _game_recipe(), X, y, keep, [1, 2], classes=np.unique(y)
+    )
+    X[~keep[0]] = 100.0
+    y[~keep[0]] = (y[~keep[0]] + 1) % 3
+    after, _, _ = train_references(
+        _game_recipe(), X, y, keep, [1, 2], classes=np.unique(y)
+    )
+    _assert_same_modules(
+        before[0].final_estimator_, after[0].final_estimator_, rtol=0, atol=0
+    )
+    assert not torch.equal(
+        before[1].final_estimator_.module_.layer[0].weight,
+        after[1].final_estimator_.module_.layer[0].weight,
+    )
+
+
+@pytest.mark.parametrize(
+    "params, reason",
+    [
+        ({"vectorize": False}, "vectorize=False"),
+        ({"estimator": DecisionTreeClassifier()}, "sub-models do not qualify"),
+        ({"soft_labels": "argmax"}, "not fit natively on soft labels"),
+        ({}, None),
+        (
+            {"final_estimator": soft_net(callbacks=[EpochTimer()])},
+            "distilled model does not qualify: the recipe has callbacks",
+        ),
+    ],
+)
+def test_game_check_reasons(data, params, reason):
+    recipe = _game_recipe().set_params(**params)
+    found = _distillation._check_distilled_models(recipe, data[0])
+    if reason is None:
+        assert found is None
+    else:
+        assert reason in found
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_game_falls_back_to_clones_with_reason(data, capsys):
+    X, y = data
+    keep = balanced_keep_matrix(2, len(y), np.random.default_rng(0))
+    recipe = SelfDistillationClassifier(
+        DecisionTreeClassifier(), n_estimators=3, n_held_out=1
+    )
+    models, _, _ = train_references(
+        recipe, X, y, keep, [1, 2], classes=np.unique(y), verbose=1
+    )
+    assert "not vectorized because its sub-models do not qualify" in (
+        capsys.readouterr().out
+    )
+    assert models[0].soft_label_method_ == "weights"
+    # A model whose training set lacks a class of the pool is left to a clone.
+    y3 = y.copy()
+    y3[keep[0] & (y3 == 2)] = 1
+    models, reason = _distillation._train_distilled_models(
+        _game_recipe(), X, y3, keep, [1, 2]
+    )
+    assert models is None and "model 0 lacks some of the pool's classes" in reason
 
 
 # ------------------------------------------------------------ conventions

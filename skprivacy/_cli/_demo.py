@@ -351,7 +351,8 @@ class Demo:
         The demo's own releases face every attack. A user's model may lack
         ``predict_proba``, refuse ``clone`` (reference models are unfitted
         clones of it, trained on halves of the audited records) or take
-        non-numeric columns (label-only attacks perturb records).
+        non-numeric columns (label-only and perturbation attacks perturb
+        records, the quantile attack regresses on them).
         """
         if name != "model":
             return list(self.attacks), {}
@@ -372,8 +373,9 @@ class Demo:
         features = self.bunch.raw_data
         if features.select_dtypes("number").shape[1] < features.shape[1]:
             skip(
-                "label-only attacks perturb records: some columns are not numeric",
-                lambda a: attack_reads(a) == "labels",
+                "they read numeric records (the label-only ones perturb them): "
+                "some columns are not numeric",
+                lambda a: ATTACKS[a]().perturbs_records,
             )
         attacks = [a for a in self.attacks if a not in skipped]
         return attacks, skipped

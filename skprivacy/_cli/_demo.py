@@ -24,9 +24,9 @@ from skprivacy.audit import (
     AuditReport,
     LabelNoiseAttack,
     MembershipInferenceAuditor,
+    get_attack,
+    tpr_at_fpr,
 )
-from skprivacy.audit._attacks import ATTACKS, LABEL_ONLY_ATTACKS
-from skprivacy.audit._report_base import fpr_key
 from skprivacy.certify import (
     SmoothedClassifier,
     average_certified_radius,
@@ -160,21 +160,30 @@ def _number(value):
 def attack_reads(attack):
     """What an attack reads of a release: "proba" (a network's probabilities, a
     smoothed release's vote frequencies) or "labels" (the prediction alone)."""
-    return "labels" if attack in LABEL_ONLY_ATTACKS else "proba"
+    return "labels" if get_attack(attack).query_output == "labels" else "proba"
 
 
 def min_references(attack):
     """Reference models an attack needs (0: it needs none)."""
-    return ATTACKS[attack]().min_references
+    return get_attack(attack).min_references
 
 
 def tpr_at_reported_fprs(report):
     """``{fpr: TPR or None}`` at the FPRs of the API's report, None (n/a) where
-    its non-members cannot resolve the FPR (the API's NaN)."""
-    return {
-        f"{fpr:g}": _number(report.metrics[fpr_key(fpr)]) if ok else None
-        for fpr, ok in sorted(report.resolved.items())
-    }
+    its non-members cannot resolve the FPR (the API's NaN), computed as the
+    report computes its ``tpr_at_<fpr>_fpr``."""
+    records = report.records
+    with warnings.catch_warnings():
+        # Unresolved FPRs are not computed; a resolved one never warns.
+        warnings.simplefilter("error", UnresolvedMetricWarning)
+        return {
+            f"{fpr:g}": (
+                float(tpr_at_fpr(records["membership"], records["score"], fpr))
+                if ok
+                else None
+            )
+            for fpr, ok in sorted(report.resolved.items())
+        }
 
 
 def _decisions_resolved(auditor):
@@ -375,7 +384,7 @@ class Demo:
             skip(
                 "they read numeric records (the label-only ones perturb them): "
                 "some columns are not numeric",
-                lambda a: ATTACKS[a]().perturbs_records,
+                lambda a: get_attack(a).perturbs_records,
             )
         attacks = [a for a in self.attacks if a not in skipped]
         return attacks, skipped

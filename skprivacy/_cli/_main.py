@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 import skprivacy
 from skprivacy._cli._data import CLIError
 from skprivacy._cli._demo import MEMBERSHIP_ATTACKS, min_references
-from skprivacy.audit._attacks import ATTACKS
+from skprivacy.audit import get_attack, get_attack_names
 
 _COMMANDS = {
     "demo": (
@@ -108,9 +108,9 @@ def _n_jobs(text):
 
 
 def _attack_name(text):
-    if text not in ATTACKS:
+    if text not in get_attack_names():
         raise argparse.ArgumentTypeError(
-            f"unknown attack {text!r}; choose from {', '.join(ATTACKS)}"
+            f"unknown attack {text!r}; choose from {', '.join(get_attack_names())}"
         )
     return text
 
@@ -229,8 +229,8 @@ def _add_options(sub, command):
 
 def _audit_epilog():
     lines = []
-    for name, factory in ATTACKS.items():
-        attack = factory()
+    for name in get_attack_names():
+        attack = get_attack(name)
         needs = attack.min_references
         lines.append(
             f"  {name:<17} {type(attack).__name__}"

@@ -761,3 +761,22 @@ def test_reports_name_attacks_by_their_registry_key():
         warnings.simplefilter("ignore")
         report = auditor.audit(X[:200], y[:200], membership, n_resamples=10)
     assert report.attack == "loss"
+
+
+def test_attack_names_and_objects_are_public():
+    # The command line reaches the registry through these, as users may.
+    from skprivacy.audit import LiRA, get_attack, get_attack_names
+
+    names = get_attack_names()
+    assert names[:4] == ["loss", "population", "mentr", "reference"]
+    assert {"lira_offline", "label_gap", "label_boundary"} <= set(names)
+    first, second = get_attack("lira_offline"), get_attack("lira_offline")
+    assert isinstance(first, LiRA) and first is not second
+    assert not first.online and first.min_references == 2
+    assert [n for n in names if get_attack(n).query_output == "labels"] == [
+        "label_gap",
+        "label_noise",
+        "label_boundary",
+    ]
+    with pytest.raises(InvalidParameterError, match="name"):
+        get_attack("LossAttack")

@@ -296,6 +296,8 @@ def _run_main(args, capsys):
         (["audit", "--sensitive", "age"], "unrecognized arguments: --sensitive"),
         (["--member-column", "m"], "unrecognized arguments"),
         (["audit", "--member-column", "m"], "applies with --model"),
+        (["audit", "--trust", "a.B"], "--trust applies with --model"),
+        (["audit", "--allow-pickle"], "--allow-pickle applies with --model"),
         (["--bogus"], "unrecognized arguments"),
         (["demo", "--target", "y"], "--target applies to a CSV file"),
         (["--sensitive", "sex"], "not a numeric feature"),

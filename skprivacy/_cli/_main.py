@@ -348,6 +348,12 @@ def _load_model(args):
                 "--member-column applies with --model: the demo's networks choose "
                 "their own training rows."
             )
+        for option, given in (
+            ("--trust", getattr(args, "trust", None)),
+            ("--allow-pickle", getattr(args, "allow_pickle", False)),
+        ):
+            if given:
+                raise CLIError(f"{option} applies with --model (a model file).")
         return None
     if member_column is None:
         raise CLIError(

@@ -159,7 +159,7 @@ def test_every_release_faces_the_same_attacks(quick_demo):
     assert "Every release faced the same 6 attacks" in out
 
 
-def _results(tpr_smoothed=0.02, attacks_smoothed=("loss", "RMIA")):
+def _results(tpr_smoothed=0.02, attacks_smoothed=("loss", "rmia")):
     """A minimal results dict, as Demo.run returns it."""
 
     def row(model, attack, tpr):
@@ -189,7 +189,7 @@ def _results(tpr_smoothed=0.02, attacks_smoothed=("loss", "RMIA")):
             "plain": {"test_accuracy": 0.8},
             "smoothed": {"test_accuracy": 0.8},
         },
-        "membership": [row("plain", "loss", 0.03), row("plain", "RMIA", 0.05)]
+        "membership": [row("plain", "loss", 0.03), row("plain", "rmia", 0.05)]
         + [row("smoothed", a, tpr_smoothed) for a in attacks_smoothed],
     }
 
@@ -199,7 +199,7 @@ def test_summary_flags_releases_that_faced_different_attacks():
     assert "attacks" not in same[0]
     header, rows = summary_rows(_results(attacks_smoothed=("loss",)))
     assert header[-1] == "attacks"
-    assert [row[-1] for row in rows] == ["loss, RMIA", "loss"]
+    assert [row[-1] for row in rows] == ["loss, rmia", "loss"]
     assert "faced different attacks" in format_text(_results(attacks_smoothed=("a",)))
 
 

@@ -152,9 +152,10 @@ def _rows(X, index):
 
 
 def _number(value):
-    """A float for the results, or None for a rate the data cannot resolve."""
+    """A float for the results, or None for a rate the data cannot resolve
+    (NaN) or any other non-finite value (JSON has neither)."""
     value = float(value)
-    return None if np.isnan(value) else value
+    return value if np.isfinite(value) else None
 
 
 def attack_reads(attack):
@@ -193,12 +194,6 @@ def _decisions_resolved(auditor):
     return all(
         math.ceil((1 - auditor.target_fpr) * (len(n) + 1)) <= len(n) for n in nulls
     )
-
-
-def _json_number(value):
-    """A finite float, or None (JSON has no NaN or infinity)."""
-    value = float(value)
-    return value if np.isfinite(value) else None
 
 
 class Demo:
@@ -665,7 +660,7 @@ class Demo:
 
         def cell(value):
             if isinstance(value, float):
-                return _json_number(value)
+                return _number(value)
             return value.item() if hasattr(value, "item") else value
 
         return {

@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import os
+import shlex
 import subprocess
 import sys
 import warnings
@@ -37,6 +38,7 @@ from skprivacy._cli._report import (
     summary_rows,
     verdict,
 )
+from skprivacy.audit import AuditReport
 from skprivacy.exceptions import UnresolvedMetricWarning
 
 REPO = Path(__file__).resolve().parents[1]
@@ -93,9 +95,10 @@ def test_quick_demo_numbers_are_sane(quick_demo):
     for r in results["membership"]:
         low, high = r["auc_interval"]
         assert 0 <= low <= r["auc"] <= high <= 1
-        # 1,000 non-members resolve an FPR of 1% and 10%, not 0.1%.
+        # 1,000 non-members resolve an FPR of 1%, not 0.1%: the API's FPRs.
+        assert list(r["tpr_at_fpr"]) == ["0.001", "0.01"]
         assert r["tpr_at_fpr"]["0.001"] is None
-        assert 0 <= r["tpr_at_fpr"]["0.01"] <= r["tpr_at_fpr"]["0.1"] <= 1
+        assert 0 <= r["tpr_at_fpr"]["0.01"] <= 1
         assert r["epsilon_lower_bound"] >= 0
     assert data["tpr_fpr"] == 0.01
     smoothed = results["smoothed"]
@@ -154,16 +157,16 @@ def test_every_release_faces_the_same_attacks(quick_demo):
     assert set(sets) == {"plain", "CRL", "smoothed"}
     assert sets["plain"] == sets["CRL"] == sets["smoothed"]
     attacks = dict(sets["smoothed"])
-    assert {"RMIA", "LiRA"} <= set(attacks)
+    assert {"rmia", "lira"} <= set(attacks)
     # Adaptive: the smoothed release's references are smoothed models too.
     for r in results["membership"]:
-        if r["model"] == "smoothed" and r["attack"] in ("RMIA", "LiRA"):
+        if r["model"] == "smoothed" and r["attack"] in ("rmia", "lira"):
             assert r["references"] == ["SmoothedClassifier"] * 4
     assert "labels" in attacks.values() and "proba" in attacks.values()
     assert "Every release faced the same 6 attacks" in out
 
 
-def _results(tpr_smoothed=0.02, attacks_smoothed=("loss", "RMIA")):
+def _results(tpr_smoothed=0.02, attacks_smoothed=("loss", "rmia")):
     """A minimal results dict, as Demo.run returns it."""
 
     def row(model, attack, tpr):
@@ -193,7 +196,7 @@ def _results(tpr_smoothed=0.02, attacks_smoothed=("loss", "RMIA")):
             "plain": {"test_accuracy": 0.8},
             "smoothed": {"test_accuracy": 0.8},
         },
-        "membership": [row("plain", "loss", 0.03), row("plain", "RMIA", 0.05)]
+        "membership": [row("plain", "loss", 0.03), row("plain", "rmia", 0.05)]
         + [row("smoothed", a, tpr_smoothed) for a in attacks_smoothed],
     }
 
@@ -203,7 +206,7 @@ def test_summary_flags_releases_that_faced_different_attacks():
     assert "attacks" not in same[0]
     header, rows = summary_rows(_results(attacks_smoothed=("loss",)))
     assert header[-1] == "attacks"
-    assert [row[-1] for row in rows] == ["loss, RMIA", "loss"]
+    assert [row[-1] for row in rows] == ["loss, rmia", "loss"]
     assert "faced different attacks" in format_text(_results(attacks_smoothed=("a",)))
 
 
@@ -357,6 +360,25 @@ def test_tpr_only_at_fprs_the_non_members_resolve():
     # 150 >= 100 non-members resolve 10%: 15 of them (scores 135-149) may be
     # flagged, so members above 134 count: 116 of 150.
     assert tprs["0.1"] == pytest.approx(116 / 150)
+@pytest.mark.parametrize("n", [150, 1000])
+def test_tprs_are_those_of_the_api_report(n):
+    # The CLI reports the AuditReport's FPRs and numbers: n/a (None) exactly
+    # where the API reports NaN, never a TPR at another FPR instead.
+    membership = np.r_[np.ones(n), np.zeros(n)].astype(int)
+    scores = np.r_[np.arange(n) + 0.9 * n + 0.5, np.arange(n)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UnresolvedMetricWarning)
+        report = AuditReport.from_predictions(membership, scores, n_resamples=5)
+    tprs = tpr_at_reported_fprs(report)
+    assert list(tprs) == ["0.001", "0.01"]
+    assert tprs["0.001"] is None  # needs 10,000 non-members
+    if n < 1000:
+        assert tprs["0.01"] is None and np.isnan(report.metrics["tpr_at_0.01_fpr"])
+    else:
+        # 10 non-members (scores 990-999) may be flagged: members above 989
+        # count, 1000 - 89 of them.
+        assert tprs["0.01"] == report.metrics["tpr_at_0.01_fpr"]
+        assert tprs["0.01"] == pytest.approx(911 / 1000)
 
 
 def test_audit_command_on_a_csv(csv_file, tmp_path, capsys):
@@ -378,9 +400,11 @@ def test_audit_command_on_a_csv(csv_file, tmp_path, capsys):
     assert code == 0, captured.err
     results = json.loads((output / "results.json").read_text("utf-8"))
     assert results["data"]["dataset"] == "people.csv"
-    # 150 non-members resolve no FPR below 10%: the headline says which.
-    assert results["data"]["tpr_fpr"] == 0.1
-    assert "TPR@10%FPR" in captured.out
+    # 150 non-members resolve no FPR of the API's (0.1%, 1%): the headline
+    # stays at 1% and says n/a, as the API says NaN; no fallback to 10%.
+    assert results["data"]["tpr_fpr"] == 0.01
+    assert "TPR@10%FPR" not in captured.out
+    assert all(r["tpr_at_fpr"]["0.01"] is None for r in results["membership"])
     assert results["data"]["members"] == 150  # a quarter of 600 rows
     assert "smoothed" not in results and "attribute" not in results
     assert (output / "membership_roc.png").exists()
@@ -409,6 +433,8 @@ def _run_main(args, capsys):
         (["audit", "--sensitive", "age"], "unrecognized arguments: --sensitive"),
         (["--member-column", "m"], "unrecognized arguments"),
         (["audit", "--member-column", "m"], "applies with --model"),
+        (["audit", "--trust", "a.B"], "--trust applies with --model"),
+        (["audit", "--allow-pickle"], "--allow-pickle applies with --model"),
         (["--bogus"], "unrecognized arguments"),
         (["demo", "--target", "y"], "--target applies to a CSV file"),
         (["--sensitive", "sex"], "not a numeric feature"),
@@ -426,6 +452,7 @@ def test_bad_arguments(args, message, capsys, tmp_path):
     ("content", "extra", "message"),
     [
         (b"", [], "is empty"),
+        (b"label,x\n", [], "has a header (label, x) but no rows"),
         (b"a,b\n\xd0\xff\xfe,1\n", [], "as CSV"),
         (b"a,b\n1,2\n", [], "--target 'label' is not a column"),
         (b"label,x\n" + b"1,1\n" * 300, ["--sensitive", "x"], "single class"),
@@ -575,7 +602,8 @@ def test_audit_of_a_pickled_user_model(user_model, tmp_path, capsys):
         # unresolved rates are n/a in the tables and legends, not warnings.
         warnings.filterwarnings("error", ".*feature names", UserWarning)
         warnings.simplefilter("error", UnresolvedMetricWarning)
-        code = main(_audit_args(model, data, "--output", str(output)))
+        args = _audit_args(model, data, "--output", str(output), "--allow-pickle")
+        code = main(args)
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "can execute arbitrary code" in captured.err
@@ -586,7 +614,7 @@ def test_audit_of_a_pickled_user_model(user_model, tmp_path, capsys):
     assert results["data"]["members"] == 150
     assert results["data"]["non_members"] == results["data"]["population"] == 175
     attacks = [r["attack"] for r in results["membership"]]
-    assert attacks == ["loss", "mentr", "RMIA", "LiRA", "label gap", "label noise"]
+    assert attacks == ["loss", "mentr", "rmia", "lira", "label_gap", "label_noise"]
     assert "smoothed" not in results and "attribute" not in results
     assert captured.out.startswith("skprivacy audit of model.joblib on records.csv")
 
@@ -602,8 +630,8 @@ def test_which_attacks_apply_to_a_user_model(tmp_path):
     demo = Demo(bunch, quick=True, seed=0, n_jobs=None, model=LabelsOnly())
     attacks, skipped = demo.applicable_attacks("model")
     assert attacks == []  # no probabilities, and no numeric records to perturb
-    assert skipped["RMIA"] == "the model has no predict_proba"
-    assert "not numeric" in skipped["label gap"]
+    assert skipped["rmia"] == "the model has no predict_proba"
+    assert "not numeric" in skipped["label_gap"]
     bunch.raw_data = frame[["a"]]
 
     class NotClonable:  # no get_params: references cannot be trained
@@ -615,12 +643,10 @@ def test_which_attacks_apply_to_a_user_model(tmp_path):
 
     demo = Demo(bunch, quick=True, seed=0, n_jobs=None, model=NotClonable())
     attacks, skipped = demo.applicable_attacks("model")
-    assert [a[0] for a in attacks] == ["loss", "label gap", "label noise"]
-    assert "cannot be cloned" in skipped["RMIA"]
+    assert attacks == ["loss", "label_gap", "label_noise"]
+    assert "cannot be cloned" in skipped["rmia"]
     demo = Demo(bunch, quick=True, seed=0, n_jobs=None, model=LogisticRegression())
-    assert [a[0] for a in demo.applicable_attacks("model")[0]] == [
-        a[0] for a in MEMBERSHIP_ATTACKS
-    ]
+    assert demo.applicable_attacks("model")[0] == list(MEMBERSHIP_ATTACKS)
 
 
 @pytest.mark.parametrize(
@@ -651,6 +677,7 @@ def test_bad_audit_arguments(change, message, user_model, tmp_path, capsys):
     elif "model" in change:
         model = tmp_path / change["model"]
     args = _audit_args(model, data, "--output", str(tmp_path / "o"))
+    args.append("--allow-pickle")  # the pickle is the test's own
     if "drop" in change:
         i = args.index(change["drop"])
         del args[i : i + 2]
@@ -670,7 +697,7 @@ def test_audit_refuses_labels_the_model_does_not_know(user_model, capsys):
     frame = pd.read_csv(data)
     frame["label"] = frame["label"].map({0: "no", 1: "yes"})
     frame.to_csv(data, index=False)
-    code, err = _run_main(_audit_args(model, data), capsys)
+    code, err = _run_main(_audit_args(model, data, "--allow-pickle"), capsys)
     assert code == 2
     assert "labels the model does not know" in err
 
@@ -708,7 +735,10 @@ def test_help_shows_the_demo_options_and_the_pickle_warning(capsys):
     assert main(["audit", "--help"]) == 0
     out = capsys.readouterr().out
     assert "--model" in out and "--member-column" in out
-    assert "arbitrary code" in out
+    assert "arbitrary code" in out and "skops.io.dump" in out
+    for option in ("--attack", "--n-references", "--population-column", "--trust"):
+        assert option in out
+    assert "lira_offline" in out and "label_boundary" in out  # the attack names
     assert "--sigma" not in out and "--sensitive" not in out
 
 
@@ -726,3 +756,196 @@ def test_demo_split_draws_distinct_records():
     chosen = np.concatenate([members, non_members, population])
     assert len(chosen) == 40
     assert not records.iloc[chosen].duplicated().any()
+
+
+# -- model files: skops by default, pickle behind --allow-pickle ----------------
+def _skops_case(tmp_path, model):
+    """``model`` fitted on the first 150 rows of the records, saved with skops."""
+    import skops.io
+
+    rng = np.random.default_rng(2)
+    n = 400
+    frame = pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "c"])
+    frame["label"] = np.where(frame["a"] - frame["b"] + rng.normal(size=n) > 0, 1, 0)
+    frame["trained"] = (np.arange(n) < 150).astype(int)
+    frame["threshold"] = (np.arange(n) >= 300).astype(int)
+    frame.to_csv(tmp_path / "records.csv", index=False)
+    model.fit(frame[["a", "b", "c"]][:150], frame["label"][:150])
+    skops.io.dump(model, tmp_path / "model.skops")
+    return tmp_path / "model.skops", tmp_path / "records.csv", frame
+
+
+def test_audit_of_a_skops_model_needs_no_flag(tmp_path, capsys):
+    model, data, _ = _skops_case(tmp_path, LogisticRegression())
+    output = tmp_path / "report"
+    args = _audit_args(model, data, "--output", str(output), "--attack", "loss")
+    code, err = _run_main(args, capsys)
+    assert code == 0, err
+    assert "arbitrary code" not in err  # nothing was unpickled
+    results = json.loads((output / "results.json").read_text("utf-8"))
+    assert results["data"]["model"] == "model.skops"
+    assert [r["attack"] for r in results["membership"]] == ["loss"]
+
+
+def test_skops_types_outside_the_defaults_need_trust(tmp_path, capsys):
+    # A Pipeline ending in a skorch network: skops lists the types it does not
+    # trust (torch's optimizer, skorch's callbacks, CRLClassifier...).
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from skprivacy.defense import CRLClassifier
+
+    pipeline = make_pipeline(
+        StandardScaler(), CRLClassifier(max_epochs=2, random_state=0)
+    )
+    model, data, _ = _skops_case(tmp_path, pipeline)
+    args = _audit_args(model, data, "--output", str(tmp_path / "o"))
+    args += ["--attack", "loss", "label_gap"]
+    code, err = _run_main(args, capsys)
+    assert code == 2
+    assert "not trust by default" in err
+    listed = err.split("--trust ")[-1].strip()
+    assert "skprivacy.defense._crl.CRLClassifier" in listed.split(",")
+    assert "torch.optim.adam.Adam" in listed.split(",")
+    # Trusting some but not all of them still refuses, naming the rest.
+    first, *rest = listed.split(",")
+    code, err = _run_main([*args, "--trust", first], capsys)
+    assert code == 2 and first not in err and rest[0] in err
+    # All of them, in one option or several: the audit runs.
+    code, err = _run_main([*args, "--trust", first, "--trust", ",".join(rest)], capsys)
+    assert code == 0, err
+
+
+def test_pickles_are_refused_without_allow_pickle(user_model, capsys):
+    model, data = user_model
+    code, err = _run_main(_audit_args(model, data), capsys)
+    assert code == 2
+    assert "refused without --allow-pickle" in err and "skops.io.dump" in err
+    code, err = _run_main(_audit_args(model, data, "--trust", "x.Y"), capsys)
+    assert code == 2
+    assert "--trust applies to skops files" in err
+
+
+# -- the audit on a par with the API ---------------------------------------------
+def test_audit_options_split_and_per_record_results(tmp_path, capsys):
+    model, data, frame = _skops_case(tmp_path, LogisticRegression())
+    output = tmp_path / "report"
+    args = _audit_args(model, data, "--output", str(output))
+    args += ["--attack", "loss", "rmia", "--attack", "label_gap"]
+    args += ["--n-references", "2", "--population-column", "threshold"]
+    code, err = _run_main(args, capsys)
+    assert code == 0, err
+    results = json.loads((output / "results.json").read_text("utf-8"))
+    assert results["meta"]["command"] == shlex.join(["skprivacy", *args])
+    audits = {r["attack"]: r for r in results["membership"]}
+    assert list(audits) == ["loss", "rmia", "label_gap"]
+    assert len(audits["rmia"]["references"]) == 2
+    assert audits["loss"]["references"] == []
+    # The split: every member; the population is the marked rows; the other
+    # non-members are audited; test accuracy is on every non-member.
+    split = pd.read_csv(output / "split.csv").set_index("row")
+    roles = split["role"]
+    assert set(roles.index[roles == "member"]) == set(range(150))
+    assert set(roles.index[roles == "population"]) == set(range(300, 400))
+    assert set(roles.index[roles == "non-member"]) == set(range(150, 300))
+    assert set(split.index[split["test"] == 1]) == set(range(150, 400))
+    fitted = LogisticRegression().fit(
+        frame[["a", "b", "c"]][:150], frame["label"][:150]
+    )
+    held_out = frame[150:]
+    assert results["models"]["model"]["test_accuracy"] == pytest.approx(
+        fitted.score(held_out[["a", "b", "c"]], held_out["label"])
+    )
+    assert results["data"]["test_rows"] == 250
+    # Per-record results: one row per audited record, keyed by its data row.
+    table = pd.DataFrame(**_split_orient(results["per_record"]["model"]))
+    assert len(table) == 300 and set(table["row"]) == set(range(300))
+    for attack in ("loss", "rmia", "label_gap"):
+        assert {f"score:{attack}", f"p_value:{attack}", f"flagged:{attack}"} <= set(
+            table
+        )
+    assert table["membership"].tolist() == frame["trained"][table["row"]].tolist()
+    assert table["label"].tolist() == frame["label"][table["row"]].tolist()
+    # The loss attack's score is the record's log-probability of its label.
+    proba = fitted.predict_proba(frame[["a", "b", "c"]].iloc[table["row"]])
+    log_p = np.log(proba[np.arange(len(table)), table["label"]])
+    assert np.corrcoef(table["score:loss"], log_p)[0, 1] > 0.999
+    # 100 population records set a 1% threshold: decisions are 0/1; their
+    # rate among the audited non-members is the table's "FPR of predict".
+    flagged = table["flagged:loss"].to_numpy(dtype=float)
+    assert set(np.unique(flagged)) <= {0.0, 1.0}
+    assert flagged[table["membership"] == 0].mean() == pytest.approx(
+        audits["loss"]["predict_fpr"]
+    )
+    stacked = pd.read_csv(output / "per_record.csv")
+    assert len(stacked) == 300 and stacked["release"].eq("model").all()
+    page = (output / "report.html").read_text("utf-8")
+    assert "Per-record results" in page and "Most exposed members" in page
+
+
+def _split_orient(table):
+    return {"data": table["rows"], "columns": table["columns"]}
+
+
+def test_flags_are_na_where_the_population_cannot_set_the_threshold(tmp_path, capsys):
+    # 60 population records cannot place a threshold at 1% FPR (99 needed).
+    model, data, frame = _skops_case(tmp_path, LogisticRegression())
+    frame["threshold"] = (np.arange(len(frame)) >= 340).astype(int)
+    frame.to_csv(data, index=False)
+    output = tmp_path / "report"
+    args = _audit_args(model, data, "--output", str(output), "--attack", "loss")
+    code, err = _run_main([*args, "--population-column", "threshold"], capsys)
+    assert code == 0, err
+    results = json.loads((output / "results.json").read_text("utf-8"))
+    table = results["per_record"]["model"]
+    i = table["columns"].index("flagged:loss")
+    assert all(row[i] is None for row in table["rows"])
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--attack", "nope"], "unknown attack 'nope'; choose from loss,"),
+        (["--attack", "lira", "--n-references", "2"], "too few for lira (needs 4)"),
+        (["--n-references", "0"], "must be >= 1"),
+        (["--population-column", "nope"], "--population-column 'nope' is not a"),
+        (["--population-column", "a"], "must hold 1 for the non-members"),
+        (["--population-column", "trained"], "must differ"),
+        (["--population-column", "all"], "marks 150 rows that --member-column"),
+        (["--population-column", "few"], "the audit needs at least 20 members"),
+    ],
+)
+def test_bad_audit_options(extra, message, tmp_path, capsys):
+    model, data, frame = _skops_case(tmp_path, LogisticRegression())
+    frame["all"] = 1
+    frame["few"] = (np.arange(len(frame)) >= 390).astype(int)
+    frame.to_csv(data, index=False)
+    args = _audit_args(model, data, "--output", str(tmp_path / "o"), *extra)
+    code, err = _run_main(args, capsys)
+    assert code == 2
+    assert message in err
+
+
+def test_population_column_needs_member_column(tmp_path, capsys):
+    frame = _write_csv(tmp_path / "d.csv")
+    frame.assign(p=0).to_csv(tmp_path / "d.csv", index=False)
+    args = ["audit", "--dataset", str(tmp_path / "d.csv"), "--target", "label"]
+    code, err = _run_main([*args, "--population-column", "p"], capsys)
+    assert code == 2
+    assert "--population-column applies with --model and --member-column" in err
+    code, err = _run_main(["audit", "--population-column", "p"], capsys)
+    assert code == 2
+    assert "--population-column applies to a CSV file" in err
+
+
+def test_the_report_shows_the_command_as_typed(monkeypatch):
+    from skprivacy._cli._main import _typed_command
+
+    assert _typed_command(["audit", "--quick"]) == "skprivacy audit --quick"
+    monkeypatch.setattr(
+        sys, "argv", ["/venv/bin/skprivacy", "--quick", "--output", "a b"]
+    )
+    assert _typed_command(None) == "skprivacy --quick --output 'a b'"
+    monkeypatch.setattr(sys, "argv", ["/x/skprivacy/__main__.py", "audit"])
+    monkeypatch.setattr(sys, "executable", "/venv/bin/python3")
+    assert _typed_command(None) == "python3 -m skprivacy audit"

@@ -60,6 +60,8 @@ PUBLIC_NAMES = {
         "epsilon_from_guesses",
         "epsilon_multi_run",
         "epsilon_one_run",
+        "get_attack",
+        "get_attack_names",
         "held_out_ci",
         "make_canaries",
         "make_privacy_scorer",

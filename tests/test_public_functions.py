@@ -33,6 +33,7 @@ PARAM_VALIDATION_FUNCTION_LIST = [
     "skprivacy.audit.epsilon_from_guesses",
     "skprivacy.audit.epsilon_multi_run",
     "skprivacy.audit.epsilon_one_run",
+    "skprivacy.audit.get_attack",
     "skprivacy.audit.held_out_ci",
     "skprivacy.audit.make_canaries",
     "skprivacy.audit.make_privacy_scorer",

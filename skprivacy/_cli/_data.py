@@ -28,6 +28,7 @@ def load_dataset(
     sensitive=None,
     require_sensitive=False,
     member_column=None,
+    population_column=None,
 ) -> Bunch:
     """Load ``name`` ("adult", "german-credit" or a CSV path) as a frame Bunch.
 
@@ -36,22 +37,28 @@ def load_dataset(
     ``sensitive`` (the attribute to attack, or None), ``drop`` and ``title``; a
     bundled dataset's default ``sensitive`` is age when ``require_sensitive``; a
     CSV file also has ``raw_data`` and ``raw_target`` (its columns and labels as
-    read, for a user's model) and, with ``member_column``, ``membership``.
+    read, for a user's model) and, with ``member_column``, ``membership``
+    (and, with ``population_column``, ``population``: which non-members set the
+    attack thresholds).
     """
     if name in _DROP:
         if target is not None:
             raise CLIError(f"--target applies to a CSV file, not to --dataset {name}.")
-        if member_column is not None:
-            raise CLIError(
-                f"--member-column applies to a CSV file, not to --dataset {name}."
-            )
+        for option, value in (
+            ("--member-column", member_column),
+            ("--population-column", population_column),
+        ):
+            if value is not None:
+                raise CLIError(
+                    f"{option} applies to a CSV file, not to --dataset {name}."
+                )
         loader = load_adult if name == "adult" else load_german_credit
         bunch = loader(as_frame=True)
         bunch.drop = _DROP[name]
         bunch.title = "UCI Adult" if name == "adult" else "German Credit"
         bunch.target = np.asarray(bunch.target, dtype=int)
     else:
-        bunch = _load_csv(name, target, member_column)
+        bunch = _load_csv(name, target, member_column, population_column)
     if sensitive is None and require_sensitive:
         if name not in _DROP:
             raise CLIError(
@@ -82,7 +89,7 @@ def _check_sensitive(bunch, sensitive):
         raise CLIError(f"--sensitive {sensitive!r} is not used by the models.")
 
 
-def _load_csv(path, target, member_column) -> Bunch:
+def _load_csv(path, target, member_column, population_column) -> Bunch:
     path = Path(path)
     if target is None:
         raise CLIError(
@@ -102,14 +109,39 @@ def _load_csv(path, target, member_column) -> Bunch:
         raise CLIError(f"Cannot read {str(path)!r} as CSV: {exc}") from exc
     except pd.errors.EmptyDataError as exc:
         raise CLIError(f"{str(path)!r} is empty.") from exc
+    if frame.empty and len(frame.columns):
+        raise CLIError(
+            f"{str(path)!r} has a header ({', '.join(map(str, frame.columns))}) but "
+            "no rows."
+        )
     if target not in frame.columns:
         raise CLIError(
             f"--target {target!r} is not a column of {path.name}; its columns are "
             f"{list(frame.columns)}."
         )
-    membership = None
+    membership = population = None
     if member_column is not None:
-        membership = _membership(frame, member_column, target, path)
+        membership = _flags(frame, "--member-column", member_column, target, path)
+    if population_column is not None:
+        if membership is None:
+            raise CLIError(
+                "--population-column applies with --model and --member-column: it "
+                "picks, among the rows the model was not trained on, those that set "
+                "the attack thresholds."
+            )
+        if population_column == member_column:
+            raise CLIError("--population-column and --member-column must differ.")
+        population = _flags(
+            frame, "--population-column", population_column, target, path
+        )
+        both = np.flatnonzero((population == 1) & (membership == 1))
+        if len(both):
+            raise CLIError(
+                f"--population-column {population_column!r} marks {len(both)} rows "
+                f"that --member-column {member_column!r} marks as training rows "
+                f"(first data rows: {both[:5].tolist()}); population records must "
+                "be non-members: they set the attack thresholds."
+            )
     labels = frame.pop(target)
     if labels.isna().any():
         raise CLIError(f"--target column {target!r} has missing values.")
@@ -144,22 +176,29 @@ def _load_csv(path, target, member_column) -> Bunch:
     )
     if membership is not None:
         bunch.membership = membership
+    if population is not None:
+        bunch.population = population
     return bunch
 
 
-def _membership(frame, column, target, path):
-    """Pop the 0/1 column that says which rows trained the user's model."""
+def _flags(frame, option, column, target, path):
+    """Pop a 0/1 column (``--member-column``, ``--population-column``)."""
     if column not in frame.columns:
         raise CLIError(
-            f"--member-column {column!r} is not a column of {path.name}; its columns "
+            f"{option} {column!r} is not a column of {path.name}; its columns "
             f"are {list(frame.columns)}."
         )
     if column == target:
-        raise CLIError("--member-column and --target must be different columns.")
+        raise CLIError(f"{option} and --target must be different columns.")
     values = frame.pop(column)
     if values.isna().any() or not values.isin([0, 1]).all():
+        meaning = (
+            "1 for the rows the model was trained on"
+            if option == "--member-column"
+            else "1 for the non-members that set the attack thresholds"
+        )
         raise CLIError(
-            f"--member-column {column!r} must hold 1 for the rows the model was "
-            "trained on and 0 for the others, with no missing values."
+            f"{option} {column!r} must hold {meaning} and 0 for the others, with "
+            "no missing values."
         )
     return values.to_numpy(dtype=int)

@@ -6,6 +6,7 @@ Every number the demo reports is computed here, from the data it is given.
 # Authors: The skprivacy developers
 # SPDX-License-Identifier: BSD-3-Clause
 
+import math
 import tempfile
 import time
 import warnings
@@ -20,8 +21,10 @@ from tqdm.auto import tqdm
 from skprivacy._cli._data import CLIError
 from skprivacy.audit import (
     AttributeInferenceAttack,
+    AuditReport,
     LabelNoiseAttack,
     MembershipInferenceAuditor,
+    get_attack,
     tpr_at_fpr,
 )
 from skprivacy.certify import (
@@ -36,24 +39,14 @@ from skprivacy.utils import spawn_generators, spawn_seeds
 from skprivacy.utils._arrays import concat_rows
 
 # Every release faces the same attacks, so that their worst cases compare like
-# with like: (name in the report, auditor ``attack``, what the attack reads).
-# "proba" is a network's probabilities and a smoothed release's vote
-# frequencies; "labels" is the released prediction alone. The decision-boundary
-# attack is left out: about 90 queries per record, each of which costs a
-# smoothed release ``n_predict`` forward passes.
-MEMBERSHIP_ATTACKS = (
-    ("loss", "loss", "proba"),
-    ("mentr", "mentr", "proba"),
-    ("RMIA", "rmia", "proba"),
-    ("LiRA", "lira", "proba"),
-    ("label gap", "label_gap", "labels"),
-    ("label noise", "label_noise", "labels"),
-)
-# Attacks calibrated on reference models trained with the release's recipe.
-USES_REFERENCES = {"mentr", "rmia", "lira"}
-# TPR is reported at the smallest of these FPRs that the non-members resolve
-# (at least 10 / FPR of them).
-REPORTED_FPRS = (0.001, 0.01, 0.1)
+# with like. They are named by their keys of MembershipInferenceAuditor(attack=
+# ...), as in the API's reports. The decision-boundary attack is left out by
+# default: about 90 queries per record, each of which costs a smoothed release
+# ``n_predict`` forward passes.
+MEMBERSHIP_ATTACKS = ("loss", "mentr", "rmia", "lira", "label_gap", "label_noise")
+# Operating point of every audit: the FPR of the auditor's decisions (a record is
+# "flagged" at it) and of the summary's TPR column, the auditor's default.
+TARGET_FPR = 0.01
 # Models within this many points of the best test accuracy compete on leakage.
 ACCURACY_SLACK = 0.015
 # Certified accuracy is reported at these multiples of sigma.
@@ -107,21 +100,41 @@ def _split(bunch, settings, seed):
     return members, non_members, population
 
 
-def _split_by_membership(membership, settings, seed):
-    """The user's members; half their non-members audited, half the population."""
+def _split_by_membership(membership, settings, seed, population=None):
+    """The user's members and non-members: some audited, some the population.
+
+    Without ``population`` (the 0/1 flags of ``--population-column``), half the
+    non-members are audited and the other half set the attack thresholds.
+    """
     rng_in, rng_out = spawn_generators(seed, 2)
     members = rng_in.permutation(np.flatnonzero(membership == 1))
-    others = rng_out.permutation(np.flatnonzero(membership == 0))
-    n_out = min(len(others) // 2, settings.n_members)
-    if min(len(members), n_out) < MIN_AUDITED:
-        raise CLIError(
-            f"--member-column marks {len(members)} members and {len(others)} "
-            f"non-members; the audit needs at least {MIN_AUDITED} members and "
-            f"{2 * MIN_AUDITED} non-members (half are audited, half set the "
-            "attack thresholds)."
+    if population is None:
+        others = rng_out.permutation(np.flatnonzero(membership == 0))
+        n_out = min(len(others) // 2, settings.n_members)
+        chosen = others[n_out : n_out + settings.n_population]
+        others = others[:n_out]
+        need = (
+            f"{2 * MIN_AUDITED} non-members (half are audited, half set the attack "
+            "thresholds)"
         )
-    population = others[n_out : n_out + settings.n_population]
-    return members[: settings.n_members], others[:n_out], population
+    else:
+        chosen = np.flatnonzero(population == 1)
+        others = rng_out.permutation(
+            np.flatnonzero((membership == 0) & (population == 0))
+        )
+        others = others[: settings.n_members]
+        need = (
+            f"{MIN_AUDITED} non-members outside --population-column and "
+            f"{MIN_AUDITED} in it"
+        )
+    if min(len(members), len(others), len(chosen)) < MIN_AUDITED:
+        raise CLIError(
+            f"--member-column marks {len(members)} members and "
+            f"{int(np.sum(membership == 0))} non-members"
+            + ("" if population is None else f" ({len(chosen)} of them population)")
+            + f"; the audit needs at least {MIN_AUDITED} members and {need}."
+        )
+    return members[: settings.n_members], others, chosen
 
 
 def _tolerance(bunch):
@@ -139,20 +152,48 @@ def _rows(X, index):
 
 
 def _number(value):
-    """A float for the results, or None for a rate the data cannot resolve."""
+    """A float for the results, or None for a rate the data cannot resolve
+    (NaN) or any other non-finite value (JSON has neither)."""
     value = float(value)
-    return None if np.isnan(value) else value
+    return value if np.isfinite(value) else None
 
 
-def tpr_at_reported_fprs(membership, scores):
-    """``{fpr: TPR or None}``: None where the non-members cannot resolve the FPR."""
+def attack_reads(attack):
+    """What an attack reads of a release: "proba" (a network's probabilities, a
+    smoothed release's vote frequencies) or "labels" (the prediction alone)."""
+    return "labels" if get_attack(attack).query_output == "labels" else "proba"
+
+
+def min_references(attack):
+    """Reference models an attack needs (0: it needs none)."""
+    return get_attack(attack).min_references
+
+
+def tpr_at_reported_fprs(report):
+    """``{fpr: TPR or None}`` at the FPRs of the API's report, None (n/a) where
+    its non-members cannot resolve the FPR (the API's NaN), computed as the
+    report computes its ``tpr_at_<fpr>_fpr``."""
+    records = report.records
     with warnings.catch_warnings():
-        # tpr_at_fpr returns NaN for those, reported as n/a instead.
-        warnings.simplefilter("ignore", UnresolvedMetricWarning)
+        # Unresolved FPRs are not computed; a resolved one never warns.
+        warnings.simplefilter("error", UnresolvedMetricWarning)
         return {
-            f"{fpr:g}": _number(tpr_at_fpr(membership, scores, fpr))
-            for fpr in REPORTED_FPRS
+            f"{fpr:g}": (
+                float(tpr_at_fpr(records["membership"], records["score"], fpr))
+                if ok
+                else None
+            )
+            for fpr, ok in sorted(report.resolved.items())
         }
+
+
+def _decisions_resolved(auditor):
+    """Whether the auditor's nulls hold enough scores to flag at its target FPR
+    (else ``predict`` flags nothing: no threshold is that far in the tail)."""
+    nulls = (auditor.null_scores_, auditor.pool_null_scores_)
+    return all(
+        math.ceil((1 - auditor.target_fpr) * (len(n) + 1)) <= len(n) for n in nulls
+    )
 
 
 class Demo:
@@ -174,6 +215,8 @@ class Demo:
         model=None,
         model_name="your model",
         progress=True,
+        attacks=None,
+        n_references=None,
     ):
         self.bunch = bunch
         self.quick = quick
@@ -183,6 +226,10 @@ class Demo:
         self.model = model
         self.model_name = model_name
         self.settings = Settings.make(quick)
+        self.attacks = MEMBERSHIP_ATTACKS if attacks is None else tuple(attacks)
+        self.n_references = (
+            self.settings.n_references if n_references is None else n_references
+        )
         self.progress = progress
         self.results = {}
         self.artifacts = {}
@@ -198,16 +245,28 @@ class Demo:
         if self.model is None:
             members, non_members, population = _split(bunch, s, split_seed)
             X, y = self._preprocess(population), bunch.target
+            # The smoothed release costs n_predict passes per record: the
+            # networks are tested on the audited non-members.
+            test = non_members
         else:
             members, non_members, population = _split_by_membership(
-                bunch.membership, s, split_seed
+                bunch.membership, s, split_seed, getattr(bunch, "population", None)
             )
             X, y = bunch.raw_data, bunch.raw_target
             if not hasattr(self.model, "feature_names_in_"):
                 X = X.to_numpy()  # it was fitted on an array, without names
+            # Every row the model was not trained on, audited or not.
+            test = np.flatnonzero(bunch.membership == 0)
         self.X_in, self.y_in = _rows(X, members), y[members]
         self.X_out, self.y_out = _rows(X, non_members), y[non_members]
         self.X_pop, self.y_pop = _rows(X, population), y[population]
+        self.X_test, self.y_test = _rows(X, test), y[test]
+        self.split = {
+            "member": members,
+            "non-member": non_members,
+            "population": population,
+            "test": test,
+        }
         self.results["data"] = {
             "dataset": bunch.title,
             "n_rows": len(bunch.data),
@@ -215,6 +274,7 @@ class Demo:
             "members": len(members),
             "non_members": len(non_members),
             "population": len(population),
+            "test_rows": len(test),
             "sensitive": bunch.sensitive,
             "target_names": [str(t) for t in bunch.target_names],
             "dropped_features": self.dropped_features,
@@ -273,7 +333,7 @@ class Demo:
         self.artifacts.setdefault("models", {})[name] = model
         self.results.setdefault("models", {})[name] = {
             "train_accuracy": float(model.score(self.X_in, self.y_in)),
-            "test_accuracy": float(model.score(self.X_out, self.y_out)),
+            "test_accuracy": float(model.score(self.X_test, self.y_test)),
         }
 
     def _recipe(self, crl):
@@ -295,33 +355,33 @@ class Demo:
         The demo's own releases face every attack. A user's model may lack
         ``predict_proba``, refuse ``clone`` (reference models are unfitted
         clones of it, trained on halves of the audited records) or take
-        non-numeric columns (label-only attacks perturb records).
+        non-numeric columns (label-only and perturbation attacks perturb
+        records, the quantile attack regresses on them).
         """
         if name != "model":
-            return list(MEMBERSHIP_ATTACKS), {}
+            return list(self.attacks), {}
         skipped = {}
 
         def skip(reason, applies):
-            skipped.update(
-                {label: reason for label, *how in MEMBERSHIP_ATTACKS if applies(*how)}
-            )
+            skipped.update({a: reason for a in self.attacks if applies(a)})
 
         try:
             clone(self.model)
         except Exception as exc:  # any failure means no references
             skip(
                 f"the model cannot be cloned to train references ({exc})",
-                lambda attack, _: attack in USES_REFERENCES,
+                lambda a: min_references(a) > 0,
             )
         if not hasattr(self.model, "predict_proba"):
-            skip("the model has no predict_proba", lambda _, reads: reads == "proba")
+            skip("the model has no predict_proba", lambda a: attack_reads(a) == "proba")
         features = self.bunch.raw_data
         if features.select_dtypes("number").shape[1] < features.shape[1]:
             skip(
-                "label-only attacks perturb records: some columns are not numeric",
-                lambda _, reads: reads == "labels",
+                "they read numeric records (the label-only ones perturb them): "
+                "some columns are not numeric",
+                lambda a: get_attack(a).perturbs_records,
             )
-        attacks = [a for a in MEMBERSHIP_ATTACKS if a[0] not in skipped]
+        attacks = [a for a in self.attacks if a not in skipped]
         return attacks, skipped
 
     def _attack(self, key):
@@ -329,10 +389,11 @@ class Demo:
             return LabelNoiseAttack(n_samples=self.settings.n_noise_queries)
         return key
 
-    def audit(self, name, label, attack, reads, memory):
+    def audit(self, name, attack, memory):
         X = concat_rows(self.X_in, self.X_out)
         y = np.concatenate([self.y_in, self.y_out])
         membership = np.r_[np.ones(len(self.X_in)), np.zeros(len(self.X_out))]
+        reads = attack_reads(attack)
         # The references of a smoothed release are unfitted clones of it, so
         # they are trained through the same noise-augmented recipe and release
         # vote frequencies too: the attack is adaptive to the defense.
@@ -340,7 +401,8 @@ class Demo:
             FrozenEstimator(self._release(name)),
             attack=self._attack(attack),
             release=reads,
-            n_references=self.settings.n_references if attack in USES_REFERENCES else 0,
+            n_references=self.n_references if min_references(attack) > 0 else 0,
+            target_fpr=TARGET_FPR,
             n_jobs=self.n_jobs,
             memory=memory,
             random_state=self.audit_seed,
@@ -350,18 +412,17 @@ class Demo:
         auditor.fit(X, y, X_population=self.X_pop, y_population=self.y_pop)
         report = auditor.audit(X, y, membership)
         m = report.metrics
-        self.artifacts.setdefault("reports", {})[(name, label)] = report
-        records = report.records
+        self.artifacts.setdefault("reports", {})[(name, attack)] = report
+        if not _decisions_resolved(auditor):
+            self.artifacts.setdefault("unflagged", set()).add((name, attack))
         self.results.setdefault("membership", []).append(
             {
                 "model": name,
-                "attack": label,
+                "attack": report.attack,
                 "reads": reads,
                 "auc": float(m["auc"]),
                 "auc_interval": [float(v) for v in report.intervals["auc"]],
-                "tpr_at_fpr": tpr_at_reported_fprs(
-                    records["membership"], records["score"]
-                ),
+                "tpr_at_fpr": tpr_at_reported_fprs(report),
                 "epsilon_lower_bound": _number(m["epsilon_lower_bound"]),
                 "epsilon_side": report.epsilon_side,
                 "predict_fpr": float(m["predict_fpr"]),
@@ -413,7 +474,7 @@ class Demo:
         self.artifacts["smoothed"] = smoothed
         self.results["models"]["smoothed"] = {
             "train_accuracy": float(smoothed.score(self.X_in, self.y_in)),
-            "test_accuracy": float(smoothed.score(self.X_out, self.y_out)),
+            "test_accuracy": float(smoothed.score(self.X_test, self.y_test)),
         }
         self.results["smoothed"] = {
             "base": chosen,
@@ -486,10 +547,10 @@ class Demo:
             self.results.setdefault("skipped_attacks", {})[name] = skipped
         return [
             (
-                f"auditing {name} with {label}",
-                lambda la=label, a=attack, r=reads: self.audit(name, la, a, r, memory),
+                f"auditing {name} with {attack}",
+                lambda a=attack: self.audit(name, a, memory),
             )
-            for label, attack, reads in attacks
+            for attack in attacks
         ]
 
     def run(self, stages=("audit", "smooth")):
@@ -540,10 +601,69 @@ class Demo:
                     bar.update()
         finally:
             cache.cleanup()
-        # The summary's TPR column: the smallest FPR the non-members resolve
-        # (they are the same for every audit).
-        first = self.results["membership"][0]["tpr_at_fpr"]
-        self.results["data"]["tpr_fpr"] = next(
-            (float(f) for f, tpr in first.items() if tpr is not None), None
-        )
+        # The summary's TPR column is at the FPR of the auditor's decisions, n/a
+        # where the non-members cannot resolve it: no fallback to another FPR,
+        # as in the API's reports.
+        self.results["data"]["tpr_fpr"] = TARGET_FPR
+        self.results["per_record"] = {
+            name: self.per_record(name) for name in self.results["models"]
+        }
         return self.results
+
+    def per_record(self, name):
+        """The API's per-record table of a release's audits, with each record's
+        data row and whether each attack flags it at ``TARGET_FPR``.
+
+        Returns ``{"columns": [...], "rows": [[...], ...]}``: ``row`` (0-based
+        data row of the CSV or bundled dataset), ``membership``, ``label``, then
+        ``score:<attack>``, ``p_value:<attack>`` and ``flagged:<attack>`` (1 if
+        the auditor's ``predict`` flags it; None where the population is too
+        small to set a threshold at that FPR) for every attack, then
+        ``p_value_bonferroni`` and ``most_exposed_by`` across the attacks.
+        """
+        reports = {
+            attack: report
+            for (release, attack), report in self.artifacts["reports"].items()
+            if release == name
+        }
+        if len(reports) > 1:
+            table = AuditReport.combine(list(reports.values())).records
+        else:  # one attack: its p-value is the smallest, adjusted for one test
+            (report,) = reports.values()
+            table = report.records.rename(
+                columns={
+                    "score": f"score:{report.attack}",
+                    "p_value": f"p_value:{report.attack}",
+                }
+            )
+            table["p_value_bonferroni"] = table[f"p_value:{report.attack}"]
+            table["most_exposed_by"] = report.attack
+        rows = np.concatenate([self.split["member"], self.split["non-member"]])
+        names = np.asarray(self.bunch.target_names, dtype=object)
+        y = np.concatenate([self.y_in, self.y_out])
+        labels = names[y] if self.model is None else y
+        frame = {"row": rows, "membership": table["membership"], "label": labels}
+        unflagged = self.artifacts.get("unflagged", set())
+        for attack, report in reports.items():
+            key = report.attack
+            frame[f"score:{key}"] = table[f"score:{key}"]
+            frame[f"p_value:{key}"] = table[f"p_value:{key}"]
+            frame[f"flagged:{key}"] = (
+                [None] * len(rows)
+                if (name, attack) in unflagged
+                else report.records["predicted"].to_numpy()
+            )
+        frame["p_value_bonferroni"] = table["p_value_bonferroni"]
+        frame["most_exposed_by"] = table["most_exposed_by"]
+        columns = list(frame)
+        values = [np.asarray(v, dtype=object).tolist() for v in frame.values()]
+
+        def cell(value):
+            if isinstance(value, float):
+                return _number(value)
+            return value.item() if hasattr(value, "item") else value
+
+        return {
+            "columns": columns,
+            "rows": [[cell(v) for v in row] for row in zip(*values, strict=True)],
+        }

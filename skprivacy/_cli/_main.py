@@ -8,6 +8,7 @@ import importlib.util
 import shlex
 import sys
 import time
+import zipfile
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -18,6 +19,8 @@ from sklearn.utils.validation import check_is_fitted
 
 import skprivacy
 from skprivacy._cli._data import CLIError
+from skprivacy._cli._demo import MEMBERSHIP_ATTACKS, min_references
+from skprivacy.audit import get_attack, get_attack_names
 
 _COMMANDS = {
     "demo": (
@@ -31,24 +34,32 @@ _COMMANDS = {
     ),
 }
 _PICKLE_WARNING = (
-    "WARNING: --model is loaded with joblib.load, which unpickles it, and\n"
-    "loading a pickle can execute arbitrary code. Only load model files you\n"
-    "trust (that you, or someone you trust, wrote)."
+    "WARNING: --allow-pickle loads --model with joblib.load, which unpickles\n"
+    "it, and loading a pickle can execute arbitrary code. Only load model\n"
+    "files you trust (that you, or someone you trust, wrote)."
 )
 _AUDIT_EPILOG = f"""\
 Two ways to audit:
   your model:   --model FILE --dataset DATA.csv --target LABEL --member-column COL
-                FILE is a fitted scikit-learn-compatible classifier saved with
-                joblib.dump or pickle (e.g. a Pipeline that takes the CSV's
-                columns); COL holds 1 for the rows it was trained on, 0 for the
-                others. Half of the 0 rows are audited beside the members, the
-                rest set the attack thresholds. Reference models are unfitted
-                clones of the model (same hyper-parameters).
+                FILE is a fitted scikit-learn-compatible classifier (e.g. a
+                Pipeline that takes the CSV's columns) saved with
+                skops.io.dump(model, "model.skops"); COL holds 1 for the rows it
+                was trained on, 0 for the others. Half of the 0 rows are audited
+                beside the members, the rest set the attack thresholds (or the
+                rows that --population-column marks). Reference models are
+                unfitted clones of the model (same hyper-parameters).
   a recipe:     --dataset DATA.csv --target LABEL   (or a bundled dataset)
                 trains the demo's plain and CRL networks on the data and audits
                 them.
 
+Model files: skops files load only the types skops trusts by default (numpy,
+scikit-learn...); the audit lists any other type the file holds and runs once
+you approve them with --trust TYPE[,TYPE...]. Pickle and joblib files are
+refused unless you pass --allow-pickle.
 {_PICKLE_WARNING}
+
+Attacks (--attack, by their names in MembershipInferenceAuditor(attack=...)):
+{{attacks}}
 """
 # Torch's default of one thread per core oversubscribes small networks on a
 # busy machine; --n-jobs parallelises over reference models instead.
@@ -96,6 +107,21 @@ def _n_jobs(text):
     return value
 
 
+def _attack_name(text):
+    if text not in get_attack_names():
+        raise argparse.ArgumentTypeError(
+            f"unknown attack {text!r}; choose from {', '.join(get_attack_names())}"
+        )
+    return text
+
+
+def _type_names(text):
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"no type name in {text!r}")
+    return names
+
+
 def _add_options(sub, command):
     sub.add_argument(
         "--dataset",
@@ -116,14 +142,53 @@ def _add_options(sub, command):
             "--model",
             type=Path,
             metavar="FILE",
-            help="your fitted classifier (joblib or pickle file; see the warning "
-            "below) to audit instead of the demo's networks",
+            help="your fitted classifier, a skops file (see below), to audit "
+            "instead of the demo's networks",
         )
         sub.add_argument(
             "--member-column",
             metavar="COLUMN",
             help="with --model: 0/1 column of the CSV, 1 for the rows the model "
             "was trained on",
+        )
+        sub.add_argument(
+            "--population-column",
+            metavar="COLUMN",
+            help="with --member-column: 0/1 column of the CSV, 1 for the "
+            "non-members that set the attack thresholds (default: half the "
+            "non-members, drawn at random)",
+        )
+        sub.add_argument(
+            "--trust",
+            action="append",
+            type=_type_names,
+            default=[],
+            metavar="TYPE[,TYPE...]",
+            help="with a skops --model: types the file may load beyond those "
+            "skops trusts (the audit lists them when it refuses the file)",
+        )
+        sub.add_argument(
+            "--allow-pickle",
+            action="store_true",
+            help="load a --model that is a pickle or joblib file (it can execute "
+            "arbitrary code)",
+        )
+        sub.add_argument(
+            "--attack",
+            action="extend",
+            nargs="+",
+            type=_attack_name,
+            metavar="NAME",
+            help="membership attacks to run, one or several (default: "
+            + " ".join(MEMBERSHIP_ATTACKS)
+            + ")",
+        )
+        sub.add_argument(
+            "--n-references",
+            type=_int_at_least(1),
+            metavar="N",
+            help="reference models of the attacks that need them (default: 8, "
+            "4 with --quick)",
         )
     sub.add_argument(
         "--quick",
@@ -162,6 +227,18 @@ def _add_options(sub, command):
     sub.add_argument("--debug", action="store_true", help="show tracebacks of errors")
 
 
+def _audit_epilog():
+    lines = []
+    for name in get_attack_names():
+        attack = get_attack(name)
+        needs = attack.min_references
+        lines.append(
+            f"  {name:<17} {type(attack).__name__}"
+            + (f", {needs}+ reference models" if needs else "")
+        )
+    return _AUDIT_EPILOG.format(attacks="\n".join(lines))
+
+
 def build_parser():
     parser = _Parser(
         prog="skprivacy",
@@ -180,7 +257,7 @@ def build_parser():
             name,
             help=help_text,
             description=help_text,
-            epilog=_AUDIT_EPILOG if name == "audit" else None,
+            epilog=_audit_epilog() if name == "audit" else None,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         _add_options(sub, name)
@@ -222,12 +299,13 @@ def _prepare_output(args):
 
 def main(argv=None) -> int:
     """Run the command line; return the exit status."""
+    command = _typed_command(argv)
     try:
         args, argv = _parse(argv)
     except SystemExit as exc:  # --help, --version or a bad argument
         return exc.code if isinstance(exc.code, int) else 2
     try:
-        return _run(args, argv)
+        return _run(args, command)
     except KeyboardInterrupt:
         print("skprivacy: interrupted", file=sys.stderr)
         return 130
@@ -270,6 +348,12 @@ def _load_model(args):
                 "--member-column applies with --model: the demo's networks choose "
                 "their own training rows."
             )
+        for option, given in (
+            ("--trust", getattr(args, "trust", None)),
+            ("--allow-pickle", getattr(args, "allow_pickle", False)),
+        ):
+            if given:
+                raise CLIError(f"{option} applies with --model (a model file).")
         return None
     if member_column is None:
         raise CLIError(
@@ -279,16 +363,11 @@ def _load_model(args):
         )
     if not model_path.is_file():
         raise CLIError(f"--model {str(model_path)!r}: no such file.")
-    import joblib
-
-    print(_PICKLE_WARNING.replace("\n", " "), file=sys.stderr)
-    try:
-        model = joblib.load(model_path)
-    except Exception as exc:  # unpickling raises anything
-        raise CLIError(
-            f"Cannot load --model {str(model_path)!r} with joblib.load: "
-            f"{type(exc).__name__}: {exc}"
-        ) from exc
+    trusted = [name for names in args.trust for name in names]
+    if _is_skops(model_path):
+        model = _load_skops(model_path, trusted)
+    else:
+        model = _load_pickle(model_path, args.allow_pickle, trusted)
     if not hasattr(model, "predict"):
         raise CLIError(
             f"--model {str(model_path)!r} holds a {type(model).__name__}, not a "
@@ -304,6 +383,133 @@ def _load_model(args):
             "classes_: the audit needs a fitted classifier."
         )
     return model
+
+
+def _is_skops(path):
+    """Whether ``path`` is a skops file (a zip archive with a skops schema)."""
+    if not zipfile.is_zipfile(path):
+        return False
+    with zipfile.ZipFile(path) as archive:
+        return "schema.json" in archive.namelist()
+
+
+def _load_skops(path, trusted):
+    """Load a skops file, refusing types neither skops nor ``--trust`` trusts."""
+    import skops.io
+
+    try:
+        untrusted = skops.io.get_untrusted_types(file=path)
+    except Exception as exc:  # a damaged archive raises anything
+        raise CLIError(
+            f"Cannot read --model {str(path)!r} as a skops file: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    missing = [t for t in untrusted if t not in trusted]
+    if missing:
+        raise CLIError(
+            f"--model {str(path)!r} holds {len(missing)} type(s) that skops does "
+            f"not trust by default: {', '.join(missing)}. Loading them runs "
+            "their code; if you trust them (you wrote the file, or know its "
+            f"author), add: --trust {','.join(missing)}"
+        )
+    try:
+        return skops.io.load(path, trusted=untrusted)
+    except Exception as exc:  # constructing the objects raises anything
+        raise CLIError(
+            f"Cannot load --model {str(path)!r} with skops.io.load: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _load_pickle(path, allowed, trusted):
+    if trusted:
+        raise CLIError(
+            f"--trust applies to skops files; --model {str(path)!r} is not one."
+        )
+    if not allowed:
+        raise CLIError(
+            f"--model {str(path)!r} is not a skops file, so it is read as a pickle "
+            "(joblib.dump and pickle write those), and loading a pickle can execute "
+            "arbitrary code: it is refused without --allow-pickle. Save the model "
+            'with skops.io.dump(model, "model.skops") instead, or pass '
+            "--allow-pickle if you trust the file."
+        )
+    import joblib
+
+    print(_PICKLE_WARNING.replace("\n", " "), file=sys.stderr)
+    try:
+        return joblib.load(path)
+    except Exception as exc:  # unpickling raises anything
+        raise CLIError(
+            f"Cannot load --model {str(path)!r} with joblib.load: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _check_attacks(args):
+    """The attacks to run and their references, or a precise refusal."""
+    attacks = getattr(args, "attack", None)
+    if attacks is not None:
+        attacks = list(dict.fromkeys(attacks))  # once each, in the order given
+    n_references = getattr(args, "n_references", None)
+    if n_references is not None:
+        needed = {a: min_references(a) for a in attacks or MEMBERSHIP_ATTACKS}
+        short = {a: n for a, n in needed.items() if n > n_references}
+        if short:
+            raise CLIError(
+                f"--n-references {n_references} is too few for "
+                + ", ".join(f"{a} (needs {n})" for a, n in short.items())
+                + "."
+            )
+    return attacks, n_references
+
+
+def _typed_command(argv):
+    """The command line as the user typed it (``argv`` when called from code)."""
+    if argv is not None:
+        return shlex.join(["skprivacy", *argv])
+    program = Path(sys.argv[0])
+    if program.name == "__main__.py":
+        words = [Path(sys.executable).name, "-m", "skprivacy"]
+    else:
+        words = [program.name]
+    return shlex.join([*words, *sys.argv[1:]])
+
+
+def _write_split(demo, folder):
+    """``split.csv``: the role of every data row the audit used."""
+    import pandas as pd
+
+    roles = {}
+    for role in ("member", "non-member", "population"):
+        roles.update(dict.fromkeys(demo.split[role].tolist(), role))
+    test = set(demo.split["test"].tolist())
+    rows = sorted(set(roles) | test)
+    frame = pd.DataFrame(
+        {
+            "row": rows,
+            "role": [roles.get(r, "held out") for r in rows],
+            "test": [int(r in test) for r in rows],
+        }
+    )
+    path = folder / "split.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def _write_per_record(results, folder):
+    """``per_record.csv``: the per-record tables of every release, stacked."""
+    import pandas as pd
+
+    frames = [
+        pd.DataFrame(table["rows"], columns=table["columns"]).assign(release=name)
+        for name, table in results["per_record"].items()
+    ]
+    path = folder / "per_record.csv"
+    frame = pd.concat(frames, ignore_index=True)
+    frame.insert(0, "release", frame.pop("release"))
+    frame.to_csv(path, index=False)
+    return path
 
 
 def _check_model_data(model, bunch, target):
@@ -331,7 +537,7 @@ def _check_model_data(model, bunch, target):
         )
 
 
-def _run(args, argv):
+def _run(args, command):
     from skprivacy._cli._data import load_dataset
     from skprivacy._cli._demo import Demo
     from skprivacy._cli._report import format_text, write_report
@@ -341,6 +547,7 @@ def _run(args, argv):
             "The report's plots need matplotlib: pip install 'skprivacy[plot]'."
         )
     start = time.perf_counter()
+    attacks, n_references = _check_attacks(args)
     model = _load_model(args)
     bunch = load_dataset(
         args.dataset,
@@ -348,6 +555,7 @@ def _run(args, argv):
         sensitive=getattr(args, "sensitive", None),
         require_sensitive=args.command == "demo",
         member_column=getattr(args, "member_column", None),
+        population_column=getattr(args, "population_column", None),
     )
     if model is not None:
         _check_model_data(model, bunch, args.target)
@@ -369,12 +577,14 @@ def _run(args, argv):
         model=model,
         model_name=args.model.name if model is not None else None,
         progress=not args.no_progress,
+        attacks=attacks,
+        n_references=n_references,
     )
     stages = ("audit", "smooth") if args.command == "demo" else ("audit",)
     with _thread_limits(args.threads):
         results = demo.run(stages)
     meta = {
-        "command": "python -m skprivacy " + shlex.join(argv),
+        "command": command,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "seed": args.seed,
         "quick": args.quick,
@@ -383,6 +593,7 @@ def _run(args, argv):
         "stage_seconds": {k: round(v, 2) for k, v in demo.timings.items()},
     }
     files = write_report(results, demo.artifacts, args.output, meta)
+    files += [_write_split(demo, args.output), _write_per_record(results, args.output)]
     print(format_text(results))
     print(f"\nWrote {len(files)} files to {args.output.resolve()}:")
     for path in files:

@@ -367,6 +367,55 @@ def _glossary_args(results):
     return entries, attacks, papers
 
 
+def per_record_section(results, *, as_html=False):
+    """The members most exposed in each release's per-record table.
+
+    ``results["per_record"]`` holds every audited record (``per_record.csv``
+    and ``results.json`` too); this shows the members with the smallest
+    Bonferroni p-value of "non-member" over the attacks, as
+    ``AuditReport.vulnerable_records`` does. Returns the parts of a section
+    (none without per-record results).
+    """
+    tables = results.get("per_record")
+    if not tables:
+        return []
+    k = 10 if as_html else 5
+    parts = [
+        f"Most exposed members ({k} per release; every audited record, with its "
+        "score, p-value and decision under each attack, is in per_record.csv "
+        "and results.json)"
+    ]
+    for name, table in tables.items():
+        column = {c: i for i, c in enumerate(table["columns"])}
+        flags = [c for c in table["columns"] if c.startswith("flagged:")]
+        members = [r for r in table["rows"] if r[column["membership"]] == 1]
+        members.sort(key=lambda r: r[column["p_value_bonferroni"]])
+        header = ["data row", "label", "p-value (Bonferroni)", "smallest under"]
+        header.append(f"flagged at {_percent(results['data']['tpr_fpr'])} FPR by")
+        rows = [
+            [
+                r[column["row"]],
+                r[column["label"]],
+                _fmt(r[column["p_value_bonferroni"]], ".4f"),
+                r[column["most_exposed_by"]],
+                ", ".join(f[8:] for f in flags if r[column[f]] == 1)
+                or ("n/a" if all(r[column[f]] is None for f in flags) else "none"),
+            ]
+            for r in members[:k]
+        ]
+        title = _release_name(name, results)
+        if as_html:
+            parts += [f"<h3>{html.escape(title)}</h3>", _html_table(header, rows)]
+        else:
+            parts += ["", title, _render(header, rows)]
+    if as_html:
+        return [
+            f"<h2>Per-record results</h2><p>{html.escape(parts[0])}</p>",
+            *parts[1:],
+        ]
+    return ["", *parts]
+
+
 def _title(data):
     if data.get("model"):
         return (
@@ -403,6 +452,7 @@ def format_text(results, meta=None):
     ]
     if results.get("attribute"):
         parts += ["", "Attribute inference", _render(*attribute_rows(results))]
+    parts += per_record_section(results)
     parts += ["", *(f"- {note}" for note in _notes(results))]
     return "\n".join(parts)
 
@@ -540,6 +590,7 @@ def _html(results, images, meta):
             "<h2>Attribute inference</h2>",
             _html_table(*attribute_rows(results)),
         ]
+    sections += per_record_section(results, as_html=True)
     notes = "".join(f"<li>{html.escape(n)}</li>" for n in _notes(results))
     data = results["data"]
     command = _command(meta)

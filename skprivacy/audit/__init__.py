@@ -25,6 +25,8 @@ from skprivacy.audit._attacks import (
     ReferenceAttack,
     ReferenceSignals,
     ShadowModelAttack,
+    get_attack,
+    get_attack_names,
 )
 from skprivacy.audit._auditor import MembershipInferenceAuditor
 from skprivacy.audit._canaries import CanarySet, make_canaries
@@ -105,6 +107,8 @@ __all__ = [
     "epsilon_from_guesses",
     "epsilon_multi_run",
     "epsilon_one_run",
+    "get_attack",
+    "get_attack_names",
     "held_out_ci",
     "make_canaries",
     "make_privacy_scorer",

@@ -58,6 +58,35 @@ def _attack_is_likelihood_ratio(auditor):
     return bool(attack.is_likelihood_ratio)
 
 
+def attack_name(attack):
+    """The name of an attack in reports: its key in the registry of attacks.
+
+    ``attack`` is a key (returned as is) or an attack object: the key whose
+    factory builds the same class with the fewest parameters that differ (so
+    ``LiRA(online=False)`` is ``"lira_offline"``); the class name for an attack
+    outside the registry. The same names label the command line's tables.
+    """
+    if isinstance(attack, str):
+        return attack
+    params = attack.get_params(deep=False)
+    candidates = []
+    for order, (key, factory) in enumerate(ATTACKS.items()):
+        default = factory()
+        if type(default) is type(attack):
+            defaults = default.get_params(deep=False)
+            differ = sum(not _same(v, defaults.get(k)) for k, v in params.items())
+            candidates.append((differ, order, key))
+    return min(candidates)[2] if candidates else type(attack).__name__
+
+
+def _same(a, b):
+    """Whether two parameter values are equal (False when they cannot say)."""
+    try:
+        return bool(type(a) is type(b) and a == b)
+    except (TypeError, ValueError):  # arrays, estimators without __eq__
+        return False
+
+
 def _n_columns(X):
     shape = getattr(X, "shape", None)
     if shape is not None and len(shape) == 2:
@@ -1012,7 +1041,7 @@ class MembershipInferenceAuditor(MetaEstimatorMixin, BaseEstimator):
         return AuditReport.from_predictions(
             membership,
             scores,
-            attack=type(self.attack_).__name__,
+            attack=attack_name(self.attack),
             p_values=self._p_values(scores, in_pool),
             predicted=self._decide(scores, in_pool, keys),
             target_fpr=self.target_fpr,

@@ -87,6 +87,14 @@ class BaseNetClassifier(NeuralNetClassifier):
         )
 
     def _validate_training_data(self, X, y, reset, classes=None):
+        if hasattr(X, "columns") and len(X.columns) == 0:
+            # numpy finds no dtype to convert a frame without columns to and
+            # says only "at least one array or dtype is required".
+            raise ValueError(
+                f"{type(self).__name__} got a DataFrame without columns (shape "
+                f"{X.shape}): found array with 0 feature(s) while a minimum of 1 "
+                "is required. Pass the feature columns of the training records."
+            )
         X, y = validate_data(self, X, y, dtype=np.float32, reset=reset)
         check_classification_targets(y)
         if reset:

@@ -316,7 +316,7 @@ def test_report_contents_and_formats(small, tmp_path):
     auditor = _auditor(target).fit(X, y, X_population=Xp, y_population=yp)
     groups = np.where(X[:, 0] > 0, "a", "b")
     report = auditor.audit(X, y, membership, groups=groups, n_resamples=30)
-    assert report.attack == "RMIA"
+    assert report.attack == "rmia"  # the registry key, as in the CLI
     for key in ("auc", "advantage", "tpr_at_0.01_fpr", "epsilon_lower_bound", "ppv"):
         assert key in report.metrics
     low, high = report.intervals["auc"]
@@ -731,3 +731,52 @@ def test_fit_validates_the_attack_parameters_first(small):
     auditor = _auditor(target, attack=RMIA(a=2.0))
     with pytest.raises(InvalidParameterError, match="The 'a' parameter of RMIA"):
         auditor.fit(X, y)
+
+
+def test_reports_name_attacks_by_their_registry_key():
+    # One scheme for the API's frames and the command line's tables: the key of
+    # MembershipInferenceAuditor(attack=...), whether a key or an object was
+    # passed; an attack outside the registry keeps its class name.
+    from skprivacy.audit import GapAttack, LabelNoiseAttack, LiRA, LossAttack
+    from skprivacy.audit._auditor import attack_name
+
+    assert attack_name("label_gap") == "label_gap"
+    assert attack_name(LossAttack()) == "loss"
+    assert attack_name(GapAttack()) == "label_gap"
+    assert attack_name(LabelNoiseAttack(n_samples=4)) == "label_noise"
+    assert attack_name(LiRA()) == "lira"
+    assert attack_name(LiRA(online=False)) == "lira_offline"
+
+    class MyLoss(LossAttack):
+        pass
+
+    assert attack_name(MyLoss()) == "MyLoss"
+    X, y = make_classification(300, 4, random_state=0)
+    target = FrozenEstimator(LogisticRegression().fit(X[:100], y[:100]))
+    membership = np.r_[np.ones(100), np.zeros(100)]
+    auditor = MembershipInferenceAuditor(
+        target, attack=LossAttack(), n_references=0, random_state=0
+    ).fit(X[:200], y[:200], X_population=X[200:], y_population=y[200:])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = auditor.audit(X[:200], y[:200], membership, n_resamples=10)
+    assert report.attack == "loss"
+
+
+def test_attack_names_and_objects_are_public():
+    # The command line reaches the registry through these, as users may.
+    from skprivacy.audit import LiRA, get_attack, get_attack_names
+
+    names = get_attack_names()
+    assert names[:4] == ["loss", "population", "mentr", "reference"]
+    assert {"lira_offline", "label_gap", "label_boundary"} <= set(names)
+    first, second = get_attack("lira_offline"), get_attack("lira_offline")
+    assert isinstance(first, LiRA) and first is not second
+    assert not first.online and first.min_references == 2
+    assert [n for n in names if get_attack(n).query_output == "labels"] == [
+        "label_gap",
+        "label_noise",
+        "label_boundary",
+    ]
+    with pytest.raises(InvalidParameterError, match="name"):
+        get_attack("LossAttack")

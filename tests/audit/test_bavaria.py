@@ -157,7 +157,7 @@ def test_auditor_online_fit_predict_audit(logistic):
     proba = auditor.predict_proba(X[:800], y[:800])  # a likelihood ratio online
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     report = auditor.audit(X[:800], y[:800], np.r_[np.ones(400), np.zeros(400)])
-    assert report.attack == "BaVarIA"
+    assert report.attack == "bavaria"  # the registry key, as in the CLI
 
 
 def test_invalid_parameters_are_rejected(logistic):

@@ -160,7 +160,8 @@ def test_auditor_fit_predict_audit_and_reproducibility(logistic):
     assert auditor.calibration_ == "population"
     assert set(np.unique(auditor.predict(X[:800], y[:800]))) <= {0, 1}
     report = auditor.audit(X[:800], y[:800], np.r_[np.ones(400), np.zeros(400)])
-    assert report.attack == "QuantileRegressionAttack"
+    # An attack object is named by its registry key, as in the CLI.
+    assert report.attack == "quantile"
     assert 0.0 <= report.metrics["auc"] <= 1.0
     assert len(auditor.attack_.models_) == 2
     clone(auditor)  # parameters survive cloning

@@ -148,9 +148,9 @@ def test_combine_audits_of_two_attacks():
             auditor.fit(X[:400], y[:400], X_population=X[400:], y_population=y[400:])
             reports.append(auditor.audit(X[:400], y[:400], membership, n_resamples=5))
     both = AuditReport.combine(reports)
-    assert list(both.attacks) == ["LossAttack", "EntropyAttack"]
+    assert list(both.attacks) == ["loss", "mentr"]  # registry keys
     np.testing.assert_array_equal(
-        both.records["p_value:LossAttack"], reports[0].records["p_value"]
+        both.records["p_value:loss"], reports[0].records["p_value"]
     )
     assert "y" in both.records and len(both.records) == 400
 

@@ -573,3 +573,18 @@ def test_exports():
     assert isinstance(CRLClassifier().get_params()["criterion"], type)
     assert CRLClassifier().criterion is CRLLoss
     assert issubclass(TabularMLP, nn.Module)
+
+
+@pytest.mark.parametrize("name", ["CRLClassifier", "DPSGDClassifier", "HAMPClassifier"])
+@pytest.mark.parametrize("n_rows", [0, 5])
+def test_a_dataframe_without_columns_is_refused_clearly(name, n_rows):
+    # numpy's own message would be "at least one array or dtype is required".
+    import skprivacy.defense
+
+    estimator = getattr(skprivacy.defense, name)(max_epochs=1)
+    X = pd.DataFrame(index=range(n_rows))
+    y = np.arange(n_rows) % 2
+    with pytest.raises(ValueError, match=r"DataFrame without columns .*0 feature"):
+        estimator.fit(X, y)
+    with pytest.raises(ValueError, match="DataFrame without columns"):
+        estimator.partial_fit(X, y, classes=[0, 1])

@@ -9,7 +9,7 @@ on the pool. Three engines:
 * ``skorch sequential``: ``M`` separate ``NeuralNetClassifier`` fits, one
   after another (the joblib path with ``n_jobs=None``);
 * ``vectorized``: all models in one ``torch.func.vmap`` job on the recipe's
-  device (``skprivacy.audit._vectorized``), scoring of the pool included;
+  device (``skprivacy.utils._vectorized``), scoring of the pool included;
 * ``dask (2 workers)``: the joblib path on a ``dask.distributed.LocalCluster``
   of two single-threaded worker processes (cluster start-up and the
   workers' imports excluded).

@@ -360,6 +360,8 @@ def test_tpr_only_at_fprs_the_non_members_resolve():
     # 150 >= 100 non-members resolve 10%: 15 of them (scores 135-149) may be
     # flagged, so members above 134 count: 116 of 150.
     assert tprs["0.1"] == pytest.approx(116 / 150)
+
+
 @pytest.mark.parametrize("n", [150, 1000])
 def test_tprs_are_those_of_the_api_report(n):
     # The CLI reports the AuditReport's FPRs and numbers: n/a (None) exactly

@@ -594,7 +594,7 @@ def _run(args, command):
     }
     files = write_report(results, demo.artifacts, args.output, meta)
     files += [_write_split(demo, args.output), _write_per_record(results, args.output)]
-    print(format_text(results))
+    print(format_text(results, meta))
     print(f"\nWrote {len(files)} files to {args.output.resolve()}:")
     for path in files:
         print(f"  {path.name}")

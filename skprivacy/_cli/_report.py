@@ -623,8 +623,10 @@ def write_report(results, artifacts, folder, meta):
         images.append(("attribute inference", folder / "attribute_inference.png"))
         _plot_attribute(results, images[-1][1])
     payload = {"meta": meta, **results}
-    # Unresolved rates are null; a NaN anywhere would make invalid JSON.
-    text = json.dumps(payload, indent=2, allow_nan=False)
+    # Unresolved rates are null; a NaN anywhere would make invalid JSON. No
+    # indentation: the per-record table would put every cell on a line of its
+    # own (150,000 lines for the quick demo).
+    text = json.dumps(payload, separators=(",", ":"), allow_nan=False)
     (folder / "results.json").write_text(text, "utf-8")
     text = f"{format_text(results, meta)}\n\n{_glossary_text(results)}\n"
     (folder / "report.txt").write_text(text, "utf-8")

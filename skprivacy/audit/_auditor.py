@@ -31,7 +31,7 @@ from skprivacy.audit._references import (
 )
 from skprivacy.audit._signals import class_indices, has_probabilities
 from skprivacy.audit._significance import membership_p_values
-from skprivacy.audit._validation import check_X_y, resolve_attack
+from skprivacy.audit._validation import attack_name, check_X_y, resolve_attack
 from skprivacy.exceptions import (
     DataOverlapWarning,
     ReferenceCalibrationWarning,
@@ -56,35 +56,6 @@ _MIN_PER_CLASS = 2
 def _attack_is_likelihood_ratio(auditor):
     attack = getattr(auditor, "attack_", None) or resolve_attack(auditor.attack)
     return bool(attack.is_likelihood_ratio)
-
-
-def attack_name(attack):
-    """The name of an attack in reports: its key in the registry of attacks.
-
-    ``attack`` is a key (returned as is) or an attack object: the key whose
-    factory builds the same class with the fewest parameters that differ (so
-    ``LiRA(online=False)`` is ``"lira_offline"``); the class name for an attack
-    outside the registry. The same names label the command line's tables.
-    """
-    if isinstance(attack, str):
-        return attack
-    params = attack.get_params(deep=False)
-    candidates = []
-    for order, (key, factory) in enumerate(ATTACKS.items()):
-        default = factory()
-        if type(default) is type(attack):
-            defaults = default.get_params(deep=False)
-            differ = sum(not _same(v, defaults.get(k)) for k, v in params.items())
-            candidates.append((differ, order, key))
-    return min(candidates)[2] if candidates else type(attack).__name__
-
-
-def _same(a, b):
-    """Whether two parameter values are equal (False when they cannot say)."""
-    try:
-        return bool(type(a) is type(b) and a == b)
-    except (TypeError, ValueError):  # arrays, estimators without __eq__
-        return False
 
 
 def _n_columns(X):

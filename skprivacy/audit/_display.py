@@ -14,6 +14,7 @@ from skprivacy.audit._metrics import (
     tpr_at_fpr,
 )
 from skprivacy.audit._roc import tpr_at
+from skprivacy.audit._validation import attack_name
 from skprivacy.utils._plotting import DisplayMixin
 
 
@@ -302,7 +303,7 @@ class MembershipInferenceDisplay(DisplayMixin):
         """
         cls._check_matplotlib("from_estimator")
         scores = auditor.score_samples(X, y)
-        name = type(auditor.attack_).__name__ if name is None else name
+        name = attack_name(auditor.attack_) if name is None else name
         return cls.from_predictions(
             membership,
             scores,

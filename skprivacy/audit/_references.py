@@ -6,7 +6,7 @@ the training set of half the references, Carlini et al. 2022, Sec. 4), in
 parallel through joblib (on a Dask or Ray cluster through
 :func:`joblib.parallel_config`), optionally cached with :class:`joblib.Memory`
 one reference at a time, so an interrupted run resumes where it stopped.
-Torch recipes that qualify (see :mod:`skprivacy.audit._vectorized`) are
+Torch recipes that qualify (see :mod:`skprivacy.utils._vectorized`) are
 trained all at once with :mod:`torch.func`, on the recipe's device, instead.
 
 What the engine returns is each reference's *outputs*: the attack's signals
@@ -32,11 +32,11 @@ from sklearn.utils.parallel import Parallel, delayed
 from skprivacy.audit._attacks._base import BaseMembershipAttack
 from skprivacy.audit._attacks._query import SignalExtractor
 from skprivacy.audit._signals import align_columns, aligned_log_proba
-from skprivacy.audit._vectorized import check_vectorizable, train_vectorized
 from skprivacy.exceptions import UntrainedReferenceWarning
 from skprivacy.utils import torch_seed
 from skprivacy.utils._estimators import capability, set_random_states
 from skprivacy.utils._sklearn_compat import _safe_indexing
+from skprivacy.utils._vectorized import check_vectorizable, train_vectorized
 
 # Models trained together by the vectorized path (one batch in memory at once).
 _VECTORIZED_BATCH = 64

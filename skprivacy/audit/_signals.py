@@ -18,12 +18,12 @@ import sys
 import numpy as np
 from scipy.special import logsumexp
 
+from skprivacy.utils._arrays import LOG_FLOOR, log_softmax
 from skprivacy.utils._estimators import unwrap_estimator
 from skprivacy.utils._sklearn_compat import validate_params
 
 # Floor for log-probabilities: a probability of exactly 0 would give an infinite
 # loss, which ROC code rejects; log(tiny) keeps the ordering and stays finite.
-_LOG_FLOOR = float(np.log(np.finfo(np.float64).tiny))
 
 SIGNALS = ("loss", "confidence", "logit", "hinge", "mentr")
 
@@ -140,8 +140,8 @@ def _log_proba(estimator, X):
                 proba = np.asarray(estimator.predict_proba(X), dtype=np.float64)
                 _check_probabilities(proba, estimator)
                 logits = np.log(proba)
-        logits = np.maximum(logits, _LOG_FLOOR)
-    return np.maximum(_log_softmax(logits), _LOG_FLOOR)
+        logits = np.maximum(logits, LOG_FLOOR)
+    return np.maximum(log_softmax(logits), LOG_FLOOR)
 
 
 def aligned_log_proba(estimator, X, classes) -> np.ndarray:
@@ -159,24 +159,9 @@ def align_columns(lp, est_classes, classes):
     """Put the columns of ``lp`` (over ``est_classes``) in ``classes``' order."""
     if len(est_classes) == len(classes) and np.array_equal(est_classes, classes):
         return lp
-    out = np.full((lp.shape[0], len(classes)), _LOG_FLOOR, dtype=np.float64)
+    out = np.full((lp.shape[0], len(classes)), LOG_FLOOR, dtype=np.float64)
     out[:, np.searchsorted(classes, est_classes)] = lp
     return out
-
-
-def _log_softmax(z):
-    """Log-softmax whose largest entry keeps its precision near 0.
-
-    ``log p_max = -log1p(sum_{i != max} exp(z_i - z_max))`` stays distinct from 0
-    down to ``1e-308``, where ``log(sum(exp(z - z_max)))`` rounds it to 0 as soon
-    as ``p_max > 1 - 1e-16``.
-    """
-    top = z.argmax(axis=1)
-    rows = np.arange(len(z))
-    shifted = z - z[rows, top][:, None]
-    rest = np.exp(shifted)
-    rest[rows, top] = 0.0
-    return shifted - np.log1p(rest.sum(axis=1))[:, None]
 
 
 def _log1mexp(a):

@@ -26,7 +26,6 @@ from sklearn.utils.validation import (
     has_fit_parameter,
 )
 
-from skprivacy.audit._vectorized import check_vectorizable, train_vectorized
 from skprivacy.exceptions import DefenseConfigurationWarning
 from skprivacy.utils import spawn_seeds, torch_seed
 from skprivacy.utils._estimators import capability, set_random_states
@@ -38,6 +37,7 @@ from skprivacy.utils._sklearn_compat import (
     _safe_indexing,
     validate_data,
 )
+from skprivacy.utils._vectorized import check_vectorizable, train_vectorized
 
 
 def held_out_assignment(y_idx, n_estimators, n_held_out, rng):
@@ -187,7 +187,7 @@ def _check_distilled_models(recipe, X):
 
     The check of the ``"vectorized_trainer"`` capability of
     :class:`SelfDistillationClassifier` (the contract of
-    :func:`~skprivacy.audit._vectorized.check_vectorizable`): the sub-models
+    :func:`~skprivacy.utils._vectorized.check_vectorizable`): the sub-models
     must suit the vectorized trainer, and so must the distilled model, fit
     natively on soft labels.
     """
@@ -221,7 +221,7 @@ def _train_distilled_models(recipe, X, y, keep, seeds, *, verbose=0):
 
     The trainer of the ``"vectorized_trainer"`` capability of
     :class:`SelfDistillationClassifier` (the contract of
-    :func:`~skprivacy.audit._vectorized.train_vectorized`). Model ``j`` is the
+    :func:`~skprivacy.utils._vectorized.train_vectorized`). Model ``j`` is the
     clone a separate fit would be (``recipe`` seeded by ``seeds[j]``, fit on
     the rows of ``keep[j]``), with the same held-out matrix and the same
     seeds for its sub-models and distilled model; the ``M * K`` sub-models

@@ -4,7 +4,7 @@ The audit trains ``M`` models of one recipe on ``M`` member sets
 (:class:`~skprivacy.audit.DefenseEvaluation`, reference models). For a
 :class:`~skprivacy.defense.DPSGDClassifier` this module runs Opacus's
 algorithm for all of them together: the models' parameters are stacked along
-a leading axis (as :mod:`skprivacy.audit._vectorized` does for plain nets)
+a leading axis (as :mod:`skprivacy.utils._vectorized` does for plain nets)
 and one :func:`torch.func.vmap` over the models runs every model's step. Each
 model keeps everything that makes it a separate DP-SGD fit, drawn from the
 same seeds as that fit:
@@ -42,7 +42,9 @@ import contextlib
 
 import numpy as np
 
-from skprivacy.audit._vectorized import (
+from skprivacy.defense._accounting import dp_sgd_plan
+from skprivacy.utils import spawn_seeds, torch_seed
+from skprivacy.utils._vectorized import (
     SkorchCrossEntropy,
     StackedOptimizer,
     _initialized_estimators,
@@ -51,8 +53,6 @@ from skprivacy.audit._vectorized import (
     check_skorch_settings,
     score_vectorized,
 )
-from skprivacy.defense._accounting import dp_sgd_plan
-from skprivacy.utils import spawn_seeds, torch_seed
 
 # Per-record gradient entries held at once (float32): 256 MiB.
 _GRAD_SAMPLE_BUDGET = 2**26

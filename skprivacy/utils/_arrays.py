@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
+# The log of the smallest positive double: log-probabilities are floored here, so
+# a class a model never predicts stays finite.
+LOG_FLOOR = float(np.log(np.finfo(np.float64).tiny))
+
 
 def concat_rows(a, b):
     """The records of ``a`` followed by those of ``b``, in ``a``'s container.
@@ -52,3 +56,18 @@ def masked_mean(values, weight=None):
     if weight is None:
         return values.mean()
     return (values * weight).sum() / weight.sum().clip(min=1.0)
+
+
+def log_softmax(z):
+    """Log-softmax whose largest entry keeps its precision near 0.
+
+    ``log p_max = -log1p(sum_{i != max} exp(z_i - z_max))`` stays distinct from 0
+    down to ``1e-308``, where ``log(sum(exp(z - z_max)))`` rounds it to 0 as soon
+    as ``p_max > 1 - 1e-16``.
+    """
+    top = z.argmax(axis=1)
+    rows = np.arange(len(z))
+    shifted = z - z[rows, top][:, None]
+    rest = np.exp(shifted)
+    rest[rows, top] = 0.0
+    return shifted - np.log1p(rest.sum(axis=1))[:, None]

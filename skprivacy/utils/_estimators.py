@@ -92,8 +92,8 @@ def capability(estimator, name: str, default=None):
     training loss as a pure function, which lets the audit train many models
     of the recipe at once) or ``"vectorized_trainer"`` (a pair ``(check,
     train)`` of module-level functions with the signatures and contracts of
-    :func:`~skprivacy.audit._vectorized.check_vectorizable` and
-    :func:`~skprivacy.audit._vectorized.train_vectorized`, for a recipe whose
+    :func:`~skprivacy.utils._vectorized.check_vectorizable` and
+    :func:`~skprivacy.utils._vectorized.train_vectorized`, for a recipe whose
     many models are trained at once another way). Capabilities are not inherited: a
     subclass may change what they describe (a private training loop, another
     predict), so it declares its own dict.

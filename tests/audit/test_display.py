@@ -73,7 +73,7 @@ def test_from_estimator_uses_the_auditor_scores(memorizing_forest):
     display = MembershipInferenceDisplay.from_estimator(auditor, X, y, membership)
     scores = auditor.score_samples(X, y)
     assert display.roc_auc == pytest.approx(membership_auc(membership, scores))
-    assert display.line_.get_label().startswith("LossAttack")
+    assert display.line_.get_label().startswith("loss")
 
 
 def test_tied_scores_are_drawn_as_the_tests_with_a_coin_reach_them():

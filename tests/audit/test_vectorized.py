@@ -22,17 +22,17 @@ from skprivacy.audit._references import (
     balanced_keep_matrix,
     train_references,
 )
-from skprivacy.audit._vectorized import (
+from skprivacy.defense import CRLClassifier, CRLLoss, crl_loss
+from skprivacy.utils import spawn_generators, torch_seed
+from skprivacy.utils._arrays import masked_mean
+from skprivacy.utils._functional_loss import FunctionalLoss
+from skprivacy.utils._vectorized import (
     StackedOptimizer,
     _initialized_estimators,
     batch_plan,
     check_vectorizable,
     train_vectorized,
 )
-from skprivacy.defense import CRLClassifier, CRLLoss, crl_loss
-from skprivacy.utils import spawn_generators, torch_seed
-from skprivacy.utils._arrays import masked_mean
-from skprivacy.utils._functional_loss import FunctionalLoss
 
 
 class MLP(nn.Module):
@@ -166,7 +166,7 @@ def test_batch_plan_uses_only_members(uneven_keep, shuffle, drop_last):
 
 def test_training_only_touches_member_rows(data, uneven_keep, monkeypatch):
     # Instrument the plan the trainer really used, epoch by epoch.
-    from skprivacy.audit import _vectorized
+    from skprivacy.utils import _vectorized
 
     plans = []
 

@@ -354,7 +354,7 @@ def test_pickle_round_trip(fitted, data):
 def test_declared_capabilities_and_exports():
     import skprivacy
     import skprivacy.defense
-    from skprivacy.audit._vectorized import check_vectorizable
+    from skprivacy.utils._vectorized import check_vectorizable
 
     assert skprivacy.HAMPClassifier is HAMPClassifier
     assert {"HAMPLoss", "hamp_loss", "soft_label_confidence"} <= set(

@@ -30,9 +30,8 @@ import math
 
 import numpy as np
 
-from skprivacy.audit._signals import _LOG_FLOOR, _log_softmax
 from skprivacy.utils import spawn_generators, spawn_seeds, torch_seed
-from skprivacy.utils._arrays import masked_mean
+from skprivacy.utils._arrays import LOG_FLOOR, log_softmax, masked_mean
 from skprivacy.utils._estimators import capability, set_random_states
 from skprivacy.utils._functional_loss import FunctionalLoss
 from skprivacy.utils._sklearn_compat import _safe_indexing
@@ -674,5 +673,5 @@ def score_vectorized(loss, module, names, leaves, X_t):
     outputs = outputs.to("cpu").numpy().astype(np.float64)
     if not loss.logits:
         with np.errstate(divide="ignore"):
-            outputs = np.maximum(np.log(outputs), _LOG_FLOOR)
-    return np.stack([np.maximum(_log_softmax(z), _LOG_FLOOR) for z in outputs])
+            outputs = np.maximum(np.log(outputs), LOG_FLOOR)
+    return np.stack([np.maximum(log_softmax(z), LOG_FLOOR) for z in outputs])

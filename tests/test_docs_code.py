@@ -87,8 +87,9 @@ def _rst_blocks(text):
             ):
                 body.append(i)
                 i += 1
+            option = directive is not None
             while body and (
-                not lines[body[0]].strip() or directive and lines[body[0]].lstrip()[:1] == ":"
+                not lines[body[0]].strip() or (option and _is_option(lines[body[0]]))
             ):
                 body.pop(0)
             while body and not lines[body[-1]].strip():
@@ -106,6 +107,10 @@ def _rst_blocks(text):
         else:
             i += 1
     return blocks
+
+
+def _is_option(line):
+    return line.lstrip().startswith(":")
 
 
 def _dedent(code):
@@ -157,8 +162,9 @@ def _run_block(path, number, block, shown, namespace):
             block.code, namespace, where, str(path), block.line - 1
         )
         report = io.StringIO()
-        runner = doctest.DocTestRunner(checker, optionflags=FLAGS)
+        runner = doctest.DocTestRunner(checker, optionflags=FLAGS | doctest.FAIL_FAST)
         runner.run(test, out=report.write, clear_globs=False)
+        namespace.update(test.globs)  # DocTest ran on a copy of the namespace
         if runner.failures:
             return f"{where} does not run as shown:\n{report.getvalue()}"
         return None
@@ -198,7 +204,9 @@ def clean_state(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "path", DOCUMENTS_WITH_CODE, ids=[str(p.relative_to(ROOT)) for p in DOCUMENTS_WITH_CODE]
+    "path",
+    DOCUMENTS_WITH_CODE,
+    ids=[str(p.relative_to(ROOT)) for p in DOCUMENTS_WITH_CODE],
 )
 def test_code_runs_as_shown(path, clean_state):
     namespace = {"__name__": "__main__"}

@@ -26,6 +26,11 @@ extensions = [
     "sphinx_copybutton",
 ]
 
+# The user guide's examples are doctests (tests/test_docs_code.py runs them);
+# the copy button copies their code without prompts or output.
+copybutton_prompt_text = r">>> |\.\.\. "
+copybutton_prompt_is_regexp = True
+
 templates_path = ["_templates"]
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
 html_theme = "pydata_sphinx_theme"

@@ -352,7 +352,6 @@ def test_certified_plot_names_its_units(monkeypatch, tmp_path):
     plt.close("all")
 
 
-
 @pytest.mark.parametrize("n", [150, 1000])
 def test_tprs_are_those_of_the_api_report(n):
     # The CLI reports the AuditReport's FPRs and numbers: n/a (None) exactly

@@ -21,7 +21,7 @@ def test_every_attack_of_the_auditor_is_in_the_glossary(name):
     assert info.papers and info.describe().endswith(")")
 
 
-@pytest.mark.parametrize("label", [label for label, *_ in MEMBERSHIP_ATTACKS])
+@pytest.mark.parametrize("label", MEMBERSHIP_ATTACKS)
 def test_the_command_lines_attack_labels_are_in_the_glossary(label):
     assert glossary.attack_info(label) is not None
     # A repeated attack in a combined report ("rmia#2") is still found.

@@ -451,7 +451,7 @@ class Demo:
         self.results["chosen"] = {
             "model": chosen,
             "rule": (
-                "lowest highest membership AUC (over the attacks) among the "
+                "the lowest AUC of its strongest membership attack among the "
                 f"models within {100 * ACCURACY_SLACK:.1f} points of the best test "
                 "accuracy"
             ),

@@ -205,14 +205,22 @@ def _spread(low, high, n):
 
 
 def recipes(
-    n_features, n_classes, epochs, n_points, hidden, device="cpu", split_ai=None
+    n_features,
+    n_classes,
+    epochs,
+    n_points,
+    hidden,
+    device="cpu",
+    split_ai=None,
+    noise=None,
 ):
     """Every recipe with its grid points (plain and crl_default have one).
 
     ``n_points`` is an int (every grid) or a dict ``{recipe: int}`` whose key
     ``None`` holds the number of the recipes it does not name. ``split_ai``
     lists the self-distilled nets' ``(K, L)`` in the order their grid takes
-    them (``None``: :data:`SPLIT_AI`).
+    them (``None``: :data:`SPLIT_AI`); ``noise`` the noise multipliers of
+    ``dpsgd_utility`` (``None``: 0, then from 0.3 to 1).
     """
     if not isinstance(n_points, dict):
         n_points = {None: n_points}
@@ -322,7 +330,10 @@ def recipes(
         # only, epsilon infinite): how much of the cut is the clipping's.
         grid["dpsgd_utility"] = (
             DPSGDClassifier(hidden_units=hidden, device=device),
-            {"noise_multiplier": [0.0, *_spread(0.3, 1.0, size("dpsgd_utility") - 1)]},
+            {
+                "noise_multiplier": noise
+                or [0.0, *_spread(0.3, 1.0, size("dpsgd_utility") - 1)]
+            },
         )
     grid["smoothed"] = (
         SmoothedClassifier(plain, n_predict=64, feature_scale="std"),
@@ -544,6 +555,7 @@ def run_task(name, args):
         hidden,
         args.device,
         args.split_ai,
+        args.noise,
     )
     if args.recipes:
         grid = {k: v for k, v in grid.items() if k in args.recipes.split(",")}
@@ -677,6 +689,13 @@ def main():
         default=None,
         help="(K, L) of the self-distilled nets, e.g. 10:1,25:10 (default: "
         "SELENA's 25:10, then 10:3, 10:1, 10:5, 25:5)",
+    )
+    parser.add_argument(
+        "--noise",
+        type=lambda text: [float(v) for v in text.split(",")],
+        default=None,
+        help="noise multipliers of dpsgd_utility, e.g. 0.3,1 (default: 0, then "
+        "--n-points - 1 of them from 0.3 to 1)",
     )
     parser.add_argument(
         "--n-canaries",

@@ -447,7 +447,7 @@ def matched_table(matched):
     )
 
 
-def _canary_matched(evaluation, results, fprs):
+def _canary_matched(evaluation, results, fprs, drops):
     """Matched table on the mislabeled canaries at their lowest resolved FPR."""
     rows = results[results["records"] == "mislabeled"]
     if rows.empty:
@@ -457,7 +457,7 @@ def _canary_matched(evaluation, results, fprs):
     if not resolved:
         return None
     return evaluation.matched_accuracy(
-        DROPS, metric=f"tpr_at_{min(resolved):g}_fpr", records="mislabeled"
+        drops, metric=f"tpr_at_{min(resolved):g}_fpr", records="mislabeled"
     )
 
 
@@ -596,8 +596,8 @@ def run_task(name, args):
     # lowest FPR first: the matched tables and the goals read each of them.
     leakages = [f"tpr_at_{f:g}_fpr" for f in fprs if n_out >= 10 / f] or ["auc"]
     metric = leakages[0]
-    matched = {m: evaluation.matched_accuracy(DROPS, metric=m) for m in leakages}
-    canary = _canary_matched(evaluation, results, fprs)
+    matched = {m: evaluation.matched_accuracy(args.drops, metric=m) for m in leakages}
+    canary = _canary_matched(evaluation, results, fprs, args.drops)
 
     header = (
         f"== {name}: pool {len(y)} records ({n_classes} classes, {X.shape[1]} "
@@ -707,6 +707,12 @@ def main():
         default=None,
         help="noise multipliers of dpsgd_utility, e.g. 0.3,1 (default: 0, then "
         "--n-points - 1 of them from 0.3 to 1)",
+    )
+    parser.add_argument(
+        "--drops",
+        type=lambda text: tuple(float(v) for v in text.split(",")),
+        default=DROPS,
+        help="accuracy drops of the matched tables, in points (default 0.5,1.5,3)",
     )
     parser.add_argument(
         "--n-canaries",

@@ -476,18 +476,24 @@ def goals(evaluation, matched, canary):
     is the baseline); ``canary`` is the one on the mislabeled canaries.
     """
     lines = []
+    baseline = next(iter(evaluation.recipes))
     for metric, table in matched.items():
-        # The smoothed release is an inference-time defense (another threat model).
-        training = table[(table["drop"] <= 1.5) & (table["recipe"] != "smoothed")]
-        training = training[np.isfinite(training["ratio"])]
-        for factor in (2, 4):
-            cut = training[
-                (training["ratio"] <= 1 / factor) & (training["ratio_high"] < 1)
-            ]
+        within = table[(table["drop"] <= 1.5) & np.isfinite(table["ratio"])]
+        # The smoothed release is an inference-time defense (another threat
+        # model): read apart from the training-time recipes.
+        smoothed = within["recipe"] == "smoothed"
+        training = within[~smoothed]
+        for label, rows, factor in (
+            ("training-time defenses", training, 2),
+            ("training-time defenses", training, 4),
+            ("smoothed release", within[smoothed], 2),
+        ):
+            cut = rows[(rows["ratio"] <= 1 / factor) & (rows["ratio_high"] < 1)]
+            found = ", ".join(map(_ratio, cut.to_dict("records")))
             lines.append(
-                f"{metric}: training-time defenses cutting plain's leakage "
-                f"{factor}x or more at a drop <= 1.5 points (ratio interval "
-                f"below 1): {', '.join(map(_ratio, cut.to_dict('records'))) or 'none'}"
+                f"{metric}: {label} cutting {baseline}'s leakage {factor}x or "
+                f"more at a drop <= 1.5 points (ratio interval below 1): "
+                f"{found or 'none'}"
             )
         if len(training):
             best = training.loc[training["ratio"].idxmin()]
@@ -496,14 +502,15 @@ def goals(evaluation, matched, canary):
         table = canary[(canary["drop"] <= 3) & np.isfinite(canary["ratio"])]
         table = table[table["recipe"] != "smoothed"]
         halved = table[(table["ratio"] <= 0.5) & (table["ratio_high"] < 1)]
+        found = ", ".join(map(_ratio, halved.to_dict("records")))
         lines.append(
             f"mislabeled canaries, {canary.attrs['metric']}: training-time "
-            "defenses halving plain's at a drop <= 3 points (ratio interval "
-            f"below 1): {', '.join(map(_ratio, halved.to_dict('records'))) or 'none'}"
+            f"defenses halving {baseline}'s at a drop <= 3 points (ratio "
+            f"interval below 1): {found or 'none'}"
         )
     if "crl_default" in evaluation.recipes:
         # A drop of 100 points puts no constraint on accuracy: the ratio of
-        # CRLClassifier()'s one point to plain's, paired. Its interval lies
+        # CRLClassifier()'s one point to the baseline's, paired. Its interval lies
         # below (above) 1 exactly when the paired difference's lies below
         # (above) 0: the two agree on every resample.
         rows = evaluation.results_.query(
@@ -517,10 +524,10 @@ def goals(evaluation, matched, canary):
                 .iloc[0]
             )
             lines.append(
-                f"default CRL vs plain, {metric}: ratio {r.ratio:.2f} "
+                f"default CRL vs {baseline}, {metric}: ratio {r.ratio:.2f} "
                 f"[{r.ratio_low:.2f}, {r.ratio_high:.2f}], accuracy "
-                f"{100 * (acc['crl_default'] - acc['plain']):+.1f} points; "
-                f"leaks more than plain (interval above 1): {r.ratio_low > 1}"
+                f"{100 * (acc['crl_default'] - acc[baseline]):+.1f} points; "
+                f"leaks more (interval above 1): {r.ratio_low > 1}"
             )
     rows = evaluation.results_.query(
         "attack == 'strongest' and records == 'population'"

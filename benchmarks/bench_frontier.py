@@ -13,14 +13,18 @@ network:
 * ``dropout``         : dropout after each hidden layer;
 * ``relaxloss``       : ``CRLClassifier(center_weight=0)``, alpha in ln(C) units;
 * ``crl``             : ``CRLClassifier(center_weight=0.1)``, alpha in ln(C) units;
+* ``crl_default``     : ``CRLClassifier()`` as shipped (1 point);
 * ``self_distilled``  : ``SelfDistillationClassifier`` (SELENA) around the
-  cross-entropy MLP, over the number of sub-models that hold each record out
-  (when available);
+  cross-entropy MLP, over ``(K, L)``: K sub-models, each record held out of L
+  of them (SELENA's 25 and 10 first, then 10 and 3, 10 and 1, ...;
+  ``--split-ai`` picks them);
 * ``dpsgd``           : ``DPSGDClassifier`` at several target epsilons (when
   available), the baseline every paper compares with, with the SGD recipe of
   the docs' tables (lr 0.5, batch 64);
-* ``dpsgd_utility``   : the same epsilons with DP-SGD run for utility (the
-  estimator's defaults: Adam, logical batches of 256, 100 epochs);
+* ``dpsgd_utility``   : DP-SGD run for utility (the estimator's defaults:
+  Adam, logical batches of 256, 100 epochs, clipping norm 1) over the noise
+  multiplier, from 0 (clipping only, no guarantee) to 1 (``--noise`` picks
+  them);
 * ``smoothed``        : a release through ``SmoothedClassifier`` (an
   inference-time defense: a different threat model, read it apart).
 
@@ -59,6 +63,13 @@ Usage::
     python benchmarks/bench_frontier.py --quick             # smoke run, minutes
     python benchmarks/bench_frontier.py --task letter       # one full task
     python benchmarks/bench_frontier.py --n-jobs 16 --output results/frontier
+    # The sparse task on one core, three points a recipe, SELENA's setting only:
+    python benchmarks/bench_frontier.py --task sparse --n-models 12 --n-jobs 1 \
+        --recipes plain,crl_default,early_stopping,self_distilled \
+        --n-points 3,self_distilled=1 --memory cache --output results/frontier
+
+Twelve models per point on a pool of 2,000 give 12,000 non-member trials,
+enough for the TPR at 0.1% FPR (at least 10 / FPR); eight do not.
 """
 
 # Authors: The skprivacy developers
@@ -204,8 +215,30 @@ def _spread(low, high, n):
     return np.geomspace(low, high, n).round(6).tolist() if n > 1 else [high]
 
 
-def recipes(n_features, n_classes, epochs, n_points, hidden, device="cpu"):
-    """Every recipe with ``n_points`` grid points (plain has one)."""
+def recipes(
+    n_features,
+    n_classes,
+    epochs,
+    n_points,
+    hidden,
+    device="cpu",
+    split_ai=None,
+    noise=None,
+):
+    """Every recipe with its grid points (plain and crl_default have one).
+
+    ``n_points`` is an int (every grid) or a dict ``{recipe: int}`` whose key
+    ``None`` holds the number of the recipes it does not name. ``split_ai``
+    lists the self-distilled nets' ``(K, L)`` in the order their grid takes
+    them (``None``: :data:`SPLIT_AI`); ``noise`` the noise multipliers of
+    ``dpsgd_utility`` (``None``: 0, then from 0.3 to 1).
+    """
+    if not isinstance(n_points, dict):
+        n_points = {None: n_points}
+
+    def size(name):
+        return n_points.get(name, n_points[None])
+
     common = {
         "hidden_units": hidden,
         "max_epochs": epochs,
@@ -230,50 +263,63 @@ def recipes(n_features, n_classes, epochs, n_points, hidden, device="cpu"):
         verbose=0,
     )
     ln_c = math.log(n_classes)
-    alphas = np.linspace(0.2, 0.8, n_points).round(3) * ln_c
+
+    def alphas(name):
+        return (np.linspace(0.2, 0.8, size(name)).round(3) * ln_c).round(4).tolist()
+
     grid = {
         "plain": plain,
         "weight_decay": (
             plain,
-            {"optimizer__weight_decay": _spread(3e-4, 3e-2, n_points)},
+            {"optimizer__weight_decay": _spread(3e-4, 3e-2, size("weight_decay"))},
         ),
         "early_stopping": (
             plain,
             {
                 "max_epochs": sorted(
-                    {max(1, int(e)) for e in _spread(2, epochs / 2, n_points)}
+                    {
+                        max(1, int(e))
+                        for e in _spread(2, epochs / 2, size("early_stopping"))
+                    }
                 )
             },
         ),
         "label_smoothing": (
             cross_entropy,
             {
-                "criterion__label_smoothing": np.linspace(0.2, 0.9, n_points)
+                "criterion__label_smoothing": np.linspace(
+                    0.2, 0.9, size("label_smoothing")
+                )
                 .round(3)
                 .tolist()
             },
         ),
         "dropout": (
             plain,
-            {"dropout": np.linspace(0.2, 0.8, n_points).round(2).tolist()},
+            {"dropout": np.linspace(0.2, 0.8, size("dropout")).round(2).tolist()},
         ),
         "relaxloss": (
             CRLClassifier(center_weight=0.0, **common),
-            {"alpha": alphas.round(4).tolist()},
+            {"alpha": alphas("relaxloss")},
         ),
         # CRL's center loss is off by default (then CRL is RelaxLoss on
         # normalised logits); the crl recipe keeps it on to be a recipe of its own.
         "crl": (
             CRLClassifier(center_weight=0.1, **common),
-            {"alpha": alphas.round(4).tolist()},
+            {"alpha": alphas("crl")},
         ),
+        # What a user gets from CRLClassifier() with the shared MLP: one point.
+        "crl_default": CRLClassifier(**common),
     }
     if SelfDistillationClassifier is not None:
         # SELENA around the cross-entropy MLP (fit on soft labels natively):
-        # each record is held out of L of the K = 10 sub-models.
+        # each record is held out of L of the K sub-models.
         grid["self_distilled"] = (
-            SelfDistillationClassifier(cross_entropy, n_estimators=10),
-            {"n_held_out": _held_out_grid(n_points)},
+            SelfDistillationClassifier(cross_entropy),
+            [
+                {"n_estimators": [k], "n_held_out": [held_out]}
+                for k, held_out in (split_ai or SPLIT_AI)[: size("self_distilled")]
+            ],
         )
     if DPSGDClassifier is not None:
         # The recipe of the docs' frontier tables (SGD at lr 0.5, the same epochs
@@ -287,32 +333,45 @@ def recipes(n_features, n_classes, epochs, n_points, hidden, device="cpu"):
                 batch_size=64,
                 device=device,
             ),
-            {"target_epsilon": _spread(1.0, 32.0, n_points)},
+            {"target_epsilon": _spread(1.0, 32.0, size("dpsgd"))},
         )
         # ... and DP-SGD run for utility (the estimator's defaults: Adam at
-        # lr 0.01, logical batches of 256, 100 epochs; see the DP-SGD guide).
+        # lr 0.01, logical batches of 256, 100 epochs, clipping norm 1; see
+        # the DP-SGD guide) over the noise multiplier, down to 0 (clipping
+        # only, epsilon infinite): how much of the cut is the clipping's.
         grid["dpsgd_utility"] = (
             DPSGDClassifier(hidden_units=hidden, device=device),
-            {"target_epsilon": _spread(1.0, 32.0, n_points)},
+            {
+                "noise_multiplier": noise
+                or [0.0, *_spread(0.3, 1.0, size("dpsgd_utility") - 1)]
+            },
         )
     grid["smoothed"] = (
         SmoothedClassifier(plain, n_predict=64, feature_scale="std"),
-        {"sigma": _spread(0.1, 1.0, n_points)},
+        {"sigma": _spread(0.1, 1.0, size("smoothed"))},
     )
     # The tree family: regularised by leaf size, and by early stopping.
     forest = RandomForestClassifier(n_estimators=100, n_jobs=1)
     grid["random_forest"] = (
         forest,
-        {"min_samples_leaf": sorted({int(v) for v in _spread(1, 32, n_points)})},
+        {
+            "min_samples_leaf": sorted(
+                {int(v) for v in _spread(1, 32, size("random_forest"))}
+            )
+        },
     )
     grid["hist_gradient_boosting"] = (
         HistGradientBoostingClassifier(early_stopping=False),
-        {"max_iter": sorted({int(v) for v in _spread(10, 200, n_points)})},
+        {
+            "max_iter": sorted(
+                {int(v) for v in _spread(10, 200, size("hist_gradient_boosting"))}
+            )
+        },
     )
     if SelfDistillationClassifier is not None:
         grid["self_distilled_forest"] = (
             SelfDistillationClassifier(forest, n_estimators=10),
-            {"n_held_out": _held_out_grid(n_points)},
+            {"n_held_out": _held_out_grid(size("self_distilled_forest"))},
         )
     return grid
 
@@ -320,6 +379,12 @@ def recipes(n_features, n_classes, epochs, n_points, hidden, device="cpu"):
 def _held_out_grid(n_points):
     """Values of SELENA's L among K = 10 sub-models, from 1 to 5."""
     return sorted({int(v) for v in np.linspace(1, 5, n_points).round()})
+
+
+# (K, L) of the self-distilled nets, in the order a grid takes them: SELENA's
+# setting of a prototype that cut leakage 6x on a sparse benchmark first (each
+# sub-model sees 60% of the data), then sub-models that see more of it.
+SPLIT_AI = ((25, 10), (10, 3), (10, 1), (10, 5), (25, 5))
 
 
 # ------------------------------------------------------------------ report
@@ -382,27 +447,92 @@ def matched_table(matched):
     )
 
 
-def goals(evaluation, matched, metric):
-    """The issue's goals, read off this run."""
+def _canary_matched(evaluation, results, fprs, drops):
+    """Matched table on the mislabeled canaries at their lowest resolved FPR."""
+    rows = results[results["records"] == "mislabeled"]
+    if rows.empty:
+        return None
+    n_out = int(rows["n_non_member_trials"].iloc[0])
+    resolved = [f for f in fprs if n_out >= 10 / f]
+    if not resolved:
+        return None
+    return evaluation.matched_accuracy(
+        drops, metric=f"tpr_at_{min(resolved):g}_fpr", records="mislabeled"
+    )
+
+
+def _ratio(r):
+    """A matched row as ``recipe (drop, ratio [interval])``."""
+    return (
+        f"{r['recipe']} (drop {r['drop']}, ratio {r['ratio']:.2f} "
+        f"[{r['ratio_low']:.2f}, {r['ratio_high']:.2f}])"
+    )
+
+
+def goals(evaluation, matched, canary):
+    """The issue's goals, read off this run.
+
+    ``matched`` maps each leakage metric to its matched-accuracy table (plain
+    is the baseline); ``canary`` is the one on the mislabeled canaries.
+    """
     lines = []
-    halved = matched[(matched["drop"] <= 1.5) & (matched["ratio"] <= 0.5)]
-    # The smoothed release is an inference-time defense (another threat model).
-    for label, rows in (
-        ("training-time defense", halved[halved["recipe"] != "smoothed"]),
-        ("smoothed release", halved[halved["recipe"] == "smoothed"]),
-    ):
-        found = ", ".join(
-            f"{r.recipe} (drop {r.drop}, ratio {r.ratio:.2f} "
-            f"[{r.ratio_low:.2f}, {r.ratio_high:.2f}])"
-            for r in rows.itertuples()
-        )
+    baseline = next(iter(evaluation.recipes))
+    for metric, table in matched.items():
+        within = table[(table["drop"] <= 1.5) & np.isfinite(table["ratio"])]
+        # The smoothed release is an inference-time defense (another threat
+        # model): read apart from the training-time recipes.
+        smoothed = within["recipe"] == "smoothed"
+        training = within[~smoothed]
+        for label, rows, factor in (
+            ("training-time defenses", training, 2),
+            ("training-time defenses", training, 4),
+            ("smoothed release", within[smoothed], 2),
+        ):
+            cut = rows[(rows["ratio"] <= 1 / factor) & (rows["ratio_high"] < 1)]
+            found = ", ".join(map(_ratio, cut.to_dict("records")))
+            lines.append(
+                f"{metric}: {label} cutting {baseline}'s leakage {factor}x or "
+                f"more at a drop <= 1.5 points (ratio interval below 1): "
+                f"{found or 'none'}"
+            )
+        if len(training):
+            best = training.loc[training["ratio"].idxmin()]
+            lines.append(f"{metric}: lowest ratio at <= 1.5 points: {_ratio(best)}")
+    if canary is not None:
+        table = canary[(canary["drop"] <= 3) & np.isfinite(canary["ratio"])]
+        table = table[table["recipe"] != "smoothed"]
+        halved = table[(table["ratio"] <= 0.5) & (table["ratio_high"] < 1)]
+        found = ", ".join(map(_ratio, halved.to_dict("records")))
         lines.append(
-            f"{label} halving plain's leakage at a drop <= 1.5 points: "
-            f"{found or 'none'}"
+            f"mislabeled canaries, {canary.attrs['metric']}: training-time "
+            f"defenses halving {baseline}'s at a drop <= 3 points (ratio "
+            f"interval below 1): {found or 'none'}"
         )
+    if "crl_default" in evaluation.recipes:
+        # A drop of 100 points puts no constraint on accuracy: the ratio of
+        # CRLClassifier()'s one point to the baseline's, paired. Its interval lies
+        # below (above) 1 exactly when the paired difference's lies below
+        # (above) 0: the two agree on every resample.
+        rows = evaluation.results_.query(
+            "attack == 'strongest' and records == 'population'"
+        )
+        acc = dict(zip(rows["recipe"], rows["accuracy"], strict=False))
+        for metric in matched:
+            r = (
+                evaluation.matched_accuracy((100.0,), metric=metric)
+                .query("recipe == 'crl_default'")
+                .iloc[0]
+            )
+            lines.append(
+                f"default CRL vs {baseline}, {metric}: ratio {r.ratio:.2f} "
+                f"[{r.ratio_low:.2f}, {r.ratio_high:.2f}], accuracy "
+                f"{100 * (acc['crl_default'] - acc[baseline]):+.1f} points; "
+                f"leaks more (interval above 1): {r.ratio_low > 1}"
+            )
     rows = evaluation.results_.query(
         "attack == 'strongest' and records == 'population'"
     )
+    metric = next(iter(matched))
     acc, leak = rows["accuracy"].to_numpy(), rows[metric].to_numpy()
     low, high = rows[f"{metric}_low"].to_numpy(), rows[f"{metric}_high"].to_numpy()
     crl = np.flatnonzero(rows["recipe"].to_numpy() == "crl")
@@ -436,13 +566,20 @@ def run_task(name, args):
     if quick:
         epochs, hidden = 15, (128, 64)
     grid = recipes(
-        X.shape[1], n_classes, epochs, 2 if quick else 5, hidden, args.device
+        X.shape[1],
+        n_classes,
+        epochs,
+        {None: 2} if quick else args.n_points,
+        hidden,
+        args.device,
+        args.split_ai,
+        args.noise,
     )
     if args.recipes:
         grid = {k: v for k, v in grid.items() if k in args.recipes.split(",")}
     M = 6 if quick else args.n_models
     fprs = (0.001, 0.01, 0.1)
-    n_canaries = 10 if quick else max(50, len(y) // 50)
+    n_canaries = 10 if quick else args.n_canaries or max(50, len(y) // 50)
     evaluation = DefenseEvaluation(
         grid,
         n_models=M,
@@ -461,10 +598,13 @@ def run_task(name, args):
     results = evaluation.results_
     population = results.query("records == 'population'")
     n_out = int(population["n_non_member_trials"].iloc[0])
-    resolved = [f for f in fprs if n_out >= 10 / f]
-    metric = f"tpr_at_{min(resolved):g}_fpr" if resolved else "auc"
     metrics = ["auc", *(f"tpr_at_{f:g}_fpr" for f in fprs)]
-    matched = evaluation.matched_accuracy(DROPS, metric=metric)
+    # The TPR at every resolved FPR (at least 10 / FPR non-member trials),
+    # lowest FPR first: the matched tables and the goals read each of them.
+    leakages = [f"tpr_at_{f:g}_fpr" for f in fprs if n_out >= 10 / f] or ["auc"]
+    metric = leakages[0]
+    matched = {m: evaluation.matched_accuracy(args.drops, metric=m) for m in leakages}
+    canary = _canary_matched(evaluation, results, fprs, args.drops)
 
     header = (
         f"== {name}: pool {len(y)} records ({n_classes} classes, {X.shape[1]} "
@@ -482,9 +622,14 @@ def run_task(name, args):
                 for kind in ("mislabeled", "outlier")
             ]
         ),
-        "matched": matched_table(matched),
+        **{f"matched_{m}": matched_table(table) for m, table in matched.items()},
     }
-    goal_lines = [*goals(evaluation, matched, metric), f"wall time: {wall:.0f} s"]
+    if canary is not None:
+        tables[f"matched_mislabeled_{canary.attrs['metric']}"] = matched_table(canary)
+    goal_lines = [
+        *goals(evaluation, matched, canary),
+        f"wall time: {wall:.0f} s",
+    ]
     lines = [
         header,
         "",
@@ -494,18 +639,28 @@ def run_task(name, args):
         "Canaries (worst case):",
         tables["canaries"].to_string(index=False),
         "",
-        f"Matched accuracy (leakage = {metric}; paired bootstrap 95% intervals):",
-        tables["matched"].to_string(index=False),
-        "",
-        *goal_lines,
-        "",
     ]
+    for key, table in tables.items():
+        if key.startswith("matched_"):
+            lines += [
+                f"Matched accuracy ({key[8:]}; paired bootstrap 95% intervals):",
+                table.to_string(index=False),
+                "",
+            ]
+    lines += [*goal_lines, ""]
     print("\n".join(lines), flush=True)
     if args.output:
         out = Path(args.output)
         out.mkdir(parents=True, exist_ok=True)
         results.to_csv(out / f"{name}_results.csv", index=False)
-        matched.to_csv(out / f"{name}_matched.csv", index=False)
+        pd.concat(
+            [t.assign(metric=m) for m, t in matched.items()]
+            + (
+                [canary.assign(metric=f"mislabeled {canary.attrs['metric']}")]
+                if canary is not None
+                else []
+            )
+        ).to_csv(out / f"{name}_matched.csv", index=False)
         with open(out / f"{name}.md", "w") as f:
             f.write(f"## {name}\n\n{header}\n\n")
             for key, table in tables.items():
@@ -520,6 +675,16 @@ def run_task(name, args):
         )
 
 
+def _n_points(text):
+    """``"3,self_distilled=2"`` -> ``{None: 3, "self_distilled": 2}``."""
+    sizes = {}
+    for item in text.split(","):
+        name, _, value = item.rpartition("=")
+        sizes[name or None] = int(value)
+    sizes.setdefault(None, 5)
+    return sizes
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small smoke run")
@@ -530,6 +695,38 @@ def main():
     )
     parser.add_argument("--recipes", default="", help="comma-separated subset")
     parser.add_argument("--n-models", type=int, default=16)
+    parser.add_argument(
+        "--n-points",
+        type=_n_points,
+        default={None: 5},
+        help="grid points per recipe: N, or N,recipe=N,... (e.g. 3,self_distilled=2)",
+    )
+    parser.add_argument(
+        "--split-ai",
+        type=lambda text: [tuple(map(int, kl.split(":"))) for kl in text.split(",")],
+        default=None,
+        help="(K, L) of the self-distilled nets, e.g. 10:1,25:10 (default: "
+        "SELENA's 25:10, then 10:3, 10:1, 10:5, 25:5)",
+    )
+    parser.add_argument(
+        "--noise",
+        type=lambda text: [float(v) for v in text.split(",")],
+        default=None,
+        help="noise multipliers of dpsgd_utility, e.g. 0.3,1 (default: 0, then "
+        "--n-points - 1 of them from 0.3 to 1)",
+    )
+    parser.add_argument(
+        "--drops",
+        type=lambda text: tuple(float(v) for v in text.split(",")),
+        default=DROPS,
+        help="accuracy drops of the matched tables, in points (default 0.5,1.5,3)",
+    )
+    parser.add_argument(
+        "--n-canaries",
+        type=int,
+        default=None,
+        help="canaries of each kind (default: 2%% of the pool, at least 50)",
+    )
     parser.add_argument(
         "--n-jobs", type=int, default=None, help="grid points trained in parallel"
     )

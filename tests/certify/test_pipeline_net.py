@@ -333,6 +333,16 @@ def _encoder(case):
             ],
             sparse_threshold=0.0,
         )
+    if case == "noised and category columns mixed":
+        # The noised part reads a category too: its block input holds both.
+        nested = ColumnTransformer(
+            [("a", scaler(), ["a"]), ("color", onehot(), ["color"])],
+            sparse_threshold=0.0,
+        )
+        return ColumnTransformer(
+            [("mix", nested, ["a", "color"]), ("c", scaler(), ["c"])],
+            sparse_threshold=0.0,
+        )
     if case == "remainder passthrough":
         return ColumnTransformer(
             [("cat", onehot(), ["color"]), ("c", "passthrough", ["c"])],
@@ -361,6 +371,7 @@ def _encoder(case):
         "categories untouched",
         "some columns noised, weights",
         "noised and clean columns mixed, drop",
+        "noised and category columns mixed",
         "remainder passthrough",
         "remainder estimator",
         "positional columns",
@@ -413,7 +424,18 @@ def test_column_transformer_parts_without_noise_run_once_per_record(
     assert got.dtype == expected.dtype
     assert np.array_equal(got, expected)
 
-    fast = run_all(clf, X_in[:20])
+    blocks = []
+    transform = _ColumnTransformerCache.transform
+
+    def logged(self, Xb, rows):
+        blocks.append(len(rows))
+        return transform(self, Xb, rows)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_ColumnTransformerCache, "transform", logged)
+        fast = run_all(clf, X_in[:20])
+    # Every noisy row went through the cache: 20 * (200 + 30 + 300).
+    assert sum(blocks) == 20 * 530
     generic_path(monkeypatch)
     for left, right in zip(fast, run_all(clf, X_in[:20]), strict=True):
         np.testing.assert_array_equal(left, right)

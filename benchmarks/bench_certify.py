@@ -33,10 +33,15 @@ pipeline's batched path and with the generic path (the pipeline's own
 ``predict``, as before issue 22). With ``feature_scale`` set to the scaler's
 scales the two smoothed classifiers are the same function, so their certified
 accuracies agree up to Monte Carlo error. Also the peak memory of the
-pipeline's certify as ``n`` grows.
+pipeline's certify as ``n`` grows. Then ``Pipeline(ColumnTransformer, MLP
+20-64-64-2)`` on a DataFrame (8 numeric columns scaled and noised, 3 string
+columns one-hot encoded) against the bare net on the encoded rows (noised on
+the 8 scaled columns), with the ColumnTransformer's noise-free parts computed
+once per record ("cached") and with every block through the whole
+ColumnTransformer ("block"); ``--only-columns`` runs this part alone.
 
 Usage: ``python benchmarks/bench_certify.py [--quick] [--threads N]
-[--only-sequential] [--only-pipeline] [--device cuda]``. Ratios
+[--only-sequential] [--only-pipeline] [--only-columns] [--device cuda]``. Ratios
 use the CPU time of this process (best of interleaved rounds), which other
 processes on a shared machine disturb much less than wall-clock time (also
 shown); compare ratios, which come from one run on one machine.
@@ -48,24 +53,36 @@ shown); compare ratios, which come from one run on one machine.
 import argparse
 import ctypes
 import time
+from functools import partial
 from unittest import mock
 
 import numpy as np
+import pandas as pd
 import torch
 from scipy.stats import beta, norm
+from sklearn.compose import ColumnTransformer
 from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.frozen import FrozenEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from skorch import NeuralNetClassifier
 from threadpoolctl import threadpool_limits
 
 from skprivacy import SmoothedClassifier
-from skprivacy.certify import _smoothed
+from skprivacy.certify import _sampling, _smoothed
 
 SIGMA, N0, ALPHA = 0.25, 100, 0.001
+# How both benchmark nets are trained.
+NET_PARAMS = {
+    "lr": 1e-3,
+    "optimizer": torch.optim.Adam,
+    "criterion": torch.nn.CrossEntropyLoss,
+    "batch_size": 256,
+    "train_split": None,
+    "verbose": 0,
+}
 
 
 class MLP(torch.nn.Module):
@@ -251,6 +268,66 @@ def sequential_section(bases, X_fit, y_fit, quick, threads):
             )
 
 
+def compare_paths(bare, piped, switch, paths, repeats, title, y_cert, once=False):
+    """Time predict and certify of the bare net and of the pipeline on its fast
+    path and with ``switch()`` active, in interleaved rounds (the switched path
+    in the first round only with ``once``); print their CPU time against the
+    bare net, whether the two paths agree and the certified accuracies.
+    ``bare`` and ``piped`` are (smoothed classifier, records) pairs."""
+    fast, slow = paths
+
+    def switched(call):
+        def run():
+            with switch():
+                return call()
+
+        return run
+
+    (bare, X_bare), (piped, X_piped) = bare, piped
+    methods = {}
+    for call in ("predict", "certify"):
+        methods[f"bare net {call}"] = partial(getattr(bare, call), X_bare)
+        methods[f"pipeline {call} ({fast})"] = partial(getattr(piped, call), X_piped)
+        methods[f"pipeline {call} ({slow})"] = switched(
+            partial(getattr(piped, call), X_piped)
+        )
+    times, walls, results = {}, {}, {}
+    for round_ in range(repeats):
+        for name, fn in methods.items():
+            if once and name.endswith(f"({slow})") and round_ > 0:
+                continue
+            cpu, wall, results[name] = timed(fn)
+            times[name] = min(times.get(name, np.inf), cpu)
+            walls[name] = min(walls.get(name, np.inf), wall)
+    print(title)
+    header = f"{'method':30s} {'CPU s':>7s} {'wall s':>7s} {'x bare net':>11s}"
+    print(header)
+    print("-" * len(header))
+    for name, seconds in times.items():
+        bare_name = "bare net " + ("predict" if "predict" in name else "certify")
+        print(
+            f"{name:30s} {seconds:7.2f} {walls[name]:7.2f} "
+            f"{seconds / times[bare_name]:11.2f}"
+        )
+    same = all(
+        np.array_equal(a, b)
+        for call in ("predict", "certify")
+        for a, b in zip(
+            np.atleast_1d(results[f"pipeline {call} ({fast})"]),
+            np.atleast_1d(results[f"pipeline {call} ({slow})"]),
+            strict=True,
+        )
+    )
+    print(f"  {fast} and {slow} pipeline paths give identical results: {same}")
+    for name in ("bare net certify", f"pipeline certify ({fast})"):
+        labels, radii = results[name]
+        correct = labels == y_cert
+        print(
+            f"  {name:28s} certified acc {correct.mean():.3f}  "
+            f"ACR {np.mean(radii * correct):.3f}"
+        )
+
+
 def pipeline_section(net, X_train, X_test, y_test, quick, repeats):
     """A net inside Pipeline(StandardScaler, net) against the bare net."""
     n_points, n_draws = (20, 1_000) if quick else (200, 1_000)
@@ -271,67 +348,21 @@ def pipeline_section(net, X_train, X_test, y_test, quick, repeats):
         X_bare[:10], np.arange(10) % 4
     )
 
-    def generic(call):
-        def run():
-            # The switch: no pipeline is run batched, as before issue 22.
-            with mock.patch.object(
-                _smoothed, "_torch_pipeline_parts", lambda _: (None, None, None)
-            ):
-                return call()
-
-        return run
-
-    methods = {
-        "bare net predict": lambda: bare.predict(X_bare),
-        "pipeline predict (batched)": lambda: piped.predict(raw_test),
-        "pipeline predict (generic)": generic(lambda: piped.predict(raw_test)),
-        "bare net certify": lambda: bare.certify(X_bare),
-        "pipeline certify (batched)": lambda: piped.certify(raw_test),
-        "pipeline certify (generic)": generic(lambda: piped.certify(raw_test)),
-    }
-    times, walls, results = {}, {}, {}
-    for round_ in range(repeats):
-        for name, fn in methods.items():
-            if "generic" in name and round_ > 0:
-                continue  # minutes per round; one is enough at that ratio
-            cpu, wall, results[name] = timed(fn)
-            times[name] = min(times.get(name, np.inf), cpu)
-            walls[name] = min(walls.get(name, np.inf), wall)
-    print(
+    compare_paths(
+        (bare, X_bare),
+        (piped, raw_test),
+        # The switch: no pipeline is run batched, as before issue 22.
+        lambda: mock.patch.object(
+            _smoothed, "_torch_pipeline_parts", lambda _: (None, None, None)
+        ),
+        ("batched", "generic"),
+        repeats,
         f"\nA net inside a pipeline: {n_points} records, n_predict={n_draws:,}, "
         f"certify n0={N0}, n={n_draws:,} (CPU s, best of {repeats} interleaved "
-        "rounds; the generic path once)"
+        "rounds; the generic path once)",
+        y_test[:n_points],
+        once=True,  # minutes per round; one is enough at that ratio
     )
-    header = f"{'method':30s} {'CPU s':>7s} {'wall s':>7s} {'x bare net':>11s}"
-    print(header)
-    print("-" * len(header))
-    for name, seconds in times.items():
-        bare_name = "bare net " + ("predict" if "predict" in name else "certify")
-        print(
-            f"{name:30s} {seconds:7.2f} {walls[name]:7.2f} "
-            f"{seconds / times[bare_name]:11.2f}"
-        )
-    fast, slow = (
-        results["pipeline predict (batched)"],
-        results["pipeline predict (generic)"],
-    )
-    same = np.array_equal(fast, slow) and all(
-        np.array_equal(a, b)
-        for a, b in zip(
-            results["pipeline certify (batched)"],
-            results["pipeline certify (generic)"],
-            strict=True,
-        )
-    )
-    print(f"  batched and generic pipeline paths give identical results: {same}")
-    y_cert = y_test[:n_points]
-    for name in ("bare net certify", "pipeline certify (batched)"):
-        labels, radii = results[name]
-        correct = labels == y_cert
-        print(
-            f"  {name:28s} certified acc {correct.mean():.3f}  "
-            f"ACR {np.mean(radii * correct):.3f}"
-        )
     n_mem = 5
     exact_malloc_accounting()
     print(f"  peak memory growth of the pipeline's certify on {n_mem} records:")
@@ -344,6 +375,76 @@ def pipeline_section(net, X_train, X_test, y_test, quick, repeats):
             print(f"    n={n_big:>7,}: {mib:7.1f} MiB")
 
 
+class TabularMLP(MLP):
+    """The MLP in float64, the dtype a ColumnTransformer outputs."""
+
+    def __init__(self, n_in=20, n_hidden=64, n_out=2):
+        super().__init__(n_in, n_hidden, n_out)
+        self.double()
+
+
+def column_section(quick, repeats):
+    """A net behind a ColumnTransformer (numeric scaler, string one-hot)."""
+    n_points, n_draws = (20, 1_000) if quick else (200, 1_000)
+    X, y = make_classification(
+        n_samples=3000, n_features=11, n_informative=8, random_state=0
+    )
+    numeric = [f"x{j}" for j in range(8)]
+    frame = pd.DataFrame(X[:, :8] * 10 + 5, columns=numeric)
+    letters = np.array(list("abcd"))
+    for j in range(8, 11):  # strings cut from informative columns
+        frame[f"s{j}"] = letters[np.digitize(X[:, j], [-1, 0, 1])]
+    encode = ColumnTransformer(
+        [
+            ("num", StandardScaler(), numeric),
+            ("cat", OneHotEncoder(), [f"s{j}" for j in range(8, 11)]),
+        ],
+        sparse_threshold=0.0,
+    )
+    train, test = frame.iloc[:2000], frame.iloc[2000 : 2000 + n_points]
+    encoded = encode.fit_transform(train)
+    net = NeuralNetClassifier(
+        TabularMLP,
+        module__n_in=encoded.shape[1],
+        max_epochs=3 if quick else 10,
+        **NET_PARAMS,
+    ).fit(encoded, y[:2000])
+    pipe = Pipeline([("encode", encode), ("net", net)])
+    X_bare = encode.transform(test)
+    params = {"sigma": SIGMA, "n0": N0, "n": n_draws, "n_predict": n_draws}
+    # Noise of sigma * scale_j on raw numeric column j is noise of sigma on
+    # scaled column j: with the bare net noised on those 8 columns, the two
+    # smoothed classifiers are the same function.
+    scale = np.ones(frame.shape[1])
+    scale[:8] = encode.named_transformers_["num"].scale_
+    piped = SmoothedClassifier(
+        FrozenEstimator(pipe),
+        noise_features=numeric,
+        feature_scale=scale,
+        random_state=0,
+        **params,
+    ).fit(train.iloc[:10], y[:10])
+    bare = SmoothedClassifier(
+        FrozenEstimator(net), noise_features=np.arange(8), random_state=0, **params
+    ).fit(X_bare[:10], y[:10])
+
+    compare_paths(
+        (bare, X_bare),
+        (piped, test),
+        # The switch: every noisy block through the whole ColumnTransformer.
+        lambda: mock.patch.object(
+            _sampling._ColumnTransformerCache, "build", lambda *a, **k: None
+        ),
+        ("cached", "block"),
+        repeats,
+        f"\nA net behind a ColumnTransformer (8 numeric columns scaled, 3 string "
+        f"columns one-hot, MLP {encoded.shape[1]}-64-64-2): {n_points} records, "
+        f"n_predict={n_draws:,}, certify n0={N0}, n={n_draws:,} (CPU s, best of "
+        f"{repeats} interleaved rounds)",
+        y[2000 : 2000 + n_points],
+    )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, 1 repeat")
@@ -354,10 +455,19 @@ def main():
     parser.add_argument(
         "--only-pipeline", action="store_true", help="the pipeline section only"
     )
+    parser.add_argument(
+        "--only-columns",
+        action="store_true",
+        help="the ColumnTransformer part of the pipeline section only",
+    )
     parser.add_argument("--device", default="cpu", help="torch device of the MLP")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)  # the MLP's initialisation
+    if args.only_columns:
+        with threadpool_limits(limits=args.threads):
+            column_section(args.quick, 1 if args.quick else 3)
+        return
     n_points, n, repeats = (20, 2000, 1) if args.quick else (200, 10_000, 4)
     epochs = 3 if args.quick else 10
 
@@ -369,12 +479,7 @@ def main():
     net = NeuralNetClassifier(
         MLP,
         max_epochs=epochs,
-        lr=1e-3,
-        optimizer=torch.optim.Adam,
-        criterion=torch.nn.CrossEntropyLoss,
-        batch_size=256,
-        train_split=None,
-        verbose=0,
+        **NET_PARAMS,
         device=args.device,
     )
     start = time.perf_counter()
@@ -390,6 +495,7 @@ def main():
         pipeline_section(
             net_fitted, X_train, X_test, y_test, args.quick, min(repeats, 3)
         )
+        column_section(args.quick, min(repeats, 3))
     if args.only_pipeline:
         return
     hgb = HistGradientBoostingClassifier(max_iter=100, random_state=0)

@@ -236,13 +236,15 @@ class PipelineTorchVoter:
     ``predict``, whose data loader builds every row as a tensor of its own and
     runs the module on ``batch_size`` rows of the net at a time. The noise is
     drawn and counted on the numpy path, in input space, so the votes are those
-    of ``Pipeline.predict`` on the same blocks.
+    of ``Pipeline.predict`` on the same blocks. When the first step is a
+    :class:`~sklearn.compose.ColumnTransformer`, its parts that see no noised
+    column run once per record (:class:`_ColumnTransformerCache`).
 
     Parameters
     ----------
     prepare : callable
-        Turns a block of validated rows into what the pipeline takes (column
-        names, categories).
+        Turns a block of validated rows (and optionally only some of its
+        columns) into what the pipeline takes (column names, categories).
     transformers : list of fitted transformers
         The steps before the net, in order.
     net : fitted skorch ``NeuralNetClassifier``
@@ -261,12 +263,43 @@ class PipelineTorchVoter:
         self.fallback = None
 
     def classify(self, X):
-        import torch
-        from scipy import sparse
-
         X = self.prepare(X)
         for transformer in self.transformers:
             X = transformer.transform(X)
+        return self._vote(X)
+
+    def bind(self, X, columns):
+        """The classifier of noisy copies of the rows of ``X``.
+
+        Returns a callable ``(Xb, rows)``, where row ``i`` of ``Xb`` is a copy of
+        ``X[rows[i]]`` with noise on ``columns`` only; its votes are those of
+        :meth:`classify` on ``Xb``.
+        """
+        from sklearn.compose import ColumnTransformer
+
+        first = self.transformers[0] if self.transformers else None
+        cache = None
+        if isinstance(first, ColumnTransformer):
+            cache = _ColumnTransformerCache.build(
+                first, self.prepare, X, columns, last=len(self.transformers) == 1
+            )
+        if cache is None:
+            return lambda Xb, rows: self.classify(Xb)
+
+        def classify(Xb, rows):
+            Xt = cache.transform(Xb, rows)
+            if Xt is None:
+                return self.classify(Xb)
+            for transformer in self.transformers[1:]:
+                Xt = transformer.transform(Xt)
+            return self._vote(Xt)
+
+        return classify
+
+    def _vote(self, X):
+        import torch
+        from scipy import sparse
+
         if self.fallback is None and sparse.issparse(X):
             # skorch's dataset densifies each sparse row; so does this, at once.
             X = X.toarray()
@@ -282,6 +315,117 @@ class PipelineTorchVoter:
         if not self.net.identity:
             self.net.check_unknown(np.count_nonzero(index < 0))
         return index
+
+
+class _ColumnTransformerCache:
+    """A fitted ColumnTransformer's output on noisy copies of known records.
+
+    The noise touches only some input columns, so the parts of the
+    ColumnTransformer that read none of them give the same output on every
+    noisy copy as on the record: that output is computed once per record and
+    tiled, and only the parts that read a noised column run on each block,
+    each output written into its ``output_indices_`` slice. The result equals
+    ``transform`` of the block, value for value, for parts that transform rows
+    one by one (scikit-learn's transformers do).
+
+    Built by :meth:`build`, which returns ``None`` where this does not apply:
+    pandas (or polars) output, a sparse output followed by more steps (their
+    input would lose its exact sparse structure), input columns that do not
+    match those seen in fit, or no part free of noise.
+    """
+
+    def __init__(self, prepare, parts, columns, clean, sparse_output):
+        self.prepare = prepare
+        self.parts = parts
+        self.columns = columns
+        self.clean = clean
+        self.sparse_output = sparse_output
+
+    @classmethod
+    def build(cls, encode, prepare, X, noised, *, last):
+        from scipy import sparse
+
+        indices = getattr(encode, "_transformer_to_input_indices", None)
+        if indices is None:
+            return None
+        clean_input = prepare(X)
+        names = getattr(encode, "feature_names_in_", None)
+        if hasattr(clean_input, "columns") and names is not None:
+            if list(clean_input.columns) != list(names):
+                return None  # transform would select columns by name
+        sparse_output = encode.sparse_output_
+        if sparse_output and not last:
+            return None
+        weights = encode.transformer_weights or {}
+        parts, touched = [], []
+        for name, transformer, spec in encode.transformers_:
+            selected = np.asarray(indices[name], dtype=np.intp)
+            if transformer == "drop" or selected.size == 0:
+                continue  # ColumnTransformer skips these too
+            part = {
+                "transformer": transformer,
+                "columns": selected,
+                "scalar": np.isscalar(spec),
+                "weight": weights.get(name),
+                "out": encode.output_indices_[name],
+                "noisy": np.intersect1d(selected, noised).size > 0,
+            }
+            parts.append(part)
+            touched.append(part["noisy"])
+        if not parts or all(touched):
+            return None
+        columns = np.unique(np.concatenate([p["columns"] for p in parts if p["noisy"]]))
+        for part in parts:
+            part["local"] = np.searchsorted(columns, part["columns"])
+        reference = encode.transform(clean_input)
+        if not isinstance(reference, np.ndarray) and not sparse.issparse(reference):
+            return None  # pandas (or polars) output: the block path keeps it
+        cache = cls(prepare, parts, columns, reference, sparse_output)
+        clean = [cache._part(part, clean_input) for part in parts]
+        if sparse_output:
+            # Row-indexable pieces, stacked per block as ColumnTransformer does.
+            cache.clean = [
+                piece.tocsr() if sparse.issparse(piece) else piece for piece in clean
+            ]
+            return cache
+        for part, piece in zip(parts, clean, strict=True):
+            part["dtype"] = piece.dtype
+        return cache
+
+    def _part(self, part, X, local=False):
+        """One part's output on ``X``, converted as ColumnTransformer stacks it."""
+        from scipy import sparse
+        from sklearn.utils import _safe_indexing, check_array
+
+        selected = part["local"] if local else part["columns"]
+        Xs = _safe_indexing(X, selected[0] if part["scalar"] else selected, axis=1)
+        out = part["transformer"].transform(Xs)
+        if part["weight"] is not None:
+            out = out * part["weight"]
+        if self.sparse_output:
+            return check_array(out, accept_sparse=True, ensure_all_finite=False)
+        return out.toarray() if sparse.issparse(out) else np.asarray(out)
+
+    def transform(self, Xb, rows):
+        """Output on the noisy block ``Xb``, or ``None`` to transform it whole."""
+        from scipy import sparse
+
+        noisy = self.prepare(Xb, self.columns)
+        if self.sparse_output:
+            pieces = [
+                self._part(part, noisy, local=True) if part["noisy"] else clean[rows]
+                for part, clean in zip(self.parts, self.clean, strict=True)
+            ]
+            return sparse.hstack(pieces).tocsr()
+        out = self.clean[rows]
+        for part in self.parts:
+            if not part["noisy"]:
+                continue
+            piece = self._part(part, noisy, local=True)
+            if piece.dtype != part["dtype"]:
+                return None  # np.hstack would cast differently
+            out[:, part["out"]] = piece
+        return out
 
 
 def _batch_plan(n_rows, n_samples, batch_size):
@@ -323,6 +467,9 @@ def _count_numpy(
         n_samples,
         np.empty((NOISE_BLOCK, len(columns)), dtype=dtype),
     )
+    # A voter that knows which record each noisy row copies can reuse the work
+    # that does not depend on the noise.
+    bound = voter.bind(X, columns) if hasattr(voter, "bind") else None
     bar = _progress(n_rows * n_samples, verbose, stage)
     for g0, g1, r0, r1, pieces in _batch_plan(n_rows, n_samples, batch_size):
         size = g1 - g0
@@ -340,7 +487,7 @@ def _count_numpy(
             Xb += buf
         else:
             Xb[:, columns] += buf
-        index = voter.classify(Xb)
+        index = voter.classify(Xb) if bound is None else bound(Xb, r0 + local)
         votes = np.bincount(
             local * n_classes + index, minlength=(r1 - r0 + 1) * n_classes
         )

@@ -637,16 +637,23 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             "and the certificate holds them fixed."
         )
 
-    def _as_input(self, X):
-        """Rows as the base estimator takes them: named, with their categories."""
+    def _as_input(self, X, columns=None):
+        """Rows as the base estimator takes them: named, with their categories.
+
+        With ``columns`` (sorted indices), only those columns, as the same
+        container would hold them.
+        """
         names = getattr(self, "feature_names_in_", None)
         categorical = self.categorical_features_
+        selected = np.arange(X.shape[1]) if columns is None else np.asarray(columns)
         if categorical.size == 0:
+            if columns is not None:
+                X = X[:, selected]
             if names is None:
                 return X
-            return pd.DataFrame(X, columns=names, copy=False)
-        columns = {}
-        for j in range(X.shape[1]):
+            return pd.DataFrame(X, columns=names[selected], copy=False)
+        frame = {}
+        for j in selected:
             if j in categorical:
                 # The noisy copies of a row share its category: look each
                 # distinct code up once.
@@ -656,8 +663,8 @@ class SmoothedClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
                 column = values[inverse]
             else:
                 column = X[:, j]
-            columns[j if names is None else names[j]] = column
-        frame = pd.DataFrame(columns, copy=False)
+            frame[j if names is None else names[j]] = column
+        frame = pd.DataFrame(frame, copy=False)
         return frame if names is not None else frame.to_numpy(dtype=object)
 
     def _resolve_noise_features(self, n_features):

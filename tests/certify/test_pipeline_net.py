@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from sklearn.base import BaseEstimator, TransformerMixin
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.compose import ColumnTransformer
 from sklearn.frozen import FrozenEstimator
 from sklearn.pipeline import Pipeline, make_pipeline
@@ -23,7 +24,11 @@ from skorch import NeuralNetClassifier
 
 from skprivacy import SmoothedClassifier
 from skprivacy.certify import _smoothed
-from skprivacy.certify._sampling import NumpyVoter, PipelineTorchVoter
+from skprivacy.certify._sampling import (
+    NumpyVoter,
+    PipelineTorchVoter,
+    _ColumnTransformerCache,
+)
 
 NUMERIC = ["a", "b", "c"]
 
@@ -292,3 +297,171 @@ def test_batched_voter_pickles_for_joblib(frame):
     voter = pickle.loads(pickle.dumps(clf._voter()))
     X = clf._check_X(data.iloc[:5])
     np.testing.assert_array_equal(voter.classify(X), clf._voter().classify(X))
+
+
+class MLP64(MLP):
+    """MLP in float64, the dtype of the encoded frame."""
+
+    def __init__(self, n_in=6, n_out=3):
+        super().__init__(n_in, n_out)
+        self.double()
+
+
+def _encoder(case):
+    scaler, onehot = StandardScaler, OneHotEncoder
+    if case == "categories untouched":
+        return ColumnTransformer(
+            [("num", scaler(), NUMERIC), ("cat", onehot(), ["color"])],
+            sparse_threshold=0.0,
+        )
+    if case == "some columns noised, weights":
+        return ColumnTransformer(
+            [
+                ("ab", scaler(), ["a", "b"]),
+                ("c", scaler(), ["c"]),
+                ("cat", onehot(), ["color"]),
+            ],
+            sparse_threshold=0.0,
+            transformer_weights={"ab": 2.0, "c": 0.5},
+        )
+    if case == "noised and clean columns mixed, drop":
+        return ColumnTransformer(
+            [
+                ("mix", scaler(), ["a", "c"]),
+                ("b", "drop", ["b"]),
+                ("cat", onehot(), ["color"]),
+            ],
+            sparse_threshold=0.0,
+        )
+    if case == "noised and category columns mixed":
+        # The noised part reads a category too: its block input holds both.
+        nested = ColumnTransformer(
+            [("a", scaler(), ["a"]), ("color", onehot(), ["color"])],
+            sparse_threshold=0.0,
+        )
+        return ColumnTransformer(
+            [("mix", nested, ["a", "color"]), ("c", scaler(), ["c"])],
+            sparse_threshold=0.0,
+        )
+    if case == "remainder passthrough":
+        return ColumnTransformer(
+            [("cat", onehot(), ["color"]), ("c", "passthrough", ["c"])],
+            remainder="passthrough",
+            sparse_threshold=0.0,
+        )
+    if case == "remainder estimator":
+        return ColumnTransformer(
+            [("cat", onehot(), ["color"])], remainder=scaler(), sparse_threshold=0.0
+        )
+    if case == "positional columns":
+        return ColumnTransformer(
+            [("num", scaler(), [0, 1, 2]), ("cat", onehot(), [3])],
+            sparse_threshold=0.0,
+        )
+    assert case == "sparse output"
+    return ColumnTransformer(
+        [("num", scaler(), NUMERIC), ("cat", onehot(), ["color"])],
+        sparse_threshold=1.0,
+    )
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "categories untouched",
+        "some columns noised, weights",
+        "noised and clean columns mixed, drop",
+        "noised and category columns mixed",
+        "remainder passthrough",
+        "remainder estimator",
+        "positional columns",
+        "sparse output",
+    ],
+)
+def test_column_transformer_parts_without_noise_run_once_per_record(
+    frame, case, monkeypatch
+):
+    # The parts of a ColumnTransformer that read no noised column are computed
+    # once per record and tiled: the encoded blocks must equal transform of the
+    # whole block, value for value, and the votes those of the generic path.
+    data, y = frame
+    X_in, noised = data, ["a", "b"]
+    if case == "positional columns":
+        X_in, noised = data.to_numpy(dtype=object), [0, 1]
+    encode = _encoder(case)
+    n_in = clone(encode).fit_transform(X_in).shape[1]
+    net = NeuralNetClassifier(
+        MLP64,
+        module__n_in=n_in,
+        criterion=torch.nn.CrossEntropyLoss,
+        optimizer=torch.optim.Adam,
+        max_epochs=20,
+        lr=0.01,
+        train_split=None,
+        verbose=0,
+    )
+    clf = smoothed(
+        make_pipeline(encode, net),
+        noise_features=noised,
+        feature_scale="std",
+        batch_size=500,
+    ).fit(X_in, y)
+    encode = clf.estimator_[0]
+    X = clf._check_X(X_in[:20])
+    cache = _ColumnTransformerCache.build(
+        encode, clf._as_input, X, clf.noise_features_, last=True
+    )
+    assert cache is not None
+    rows = np.repeat(np.arange(20), 7)
+    X_noisy = X[rows]
+    columns = clf.noise_features_
+    X_noisy[:, columns] += np.random.default_rng(0).normal(size=(140, columns.size))
+    expected = encode.transform(clf._as_input(X_noisy))
+    got = cache.transform(X_noisy, rows)
+    assert sparse.issparse(got) == sparse.issparse(expected)
+    if sparse.issparse(got):
+        got, expected = got.toarray(), expected.toarray()
+    assert got.dtype == expected.dtype
+    assert np.array_equal(got, expected)
+
+    blocks = []
+    transform = _ColumnTransformerCache.transform
+
+    def logged(self, Xb, rows):
+        blocks.append(len(rows))
+        return transform(self, Xb, rows)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(_ColumnTransformerCache, "transform", logged)
+        fast = run_all(clf, X_in[:20])
+    # Every noisy row went through the cache: 20 * (200 + 30 + 300).
+    assert sum(blocks) == 20 * 530
+    generic_path(monkeypatch)
+    for left, right in zip(fast, run_all(clf, X_in[:20]), strict=True):
+        np.testing.assert_array_equal(left, right)
+    # The votes are not trivial: they fall on more than one class.
+    assert np.count_nonzero(fast[0].sum(axis=0)) > 1
+
+
+def test_column_transformer_cache_leaves_other_outputs_to_the_block_path(frame):
+    data, y = frame
+    pipe = column_pipeline(1.0)
+    clf = smoothed(pipe, noise_features=NUMERIC).fit(data, y)
+    X = clf._check_X(data.iloc[:5])
+    encode, noised = clf.estimator_[0], clf.noise_features_
+    build = _ColumnTransformerCache.build
+    # A sparse output that later steps take as it is.
+    assert build(encode, clf._as_input, X, noised, last=False) is None
+    # Every part reads a noised column: nothing to reuse.
+    everything = np.arange(X.shape[1])
+    encode.set_params(sparse_threshold=0.0)
+    assert build(encode, clf._as_input, X, everything, last=True) is None
+    # pandas output stays with the block path.
+    frames = ColumnTransformer(
+        [
+            ("num", StandardScaler(), NUMERIC),
+            ("cat", OneHotEncoder(sparse_output=False), ["color"]),
+        ]
+    )
+    frames.set_output(transform="pandas").fit(data)
+    assert build(frames, clf._as_input, X, noised, last=True) is None

@@ -34,6 +34,7 @@ import numpy as np
 from sklearn.utils.parallel import Parallel, delayed
 
 from skprivacy.utils._hashing import keyed_seed
+from skprivacy.utils._sklearn_compat import column_transformer_input_indices
 
 # Samples per draw of a row's noise stream; fixes the draw sizes so that a row's
 # noise never depends on how its samples are batched.
@@ -345,7 +346,7 @@ class _ColumnTransformerCache:
     def build(cls, encode, prepare, X, noised, *, last):
         from scipy import sparse
 
-        indices = getattr(encode, "_transformer_to_input_indices", None)
+        indices = column_transformer_input_indices(encode)
         if indices is None:
             return None
         clean_input = prepare(X)

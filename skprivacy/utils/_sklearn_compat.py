@@ -32,8 +32,20 @@ __all__ = [
     "_routing_enabled",
     "_safe_indexing",
     "_validate_style_kwargs",
+    "column_transformer_input_indices",
     "make_constraint",
     "validate_data",
     "validate_parameter_constraints",
     "validate_params",
 ]
+
+
+def column_transformer_input_indices(column_transformer):
+    """Input column positions of each part of a fitted ColumnTransformer.
+
+    A dict from each transformer's name (``"remainder"`` included) to the
+    positions of the columns it reads, from the private attribute that
+    scikit-learn 1.6 to 1.9 keep; ``None`` where a release lacks it, so that
+    callers fall back to transforming whole rows.
+    """
+    return getattr(column_transformer, "_transformer_to_input_indices", None)

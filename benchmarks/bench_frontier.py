@@ -32,9 +32,9 @@ The tree family has a baseline of its own, ``plain_forest`` (scikit-learn's
 ``RandomForestClassifier`` with its defaults, ``min_samples_leaf=1``; 1
 point), and the recipes compared with it: ``random_forest`` (the forest tuned
 over ``min_samples_leaf``), ``hist_gradient_boosting`` (over the number of
-boosting iterations, its early stopping) and ``self_distilled_forest``
-(SELENA around the default forest, ``K = 10`` sub-models, over ``L``, when
-available).
+boosting iterations, its early stopping; ``--boosting-iterations`` picks
+them) and ``self_distilled_forest`` (SELENA around the default forest,
+``K = 10`` sub-models, over ``L``, when available).
 
 Tasks (each model trains on half the pool):
 
@@ -228,6 +228,7 @@ def recipes(
     device="cpu",
     split_ai=None,
     noise=None,
+    boosting=None,
 ):
     """Every recipe with its grid points (plain and crl_default have one).
 
@@ -235,7 +236,8 @@ def recipes(
     ``None`` holds the number of the recipes it does not name. ``split_ai``
     lists the self-distilled nets' ``(K, L)`` in the order their grid takes
     them (``None``: :data:`SPLIT_AI`); ``noise`` the noise multipliers of
-    ``dpsgd_utility`` (``None``: 0, then from 0.3 to 1).
+    ``dpsgd_utility`` (``None``: 0, then from 0.3 to 1); ``boosting`` the
+    iterations of ``hist_gradient_boosting`` (``None``: from 10 to 200).
     """
     if not isinstance(n_points, dict):
         n_points = {None: n_points}
@@ -369,7 +371,8 @@ def recipes(
     grid["hist_gradient_boosting"] = (
         HistGradientBoostingClassifier(early_stopping=False),
         {
-            "max_iter": sorted(
+            "max_iter": boosting
+            or sorted(
                 {int(v) for v in _spread(10, 200, size("hist_gradient_boosting"))}
             )
         },
@@ -607,6 +610,7 @@ def run_task(name, args):
         args.device,
         args.split_ai,
         args.noise,
+        args.boosting_iterations,
     )
     if args.recipes:
         grid = {k: v for k, v in grid.items() if k in args.recipes.split(",")}
@@ -767,6 +771,13 @@ def main():
         default=None,
         help="noise multipliers of dpsgd_utility, e.g. 0.3,1 (default: 0, then "
         "--n-points - 1 of them from 0.3 to 1)",
+    )
+    parser.add_argument(
+        "--boosting-iterations",
+        type=lambda text: [int(v) for v in text.split(",")],
+        default=None,
+        help="iterations of hist_gradient_boosting, e.g. 5,10,20 (default: "
+        "--n-points of them from 10 to 200; 30 classes fit 30 trees an iteration)",
     )
     parser.add_argument(
         "--drops",

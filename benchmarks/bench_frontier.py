@@ -742,6 +742,11 @@ def _n_points(text):
     return sizes
 
 
+def _numbers(kind):
+    """Parser of ``"a,b,..."`` into ``[kind(a), kind(b), ...]``."""
+    return lambda text: [kind(v) for v in text.split(",")]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small smoke run")
@@ -767,14 +772,14 @@ def main():
     )
     parser.add_argument(
         "--noise",
-        type=lambda text: [float(v) for v in text.split(",")],
+        type=_numbers(float),
         default=None,
         help="noise multipliers of dpsgd_utility, e.g. 0.3,1 (default: 0, then "
         "--n-points - 1 of them from 0.3 to 1)",
     )
     parser.add_argument(
         "--boosting-iterations",
-        type=lambda text: [int(v) for v in text.split(",")],
+        type=_numbers(int),
         default=None,
         help="iterations of hist_gradient_boosting, e.g. 5,10,20 (default: "
         "--n-points of them from 10 to 200; 30 classes fit 30 trees an iteration)",

@@ -28,10 +28,13 @@ network:
 * ``smoothed``        : a release through ``SmoothedClassifier`` (an
   inference-time defense: a different threat model, read it apart).
 
-The tree family: ``random_forest`` (over ``min_samples_leaf``),
-``hist_gradient_boosting`` (over the number of boosting iterations, its early
-stopping) and ``self_distilled_forest`` (SELENA around the forest, when
-available).
+The tree family has a baseline of its own, ``plain_forest`` (scikit-learn's
+``RandomForestClassifier`` with its defaults, ``min_samples_leaf=1``; 1
+point), and the recipes compared with it: ``random_forest`` (the forest tuned
+over ``min_samples_leaf``), ``hist_gradient_boosting`` (over the number of
+boosting iterations, its early stopping; ``--boosting-iterations`` picks
+them) and ``self_distilled_forest`` (SELENA around the default forest,
+``K = 10`` sub-models, over ``L``, when available).
 
 Tasks (each model trains on half the pool):
 
@@ -49,10 +52,11 @@ Tasks (each model trains on half the pool):
   (train accuracy 1, test about 0.55).
 
 Each task prints the frontier table (strongest attack, population records),
-the canary table (worst case), the matched-accuracy table (leakage at 0.5, 1.5
-and 3 points of accuracy below plain, paired bootstrap intervals), the DP
-sanity checks and the wall time, and writes the tables as CSV and markdown
-(and the frontier plot as PNG) to ``--output``.
+the canary table (worst case), the matched-accuracy tables (leakage at 0.5,
+1.5 and 3 points of accuracy below the baseline, paired bootstrap intervals:
+the nets against ``plain``, the trees, in tables of their own, against
+``plain_forest``), the DP sanity checks and the wall time, and writes the
+tables as CSV and markdown (and the frontier plot as PNG) to ``--output``.
 
 The preprocessing (one-hot encoding and scaling) is fitted once on the pool,
 outside the recipes, so that every recipe sees the same features and the MLP
@@ -224,6 +228,7 @@ def recipes(
     device="cpu",
     split_ai=None,
     noise=None,
+    boosting=None,
 ):
     """Every recipe with its grid points (plain and crl_default have one).
 
@@ -231,7 +236,8 @@ def recipes(
     ``None`` holds the number of the recipes it does not name. ``split_ai``
     lists the self-distilled nets' ``(K, L)`` in the order their grid takes
     them (``None``: :data:`SPLIT_AI`); ``noise`` the noise multipliers of
-    ``dpsgd_utility`` (``None``: 0, then from 0.3 to 1).
+    ``dpsgd_utility`` (``None``: 0, then from 0.3 to 1); ``boosting`` the
+    iterations of ``hist_gradient_boosting`` (``None``: from 10 to 200).
     """
     if not isinstance(n_points, dict):
         n_points = {None: n_points}
@@ -350,8 +356,10 @@ def recipes(
         SmoothedClassifier(plain, n_predict=64, feature_scale="std"),
         {"sigma": _spread(0.1, 1.0, size("smoothed"))},
     )
-    # The tree family: regularised by leaf size, and by early stopping.
+    # The tree family: scikit-learn's default forest is its baseline, tuned
+    # by leaf size, and gradient boosting by early stopping.
     forest = RandomForestClassifier(n_estimators=100, n_jobs=1)
+    grid["plain_forest"] = forest
     grid["random_forest"] = (
         forest,
         {
@@ -363,7 +371,8 @@ def recipes(
     grid["hist_gradient_boosting"] = (
         HistGradientBoostingClassifier(early_stopping=False),
         {
-            "max_iter": sorted(
+            "max_iter": boosting
+            or sorted(
                 {int(v) for v in _spread(10, 200, size("hist_gradient_boosting"))}
             )
         },
@@ -374,6 +383,28 @@ def recipes(
             {"n_held_out": _held_out_grid(size("self_distilled_forest"))},
         )
     return grid
+
+
+# The tree family and its baseline, compared apart from the nets.
+TREES = (
+    "plain_forest",
+    "random_forest",
+    "hist_gradient_boosting",
+    "self_distilled_forest",
+)
+
+
+def families(names):
+    """``[(baseline, recipes)]``: the nets with ``plain``, the trees with
+    ``plain_forest`` (each family's first recipe when its baseline is not run)."""
+    out = []
+    for baseline, members in (
+        ("plain", [n for n in names if n not in TREES]),
+        ("plain_forest", [n for n in names if n in TREES]),
+    ):
+        if members:
+            out.append((baseline if baseline in members else members[0], members))
+    return out
 
 
 def _held_out_grid(n_points):
@@ -436,7 +467,7 @@ def matched_table(matched):
                 _fmt(r.leakage, r.leakage_low, r.leakage_high, pct=True)
                 for r in matched.itertuples()
             ],
-            "vs plain": [
+            f"vs {matched.attrs['baseline']}": [
                 _fmt(r.ratio, r.ratio_low, r.ratio_high) for r in matched.itertuples()
             ],
             "best": [
@@ -447,8 +478,9 @@ def matched_table(matched):
     )
 
 
-def _canary_matched(evaluation, results, fprs, drops):
-    """Matched table on the mislabeled canaries at their lowest resolved FPR."""
+def _canary_matched(evaluation, results, fprs, drops, **family):
+    """Matched table on the mislabeled canaries at their lowest resolved FPR
+    (``family``: the ``baseline`` and ``recipes`` of ``matched_accuracy``)."""
     rows = results[results["records"] == "mislabeled"]
     if rows.empty:
         return None
@@ -457,7 +489,7 @@ def _canary_matched(evaluation, results, fprs, drops):
     if not resolved:
         return None
     return evaluation.matched_accuracy(
-        drops, metric=f"tpr_at_{min(resolved):g}_fpr", records="mislabeled"
+        drops, metric=f"tpr_at_{min(resolved):g}_fpr", records="mislabeled", **family
     )
 
 
@@ -469,14 +501,16 @@ def _ratio(r):
     )
 
 
-def goals(evaluation, matched, canary):
+def goals(evaluation, matched, canary, nets=True):
     """The issue's goals, read off this run.
 
-    ``matched`` maps each leakage metric to its matched-accuracy table (plain
-    is the baseline); ``canary`` is the one on the mislabeled canaries.
+    ``matched`` maps each leakage metric to its matched-accuracy table (of one
+    family, against its baseline); ``canary`` is the one on the mislabeled
+    canaries. ``nets=False`` (the tree family) leaves out the lines on CRL and
+    DP-SGD.
     """
     lines = []
-    baseline = next(iter(evaluation.recipes))
+    baseline = next(iter(matched.values())).attrs["baseline"]
     for metric, table in matched.items():
         within = table[(table["drop"] <= 1.5) & np.isfinite(table["ratio"])]
         # The smoothed release is an inference-time defense (another threat
@@ -486,7 +520,7 @@ def goals(evaluation, matched, canary):
         for label, rows, factor in (
             ("training-time defenses", training, 2),
             ("training-time defenses", training, 4),
-            ("smoothed release", within[smoothed], 2),
+            *([("smoothed release", within[smoothed], 2)] if nets else []),
         ):
             cut = rows[(rows["ratio"] <= 1 / factor) & (rows["ratio_high"] < 1)]
             found = ", ".join(map(_ratio, cut.to_dict("records")))
@@ -508,6 +542,8 @@ def goals(evaluation, matched, canary):
             f"defenses halving {baseline}'s at a drop <= 3 points (ratio "
             f"interval below 1): {found or 'none'}"
         )
+    if not nets:
+        return lines
     if "crl_default" in evaluation.recipes:
         # A drop of 100 points puts no constraint on accuracy: the ratio of
         # CRLClassifier()'s one point to the baseline's, paired. Its interval lies
@@ -574,6 +610,7 @@ def run_task(name, args):
         args.device,
         args.split_ai,
         args.noise,
+        args.boosting_iterations,
     )
     if args.recipes:
         grid = {k: v for k, v in grid.items() if k in args.recipes.split(",")}
@@ -603,8 +640,21 @@ def run_task(name, args):
     # lowest FPR first: the matched tables and the goals read each of them.
     leakages = [f"tpr_at_{f:g}_fpr" for f in fprs if n_out >= 10 / f] or ["auc"]
     metric = leakages[0]
-    matched = {m: evaluation.matched_accuracy(args.drops, metric=m) for m in leakages}
-    canary = _canary_matched(evaluation, results, fprs, args.drops)
+    # Each family against its own baseline: the nets against plain, the trees
+    # against the default forest (tagged "trees_").
+    matched, canary, goal_lines = {}, {}, []
+    for baseline, members in families(list(evaluation.recipes)):
+        tag = "trees_" if members[0] in TREES else ""
+        family = {"baseline": baseline, "recipes": members}
+        matched[tag] = {
+            m: evaluation.matched_accuracy(args.drops, metric=m, **family)
+            for m in leakages
+        }
+        canary[tag] = _canary_matched(evaluation, results, fprs, args.drops, **family)
+        goal_lines += [
+            f"{tag[:-1]}: {line}" if tag else line
+            for line in goals(evaluation, matched[tag], canary[tag], nets=not tag)
+        ]
 
     header = (
         f"== {name}: pool {len(y)} records ({n_classes} classes, {X.shape[1]} "
@@ -622,14 +672,14 @@ def run_task(name, args):
                 for kind in ("mislabeled", "outlier")
             ]
         ),
-        **{f"matched_{m}": matched_table(table) for m, table in matched.items()},
     }
-    if canary is not None:
-        tables[f"matched_mislabeled_{canary.attrs['metric']}"] = matched_table(canary)
-    goal_lines = [
-        *goals(evaluation, matched, canary),
-        f"wall time: {wall:.0f} s",
-    ]
+    for tag in matched:
+        for m, table in matched[tag].items():
+            tables[f"matched_{tag}{m}"] = matched_table(table)
+        if canary[tag] is not None:
+            key = f"matched_{tag}mislabeled_{canary[tag].attrs['metric']}"
+            tables[key] = matched_table(canary[tag])
+    goal_lines.append(f"wall time: {wall:.0f} s")
     lines = [
         header,
         "",
@@ -654,12 +704,19 @@ def run_task(name, args):
         out.mkdir(parents=True, exist_ok=True)
         results.to_csv(out / f"{name}_results.csv", index=False)
         pd.concat(
-            [t.assign(metric=m) for m, t in matched.items()]
-            + (
-                [canary.assign(metric=f"mislabeled {canary.attrs['metric']}")]
-                if canary is not None
-                else []
-            )
+            [
+                t.assign(metric=m, baseline=t.attrs["baseline"])
+                for tag in matched
+                for m, t in matched[tag].items()
+            ]
+            + [
+                c.assign(
+                    metric=f"mislabeled {c.attrs['metric']}",
+                    baseline=c.attrs["baseline"],
+                )
+                for c in canary.values()
+                if c is not None
+            ]
         ).to_csv(out / f"{name}_matched.csv", index=False)
         with open(out / f"{name}.md", "w") as f:
             f.write(f"## {name}\n\n{header}\n\n")
@@ -683,6 +740,11 @@ def _n_points(text):
         sizes[name or None] = int(value)
     sizes.setdefault(None, 5)
     return sizes
+
+
+def _numbers(kind):
+    """Parser of ``"a,b,..."`` into ``[kind(a), kind(b), ...]``."""
+    return lambda text: [kind(v) for v in text.split(",")]
 
 
 def main():
@@ -710,10 +772,17 @@ def main():
     )
     parser.add_argument(
         "--noise",
-        type=lambda text: [float(v) for v in text.split(",")],
+        type=_numbers(float),
         default=None,
         help="noise multipliers of dpsgd_utility, e.g. 0.3,1 (default: 0, then "
         "--n-points - 1 of them from 0.3 to 1)",
+    )
+    parser.add_argument(
+        "--boosting-iterations",
+        type=_numbers(int),
+        default=None,
+        help="iterations of hist_gradient_boosting, e.g. 5,10,20 (default: "
+        "--n-points of them from 10 to 200; 30 classes fit 30 trees an iteration)",
     )
     parser.add_argument(
         "--drops",

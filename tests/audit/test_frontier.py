@@ -332,6 +332,50 @@ def test_matched_accuracy_reads_each_front(data):
         evaluation.matched_accuracy(metric="tpr_at_0.5_fpr")
 
 
+@pytest.mark.filterwarnings("ignore::skprivacy.exceptions.UntrainedReferenceWarning")
+def test_matched_accuracy_compares_one_family_with_its_baseline(data):
+    # Forests compared with the default forest, apart from the other recipes:
+    # the benchmark's tree table.
+    X, y = data
+    evaluation = DefenseEvaluation(
+        {
+            "plain": DecisionTreeClassifier(random_state=0),
+            "forest": RandomForestClassifier(20, random_state=0),
+            "tuned": (
+                RandomForestClassifier(20, random_state=0),
+                {"min_samples_leaf": [5, 20]},
+            ),
+            # Leaks nothing (AUC 0.5): the best of all recipes at a wide drop.
+            "constant": DummyClassifier(),
+        },
+        **FAST,
+    ).fit(X, y)
+    whole = evaluation.matched_accuracy(drops=(50.0,), metric="auc", baseline="forest")
+    assert whole.attrs["baseline"] == "forest"
+    assert whole.loc[whole["best"], "recipe"].tolist() == ["constant"]
+    family = evaluation.matched_accuracy(
+        drops=(50.0,), metric="auc", recipes=["tuned", "forest"]
+    )
+    # The baseline is the family's first recipe in the evaluation's order.
+    assert family.attrs == {"metric": "auc", "baseline": "forest"}
+    assert family["recipe"].tolist() == ["forest", "tuned"]
+    # Each row is the whole table's (same points, same paired resamples) ...
+    columns = ["accuracy", "leakage", "leakage_low", "leakage_high", "ratio"]
+    columns += ["ratio_low", "ratio_high", "point"]
+    expected = whole.set_index("recipe").loc[["forest", "tuned"], columns]
+    pd.testing.assert_frame_equal(
+        family.set_index("recipe")[columns], expected, check_names=False
+    )
+    # ... but the best is read among the family only.
+    assert family["best"].sum() == 1
+    assert family.loc[family["best"], "leakage"].iloc[0] == family["leakage"].min()
+    with pytest.raises(ValueError, match="baseline must be one of"):
+        evaluation.matched_accuracy(recipes=["tuned", "forest"], baseline="plain")
+    for bad in (["forest", "nope"], []):
+        with pytest.raises(ValueError, match="recipes must be a non-empty subset"):
+            evaluation.matched_accuracy(recipes=bad)
+
+
 # ------------------------------------------------------------- bad input
 def test_recipe_without_probabilities_fails_before_training(data):
     X, y = data

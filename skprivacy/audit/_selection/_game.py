@@ -882,6 +882,7 @@ class DefenseEvaluation(BaseEstimator):
         attack="strongest",
         records="population",
         baseline=None,
+        recipes=None,
     ) -> pd.DataFrame:
         """Each recipe's leakage at fixed accuracy drops from the baseline.
 
@@ -905,7 +906,12 @@ class DefenseEvaluation(BaseEstimator):
         records : str, default="population"
             ``"population"`` or a canary kind.
         baseline : str, default=None
-            The undefended recipe; ``None`` is the first recipe.
+            The undefended recipe; ``None`` is the first of ``recipes``.
+        recipes : list of str, default=None
+            The recipes compared, one family with its own baseline (say, the
+            forests with the default forest, apart from the networks); the
+            other recipes take no part in the table, nor in ``best`` and
+            ``significant``. ``None`` compares every recipe.
 
         Returns
         -------
@@ -924,10 +930,19 @@ class DefenseEvaluation(BaseEstimator):
             is -1, ``params`` is None, ``accuracy``, ``leakage`` and ``ratio``
             are NaN, and ``note`` gives the recipe's best accuracy; the
             intervals then come from the resamples in which some point does
-            reach it (NaN when fewer than half do).
+            reach it (NaN when fewer than half do). ``table.attrs`` holds
+            the ``metric`` and the ``baseline``.
         """
         table, metric, acc_b, leak_b = self._view(metric, attack, records)
         names = list(self.recipes)
+        if recipes is not None:
+            unknown = sorted(set(recipes) - set(names))
+            if unknown or not len(recipes):
+                raise ValueError(
+                    f"recipes must be a non-empty subset of {names}; got "
+                    f"{list(recipes)!r}."
+                )
+            names = [name for name in names if name in set(recipes)]
         baseline = names[0] if baseline is None else baseline
         if baseline not in names:
             raise ValueError(f"baseline must be one of {names}; got {baseline!r}.")
@@ -998,4 +1013,5 @@ class DefenseEvaluation(BaseEstimator):
                 )
         out = pd.DataFrame(rows)
         out.attrs["metric"] = metric
+        out.attrs["baseline"] = baseline
         return out

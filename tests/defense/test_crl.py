@@ -362,7 +362,7 @@ def test_upper_at_or_below_one_over_n_classes_raises(n_classes, upper):
 def test_training_ends_on_a_descent_or_flattening_epoch(data, max_epochs):
     # alpha far above any batch CE: the |L - alpha| epochs ascend and the others
     # flatten, so the branches show the schedule. Ending on ascent cost up to
-    # 13 points of accuracy in the defaults' search.
+    # 12 points of accuracy in the defaults' search.
     X, y = data
     params = dict(FAST, max_epochs=max_epochs)
     with pytest.warns(DefenseConfigurationWarning, match="chance-level"):

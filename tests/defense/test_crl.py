@@ -380,7 +380,7 @@ def test_relaxation_engages_on_many_class_sparse_data():
     # 30 epochs. With the previous tau=0.1 the batch cross-entropy of the
     # normalised logits stays above alpha=0.3 for all 30 epochs (CRL is then
     # plain descent at a high temperature, which leaked more than plain
-    # training); with the defaults the relaxation fires by epoch 20.
+    # training); with the defaults the relaxation fires from epoch 16.
     X, y = make_sparse_binary_classification(1000, random_state=0)
     X = X.astype(np.float32)
     recipe = CRLClassifier(hidden_units=(256, 128), max_epochs=30, random_state=0)

@@ -24,21 +24,26 @@ The attack signals and metrics are skprivacy.audit's (``compute_signal``,
 ``membership_auc``, ``tpr_at_fpr``): float64, from log-probabilities, the TPR
 read off the ROC without interpolation.
 
-``--search`` runs the protocol that chose CRLClassifier's ``tau`` and
-``upper``: the membership game of :class:`skprivacy.audit.DefenseEvaluation`
-(8 models per setting on random halves of a pool, each attacked by online LiRA
-and RMIA with the others as references; TPR at 1% FPR of the strongest, test
-accuracy, 95% bootstrap intervals) on the five tasks of ``bench_frontier.py``
-(Adult, German Credit, the 30-class Gaussian task, Letter and the sparse
-binary stand-in), each with its own epochs and network. By default it plays
-plain training, the previous defaults and the current ones (about 8 minutes on
-one core); ``--recipes all`` adds the settings of the search (``--task`` and
-``--recipes`` select).
+``--search`` runs the protocol that chose CRLClassifier's ``tau``, ``upper``
+and ``alpha``: the membership game of :class:`skprivacy.audit.DefenseEvaluation`
+(``--n-models`` models per setting, 12 in the user guide, on random halves of
+a pool with ``bench_frontier.py``'s canaries unless ``--n-canaries`` says
+otherwise; each model attacked by online LiRA and RMIA with the others as
+references; test accuracy, TPR at 1% and 0.1% FPR of the strongest with 95%
+bootstrap intervals, and the paired ratio of each TPR to plain training's) on
+the five tasks of ``bench_frontier.py`` (Adult, German Credit, the 30-class
+Gaussian task, Letter and the sparse binary stand-in), each with its own
+epochs and network. By default it plays plain training, the default, the
+second default and three neighbours of the default (20 s to 3 minutes a task
+on one core with ``--memory``); ``--recipes all`` adds three more settings
+played on the sparse task; ``--recipes`` also takes ad-hoc settings written
+``"tau=0.02 upper=1 alpha=0.3"``. ``--data-seed`` draws another pool.
 
-``--margins`` measures why the previous defaults leaked more than plain
-training on the sparse task: per record, the mean and spread over models of
-the logit margin of the true class when the record is a member and when it is
-not (what LiRA compares), for plain training and descent on normalised logits.
+``--margins`` measures why the first defaults (``tau=0.1, upper=1``) leaked
+more than plain training on the sparse task: per record, the mean and spread
+over models of the logit margin of the true class when the record is a member
+and when it is not (what LiRA compares), for plain training, descent on
+normalised logits and the second and current defaults.
 
 ``--scan`` runs the earlier small protocol that chose ``center_weight=0``
 (binary synthetic task with other generator seeds, German Credit, Adult and a
@@ -51,7 +56,8 @@ Usage::
     python benchmarks/bench_crl.py            # full run (a few minutes)
     python benchmarks/bench_crl.py --quick    # tiny smoke run
     python benchmarks/bench_crl.py --search   # the defaults' search protocol
-    python benchmarks/bench_crl.py --search --task sparse --recipes all
+    python benchmarks/bench_crl.py --search --task sparse --n-models 12 --recipes all
+    python benchmarks/bench_crl.py --search --task letter --n-canaries 170
     python benchmarks/bench_crl.py --margins --task sparse
 """
 
@@ -421,30 +427,40 @@ def scan(n_seeds, quick=False):
 # ---------------------------------------------------------------------------
 # the membership-game search of tau and upper
 # ---------------------------------------------------------------------------
-_PREVIOUS = {"tau": 0.1, "upper": 1.0}
-# name: CRLClassifier parameters; "kappa" sets alpha = kappa * H(y) (H the
-# entropy of the pool's labels, the chance-level loss) and upper = exp(-alpha).
+# name: CRLClassifier parameters, every other parameter at its default; "kappa"
+# sets alpha = kappa * H(y) (H the entropy of the pool's labels, the
+# chance-level loss) and upper = exp(-alpha). Every setting was measured with
+# the schedule that ends training on a descent/flattening epoch.
 GAME_RECIPES = {
     "plain": {"crl": False},
-    "previous default (tau=0.1 upper=1)": _PREVIOUS,
-    "default (tau=0.05 upper=0.74)": {},
-    "normalised descent (alpha=0 tau=0.1)": {"alpha": 0.0, "tau": 0.1},
-    "normalised descent (alpha=0 tau=0.01)": {"alpha": 0.0, "tau": 0.01},
-    "tau=0.1 upper=0.74": {"tau": 0.1},
-    "tau=0.03 upper=1": {"tau": 0.03, "upper": 1.0},
-    "tau=0.03 upper=0.74": {"tau": 0.03},
-    "tau=0.07 upper=0.74": {"tau": 0.07},
-    "tau=0.1 alpha=0.2H(y) upper=exp(-alpha)": {"tau": 0.1, "kappa": 0.2},
-    "tau=0.1 alpha=0.3H(y) upper=exp(-alpha)": {"tau": 0.1, "kappa": 0.3},
-    "tau=0.1 alpha=1 upper=1": {"tau": 0.1, "alpha": 1.0, "upper": 1.0},
-    "tau=0.1 alpha=1 upper=0.3": {"tau": 0.1, "alpha": 1.0, "upper": 0.3},
-    "tau=0.01 upper=1": {"tau": 0.01, "upper": 1.0},
+    "default (tau=0.025 upper=1 alpha=0.2)": {},
+    "second default (tau=0.05 upper=0.74 alpha=0.3)": {
+        "tau": 0.05,
+        "upper": 0.74,
+        "alpha": 0.3,
+    },
+    "tau=0.02 upper=1 alpha=0.3": {"tau": 0.02, "upper": 1.0, "alpha": 0.3},
+    "tau=0.02 upper=1 alpha=0.15": {"tau": 0.02, "upper": 1.0, "alpha": 0.15},
+    "tau=0.03 upper=1 alpha=0.25": {"tau": 0.03, "upper": 1.0, "alpha": 0.25},
+    # Settings measured on the sparse task only (with 0, 50 and 170 canaries).
+    "tau=0.03 upper=1 alpha=0.2": {"tau": 0.03, "upper": 1.0, "alpha": 0.2},
+    "tau=0.02 upper=0.74 alpha=0.3": {"tau": 0.02, "upper": 0.74, "alpha": 0.3},
+    "tau=0.01 upper=1 alpha=0.1": {"tau": 0.01, "upper": 1.0, "alpha": 0.1},
 }
-GAME_DEFAULT_RECIPES = (
-    "plain",
-    "previous default (tau=0.1 upper=1)",
-    "default (tau=0.05 upper=0.74)",
-)
+GAME_DEFAULT_RECIPES = tuple(GAME_RECIPES)[:6]
+
+
+def _parse_recipe(name):
+    """A recipe by name, or an ad-hoc one written ``key=value key=value``."""
+    if name in GAME_RECIPES:
+        return GAME_RECIPES[name]
+    params = {}
+    for item in name.split():
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"unknown recipe {name!r}; see GAME_RECIPES")
+        params[key] = value == "True" if value in ("True", "False") else float(value)
+    return params
 
 
 def _game_recipe(params, y, epochs, hidden):
@@ -455,68 +471,97 @@ def _game_recipe(params, y, epochs, hidden):
         chance = float(-np.sum(frequencies * np.log(frequencies)))
         params["alpha"] = round(params.pop("kappa") * chance, 4)
         params["upper"] = round(float(np.exp(-params["alpha"])), 4)
+    epochs = int(params.pop("max_epochs", epochs))
     return CRLClassifier(
         hidden_units=hidden, max_epochs=epochs, batch_size=128, **params
     )
 
 
-def search(tasks, recipe_names, n_models):
+def _interval(row, key):
+    """``value [low, high]`` of a rate, in percent."""
+    scale = 100
+    value, low, high = (row[key], row[f"{key}_low"], row[f"{key}_high"])
+    if not np.isfinite(value):
+        return "n/a"
+    return f"{scale * value:.2f} [{scale * low:.2f}, {scale * high:.2f}]"
+
+
+def search(tasks, recipe_names, n_models, n_canaries=None, memory=None, data_seed=0):
     """The membership game of every recipe on every task (see the module doc).
 
     Each task is ``bench_frontier.py``'s: the same pool, test set, epochs and
-    network. All recipes of a task play on the same keep matrix and model
-    seeds, so their differences are paired.
+    network, and by default its canaries (``n_canaries=None``: 2% of the
+    pool, at least 50 of each kind). All recipes of a task play on the same
+    keep matrix and model seeds, so their differences are paired; the first
+    recipe is the baseline of the paired ratios (plain training by default).
+    ``data_seed`` draws another pool and test set where the task is
+    synthetic or split at random.
     """
     import bench_frontier
 
     from skprivacy.audit import DefenseEvaluation
 
-    print(
-        f"{'task':<10}{'recipe':<46}{'accuracy':>22}{'d_acc':>7}"
-        f"{'TPR@1% (strongest)':>24}{'AUC':>7}  rule"
-    )
+    fprs = (0.001, 0.01)
     for task in tasks:
         epochs, hidden = bench_frontier.TASKS[task]
-        X, y, X_test, y_test = bench_frontier.task_data(task, quick=False)
+        X, y, X_test, y_test = bench_frontier.task_data(
+            task, quick=False, seed=data_seed
+        )
+        canaries = max(50, len(y) // 50) if n_canaries is None else n_canaries
         recipes = {
-            name: _game_recipe(GAME_RECIPES[name], y, epochs, hidden)
+            name: _game_recipe(_parse_recipe(name), y, epochs, hidden)
             for name in recipe_names
         }
         evaluation = DefenseEvaluation(
-            recipes, n_models=n_models, fprs=(0.01,), n_resamples=100, random_state=0
+            recipes,
+            n_models=n_models,
+            fprs=fprs,
+            n_canaries=canaries,
+            n_resamples=200,
+            memory=memory,
+            random_state=0,
         )
+        start = time.perf_counter()
         with warnings.catch_warnings():
-            # CRL's own configuration warnings are part of what is searched.
+            # CRL's own configuration warnings are part of what is searched;
+            # unresolved rates print as n/a.
             warnings.simplefilter("ignore")
             evaluation.fit(X, y, X_test=X_test, y_test=y_test)
         rows = evaluation.results_.query(
             "attack == 'strongest' and records == 'population'"
         ).set_index("recipe")
-        plain = rows.loc["plain"] if "plain" in rows.index else None
-        for name, r in rows.iterrows():
-            verdict = ""
-            if plain is not None and name != "plain":
-                drop = 100 * (r.accuracy - plain.accuracy)
-                leaks_less = r["tpr_at_0.01_fpr"] <= plain["tpr_at_0.01_fpr"]
-                verdict = "met" if leaks_less and drop >= -1.5 else "MISSED"
-            d_acc = (
-                f"{100 * (r.accuracy - plain.accuracy):+.1f}"
-                if plain is not None
-                else ""
-            )
-            print(
-                f"{task:<10}{name:<46}"
-                f"{r.accuracy:>8.3f} [{r.accuracy_low:.3f}, {r.accuracy_high:.3f}]"
-                f"{d_acc:>7}{r['tpr_at_0.01_fpr']:>9.3f} "
-                f"[{r['tpr_at_0.01_fpr_low']:.3f}, {r['tpr_at_0.01_fpr_high']:.3f}]"
-                f"{r.auc:>7.3f}  {verdict}",
-                flush=True,
-            )
+        baseline = recipe_names[0]
+        ratios = {}
+        for fpr in fprs:
+            metric = f"tpr_at_{fpr:g}_fpr"
+            if rows[metric].notna().all():
+                table = evaluation.matched_accuracy((100.0,), metric=metric)
+                ratios[fpr] = table.set_index("recipe")
+        n_out = int(rows["n_non_member_trials"].iloc[0])
         print(
-            f"{task:<10}pool {len(y)}, test {len(y_test)}, {n_models} models, "
-            f"{epochs} epochs, MLP {hidden}",
+            f"== {task} (data seed {data_seed}): pool {len(y)} + {2 * canaries} "
+            f"canaries, test {len(y_test)}, {n_models} models, {epochs} epochs, "
+            f"MLP {hidden}, {n_out} non-member trials, "
+            f"{time.perf_counter() - start:.0f} s",
             flush=True,
         )
+        for name, r in rows.iterrows():
+            d_acc = 100 * (r.accuracy - rows.loc[baseline].accuracy)
+            line = f"  {name:<44} acc {100 * r.accuracy:.2f} ({d_acc:+.1f})"
+            verdict = []
+            for fpr in fprs[::-1]:
+                metric = f"tpr_at_{fpr:g}_fpr"
+                line += f" | TPR@{100 * fpr:g}% {_interval(r, metric)}"
+                if fpr in ratios and name != baseline:
+                    q = ratios[fpr].loc[name]
+                    line += (
+                        f" ratio {q.ratio:.2f} [{q.ratio_low:.2f}, {q.ratio_high:.2f}]"
+                    )
+                    verdict.append(q.ratio_low > 1)
+            if name != baseline:
+                ok = not any(verdict) and d_acc >= -1.5
+                line += "  met" if ok else "  MISSED"
+            print(line, flush=True)
 
 
 def _true_class_margin(logits, y):
@@ -532,7 +577,12 @@ MARGIN_RECIPES = {
     "plain": {"crl": False},
     "normalised descent (alpha=0 tau=0.1)": {"alpha": 0.0, "tau": 0.1},
     "normalised descent (alpha=0 tau=0.01)": {"alpha": 0.0, "tau": 0.01},
-    "default (tau=0.05 upper=0.74)": {},
+    "second default (tau=0.05 upper=0.74 alpha=0.3)": {
+        "tau": 0.05,
+        "upper": 0.74,
+        "alpha": 0.3,
+    },
+    "default (tau=0.025 upper=1 alpha=0.2)": {},
 }
 
 
@@ -607,6 +657,16 @@ def main():
         help="comma-separated names of --search recipes, or 'all'",
     )
     parser.add_argument("--n-models", type=int, default=8)
+    parser.add_argument(
+        "--n-canaries",
+        type=int,
+        default=None,
+        help="canaries of each kind (--search; default: bench_frontier.py's)",
+    )
+    parser.add_argument("--memory", default=None, help="cache folder (--search)")
+    parser.add_argument(
+        "--data-seed", type=int, default=0, help="seed of the task's data (--search)"
+    )
     args = parser.parse_args()
     start = time.perf_counter()
     tasks = (
@@ -622,10 +682,14 @@ def main():
             if args.recipes
             else GAME_DEFAULT_RECIPES
         )
-        unknown = set(names) - set(GAME_RECIPES)
-        if unknown:
-            parser.error(f"unknown recipes {sorted(unknown)}; see GAME_RECIPES")
-        search(tasks, names, args.n_models)
+        for name in names:
+            try:
+                _parse_recipe(name)
+            except ValueError as exc:
+                parser.error(str(exc))
+        search(
+            tasks, names, args.n_models, args.n_canaries, args.memory, args.data_seed
+        )
     elif args.margins:
         margins(tasks, args.n_models)
     elif args.scan:

@@ -351,7 +351,9 @@ def _sequential_loop(recipe, X, y, keep, seeds):
                     opt.zero_grad()
                 out = models[j](X_t[rows])
                 if is_crl:
-                    loss = criteria[j](*out, y_t[rows], epoch=epoch)
+                    # CRL counts epochs so that the last one is odd.
+                    shifted = epoch + 1 - recipe.max_epochs % 2
+                    loss = criteria[j](*out, y_t[rows], epoch=shifted)
                 else:
                     loss = criteria[j](out, y_t[rows])
                 loss.backward()

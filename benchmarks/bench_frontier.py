@@ -19,9 +19,8 @@ network:
   of them (SELENA's 25 and 10 first, then 10 and 3, 10 and 1, ...;
   ``--split-ai`` picks them);
 * ``self_distilled_augmented``: not SELENA's recipe: ``K=25, L=10``, and the
-  distilled net also trains on 8 noisy copies of each record, each labelled
-  by the record's held-out sub-models, over the noise scale
-  (``--augment-scale``);
+  distilled net also trains on 8 noisy copies of each record, each with the
+  record's soft label, over the noise scale (``--augment-scale``);
 * ``dpsgd``           : ``DPSGDClassifier`` at several target epsilons (when
   available), the baseline every paper compares with, with the SGD recipe of
   the docs' tables (lr 0.5, batch 64);
@@ -330,9 +329,9 @@ def recipes(
             ],
         )
         # Not SELENA's recipe: the distilled net also trains on AUGMENT_COPIES
-        # noisy copies of each record, labelled by the record's held-out
-        # sub-models, for 2 * epochs / (1 + copies) epochs (twice the plain
-        # net's steps, as SELENA distils for twice its sub-models' epochs).
+        # noisy copies of each record, each with the record's soft label, for
+        # 2 * epochs / (1 + copies) epochs (twice the plain net's steps, as
+        # SELENA distils for twice its sub-models' epochs).
         grid["self_distilled_augmented"] = (
             SelfDistillationClassifier(
                 cross_entropy,
@@ -418,7 +417,7 @@ SPLIT_AI = ((25, 10), (10, 3), (10, 1), (10, 5), (25, 5))
 # its grid takes in order (bit-flip probability on binary features, else
 # Gaussian noise in feature standard deviations).
 AUGMENT_COPIES = 8
-AUGMENT_SCALE = (0.1, 0.3, 0.03, 1.0)
+AUGMENT_SCALE = (0.1, 0.03, 0.3, 1.0)
 
 
 # ------------------------------------------------------------------ report
@@ -755,7 +754,7 @@ def main():
         type=lambda text: [float(v) for v in text.split(",")],
         default=None,
         help="noise scales of self_distilled_augmented, e.g. 0.1,0.03 (default: "
-        "0.1, 0.3, 0.03, 1)",
+        "0.1, 0.03, 0.3, 1)",
     )
     parser.add_argument(
         "--drops",

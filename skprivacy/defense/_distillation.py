@@ -242,9 +242,8 @@ def _check_distilled_models(recipe, X):
     if recipe.n_held_out >= recipe.n_estimators:
         return "n_held_out is not below n_estimators"
     if recipe.n_augment:
-        # Each distilled model trains on its own noisy copies, labelled by its
-        # own sub-models: the models are fit one by one (their sub-models
-        # still together).
+        # Each distilled model trains on its own noisy copies: the models are
+        # fit one by one (their sub-models still together).
         return "n_augment > 0"
     estimator, final = recipe._recipes()
     reason = check_vectorizable(estimator, X)
@@ -417,16 +416,17 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
           :class:`~skprivacy.exceptions.DefenseConfigurationWarning`.
     n_augment : int, default=0
         Noisy copies of each training record added to the distilled model's
-        training set (not part of SELENA's recipe). A copy's soft label is the
-        mean ``predict_proba``, on the copy, of the same ``L`` sub-models held
-        out of the record: as for the record itself, no model that saw the
-        record labels it. With few records per class, a net distilled on the
-        records alone learns the soft labels' errors by heart and loses
-        accuracy; the copies let it follow the ensemble between the records
-        (user guide, :ref:`distillation_augment`). The distilled model then
-        sees ``1 + n_augment`` times the rows per epoch: scale its epochs
-        down (the guide used ``2 * epochs / (1 + n_augment)``). Needs dense
-        numeric ``X``; ``0`` is SELENA's recipe.
+        training set, each with its record's soft label (not part of SELENA's
+        recipe). The distilled model learns nothing about a record's label
+        but its soft label, as in SELENA; the copies only make it predict
+        that soft label around the record too, rather than learn the soft
+        labels' errors by heart, which with few records per class costs
+        SELENA's distilled net accuracy (user guide,
+        :ref:`distillation_augment`, where it helped on sparse binary data
+        and not on Letter). The distilled model sees ``1 + n_augment`` times
+        the rows per epoch: scale its epochs down (the guide used
+        ``2 * epochs / (1 + n_augment)``). Needs dense numeric ``X``; ``0``
+        is SELENA's recipe.
     augment_scale : float, default=0.1
         Size of the copies' noise: for binary features (every value of ``X``
         0 or 1) the probability of flipping each bit, otherwise the standard
@@ -688,7 +688,7 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         soft, submodels = self._train_submodels(estimator, X, y, held_out, seeds)
         X_fit, soft_fit = X, soft
         if self.n_augment:
-            X_fit, soft_fit = self._augmented(X, soft, submodels, held_out, seeds[-1])
+            X_fit, soft_fit = self._augmented(X, soft, seeds[-1])
         if self.verbose:
             print(
                 f"[{type(self).__name__}] distilling {len(soft_fit)} soft labels "
@@ -794,7 +794,7 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
                 held_out[:, k],
                 seeds[k + 1],
                 self.classes_,
-                self.keep_submodels or self.n_augment > 0,
+                self.keep_submodels,
             )
             for k in range(K)
         )
@@ -803,26 +803,15 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
             soft[held_out[:, k]] += proba
         return soft / self.n_held_out, [model for _, model in parts]
 
-    def _augmented(self, X, soft, submodels, held_out, seed):
-        """The records and their noisy copies, with their soft labels.
-
-        Copy ``j`` of record ``i`` is labelled by the sub-models held out of
-        record ``i``. The noise is drawn from a child of the distilled
-        model's seed.
-        """
-        m = self.n_augment
+    def _augmented(self, X, soft, seed):
+        """The records and their noisy copies, each copy with its record's
+        soft label. The noise is drawn from a child of the distilled model's
+        seed."""
         rng = spawn_generators(seed, 1)[0]
-        copies = _noisy_copies(X, m, self.augment_scale, rng)
-        held = np.repeat(held_out, m, axis=0)
-        soft_copies = np.zeros((len(held), len(self.classes_)))
-        for k, model in enumerate(submodels):
-            rows = np.flatnonzero(held[:, k])
-            if rows.size:
-                soft_copies[rows] += _aligned_proba(
-                    model, _safe_indexing(copies, rows), self.classes_
-                )
-        soft_copies /= self.n_held_out
-        return _concat_rows(X, copies), np.concatenate([soft, soft_copies])
+        copies = _noisy_copies(X, self.n_augment, self.augment_scale, rng)
+        return _concat_rows(X, copies), np.concatenate(
+            [soft, np.repeat(soft, self.n_augment, axis=0)]
+        )
 
     def _distil(self, final, X, soft, seed, method):
         """Fit the released model on the soft labels, as ``method`` says."""

@@ -719,6 +719,11 @@ def _n_points(text):
     return sizes
 
 
+def _floats(text):
+    """``"0.1,0.3"`` -> ``[0.1, 0.3]``."""
+    return [float(v) for v in text.split(",")]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="small smoke run")
@@ -744,14 +749,14 @@ def main():
     )
     parser.add_argument(
         "--noise",
-        type=lambda text: [float(v) for v in text.split(",")],
+        type=_floats,
         default=None,
         help="noise multipliers of dpsgd_utility, e.g. 0.3,1 (default: 0, then "
         "--n-points - 1 of them from 0.3 to 1)",
     )
     parser.add_argument(
         "--augment-scale",
-        type=lambda text: [float(v) for v in text.split(",")],
+        type=_floats,
         default=None,
         help="noise scales of self_distilled_augmented, e.g. 0.1,0.03 (default: "
         "0.1, 0.03, 0.3, 1)",

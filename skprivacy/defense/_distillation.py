@@ -162,17 +162,14 @@ def _noisy_copies(X, n_copies, scale, rng):
             "n_augment > 0 needs dense X: noisy copies of sparse rows would be "
             "dense. Use n_augment=0, or densify X."
         )
-    try:
-        values = np.asarray(X, dtype=None)
-        values = (
-            values
-            if np.issubdtype(values.dtype, np.floating)
-            else values.astype(np.float64)
-        )
-    except (TypeError, ValueError) as exc:
-        raise ValueError(
-            "n_augment > 0 needs numeric features, to add noise to them."
-        ) from exc
+    values = np.asarray(X)
+    if not np.issubdtype(values.dtype, np.floating):
+        try:
+            values = values.astype(np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                "n_augment > 0 needs numeric features, to add noise to them."
+            ) from exc
     copies = np.repeat(values, n_copies, axis=0)
     if np.isin(values, (0, 1)).all():
         copies = np.abs(copies - (rng.random(copies.shape) < scale))

@@ -599,6 +599,11 @@ def test_augmented_refuses_sparse_and_is_not_vectorized_in_the_game(data):
     X, y = data
     with pytest.raises(ValueError, match="n_augment > 0 needs dense X"):
         _augmented(csr_matrix(X), y)
+    words = np.array(["a", "b", "c"])[(X[:, :2] > 0).astype(int)]
+    with pytest.raises(ValueError, match="n_augment > 0 needs numeric features"):
+        SelfDistillationClassifier(
+            Recorder(), n_estimators=3, n_held_out=1, n_augment=1
+        ).fit(words, y)
     recipe = _game_recipe().set_params(n_augment=2)
     assert _distillation._check_distilled_models(recipe, X) == "n_augment > 0"
 

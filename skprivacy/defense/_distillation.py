@@ -887,7 +887,8 @@ class SelfDistillationClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstima
         estimator, final = self._recipes()
         inner = [get_tags(estimator).input_tags, get_tags(final).input_tags]
         tags.input_tags.allow_nan = all(t.allow_nan for t in inner)
-        tags.input_tags.sparse = all(t.sparse for t in inner)
+        # Noisy copies need dense rows.
+        tags.input_tags.sparse = all(t.sparse for t in inner) and not self.n_augment
         tags.input_tags.string = all(t.string for t in inner)
         tags.input_tags.categorical = all(t.categorical for t in inner)
         return tags

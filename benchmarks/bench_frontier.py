@@ -18,6 +18,9 @@ network:
   cross-entropy MLP, over ``(K, L)``: K sub-models, each record held out of L
   of them (SELENA's 25 and 10 first, then 10 and 3, 10 and 1, ...;
   ``--split-ai`` picks them);
+* ``self_distilled_augmented``: not SELENA's recipe: ``K=25, L=10``, and the
+  distilled net also trains on 8 noisy copies of each record, each with the
+  record's soft label, over the noise scale (``--augment-scale``);
 * ``dpsgd``           : ``DPSGDClassifier`` at several target epsilons (when
   available), the baseline every paper compares with, with the SGD recipe of
   the docs' tables (lr 0.5, batch 64);
@@ -89,6 +92,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.model_selection import train_test_split
@@ -229,6 +233,7 @@ def recipes(
     split_ai=None,
     noise=None,
     boosting=None,
+    augment_scale=None,
 ):
     """Every recipe with its grid points (plain and crl_default have one).
 
@@ -237,7 +242,9 @@ def recipes(
     lists the self-distilled nets' ``(K, L)`` in the order their grid takes
     them (``None``: :data:`SPLIT_AI`); ``noise`` the noise multipliers of
     ``dpsgd_utility`` (``None``: 0, then from 0.3 to 1); ``boosting`` the
-    iterations of ``hist_gradient_boosting`` (``None``: from 10 to 200).
+    iterations of ``hist_gradient_boosting`` (``None``: from 10 to 200);
+    ``augment_scale`` the noise scales of ``self_distilled_augmented``
+    (``None``: :data:`AUGMENT_SCALE`).
     """
     if not isinstance(n_points, dict):
         n_points = {None: n_points}
@@ -326,6 +333,26 @@ def recipes(
                 {"n_estimators": [k], "n_held_out": [held_out]}
                 for k, held_out in (split_ai or SPLIT_AI)[: size("self_distilled")]
             ],
+        )
+        # Not SELENA's recipe: the distilled net also trains on AUGMENT_COPIES
+        # noisy copies of each record, each with the record's soft label, for
+        # 2 * epochs / (1 + copies) epochs (twice the plain net's steps, as
+        # SELENA distils for twice its sub-models' epochs).
+        grid["self_distilled_augmented"] = (
+            SelfDistillationClassifier(
+                cross_entropy,
+                final_estimator=clone(cross_entropy).set_params(
+                    max_epochs=max(1, round(2 * epochs / (1 + AUGMENT_COPIES)))
+                ),
+                n_estimators=25,
+                n_held_out=10,
+                n_augment=AUGMENT_COPIES,
+            ),
+            {
+                "augment_scale": list(augment_scale or AUGMENT_SCALE)[
+                    : size("self_distilled_augmented")
+                ]
+            },
         )
     if DPSGDClassifier is not None:
         # The recipe of the docs' frontier tables (SGD at lr 0.5, the same epochs
@@ -416,6 +443,12 @@ def _held_out_grid(n_points):
 # setting of a prototype that cut leakage 6x on a sparse benchmark first (each
 # sub-model sees 60% of the data), then sub-models that see more of it.
 SPLIT_AI = ((25, 10), (10, 3), (10, 1), (10, 5), (25, 5))
+
+# Noisy copies per record of self_distilled_augmented, and the noise scales
+# its grid takes in order (bit-flip probability on binary features, else
+# Gaussian noise in feature standard deviations).
+AUGMENT_COPIES = 8
+AUGMENT_SCALE = (0.1, 0.03, 0.3, 1.0)
 
 
 # ------------------------------------------------------------------ report
@@ -611,6 +644,7 @@ def run_task(name, args):
         args.split_ai,
         args.noise,
         args.boosting_iterations,
+        args.augment_scale,
     )
     if args.recipes:
         grid = {k: v for k, v in grid.items() if k in args.recipes.split(",")}
@@ -783,6 +817,13 @@ def main():
         default=None,
         help="iterations of hist_gradient_boosting, e.g. 5,10,20 (default: "
         "--n-points of them from 10 to 200; 30 classes fit 30 trees an iteration)",
+    )
+    parser.add_argument(
+        "--augment-scale",
+        type=_numbers(float),
+        default=None,
+        help="noise scales of self_distilled_augmented, e.g. 0.1,0.03 (default: "
+        "0.1, 0.03, 0.3, 1)",
     )
     parser.add_argument(
         "--drops",

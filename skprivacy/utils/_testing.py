@@ -100,6 +100,13 @@ INIT_PARAMS: dict[str, list[dict]] = {
             "soft_labels": "argmax",
             "random_state": 0,
         },
+        {
+            "estimator": DecisionTreeClassifier(max_depth=4),
+            "n_estimators": 3,
+            "n_held_out": 1,
+            "n_augment": 2,
+            "random_state": 0,
+        },
     ],
     "SmoothedClassifier": [
         {"n0": 20, "n": 200, "n_predict": 100, "batch_size": 2048},

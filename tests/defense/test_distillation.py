@@ -515,6 +515,99 @@ def test_game_falls_back_to_clones_with_reason(data, capsys):
     assert models is None and "model 0 lacks some of the pool's classes" in reason
 
 
+# ------------------------------------------------------------ augmentation
+def _augmented(X, y, n_augment=3, scale=0.2, final=None):
+    return SelfDistillationClassifier(
+        RandomForestClassifier(n_estimators=5),
+        final_estimator=final or Recorder(),
+        soft_labels="native",
+        n_estimators=4,
+        n_held_out=2,
+        n_augment=n_augment,
+        augment_scale=scale,
+        keep_submodels=True,
+        random_state=0,
+    ).fit(X, y)
+
+
+def test_augmented_copies_carry_their_records_soft_label(data):
+    X, y = data
+    n, m = len(y), 3
+    clf = _augmented(X, y, n_augment=m)
+    final = clf.final_estimator_
+    assert final.X_.shape == (n * (1 + m), X.shape[1])
+    assert final.X_.dtype == np.float32
+    np.testing.assert_array_equal(final.X_[:n], X)
+    # Copy j of record i is row n + i * m + j, with record i's soft label: the
+    # distilled model gets no label but the held-out sub-models' soft labels.
+    np.testing.assert_allclose(
+        final.y_,
+        np.concatenate([clf.soft_labels_, np.repeat(clf.soft_labels_, m, 0)]),
+        rtol=1e-6,
+    )
+    copies = final.X_[n:]
+    assert not np.isclose(copies, np.repeat(X, m, axis=0)).all(axis=1).any()
+    # Noise from a child of the distilled model's seed: reproducible.
+    again = _augmented(X, y, n_augment=m).final_estimator_
+    np.testing.assert_array_equal(again.X_, final.X_)
+
+
+def test_augmented_noise_scale_is_the_promised_one():
+    from scipy.stats import binom, chi2
+
+    rng = np.random.default_rng(0)
+    n, d, m, scale = 300, 20, 3, 0.2
+    y = np.arange(n) % 3
+    binary = (rng.random((n, d)) < 0.3).astype(np.float32)
+    copies = _augmented(binary, y, m, scale).final_estimator_.X_[n:]
+    assert set(np.unique(copies)) <= {0.0, 1.0}
+    flips = int((copies != np.repeat(binary, m, axis=0)).sum())
+    # Each of the n * m * d bits flips independently with probability scale:
+    # the count lies outside these binomial quantiles with probability 1e-4.
+    trials = n * m * d
+    assert binom.ppf(5e-5, trials, scale) <= flips <= binom.isf(5e-5, trials, scale)
+
+    dense = rng.normal(size=(n, d)) * np.arange(1, d + 1)
+    copies = _augmented(dense, y, m, scale).final_estimator_.X_[n:]
+    # Gaussian noise of scale times each column's standard deviation: the
+    # standardised noise's sum of squares is chi-square with n * m * d degrees
+    # of freedom, outside these quantiles with probability 1e-4.
+    noise = (copies - np.repeat(dense, m, axis=0)) / (scale * dense.std(axis=0))
+    ss = float((noise**2).sum())
+    assert chi2.ppf(5e-5, trials) <= ss <= chi2.isf(5e-5, trials)
+
+
+def test_augmented_dataframes_and_weights_path(data):
+    X, y = data
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    clf = SelfDistillationClassifier(
+        DecisionTreeClassifier(),
+        n_estimators=4,
+        n_held_out=2,
+        n_augment=2,
+        random_state=0,
+    ).fit(frame, y)
+    assert clf.soft_label_method_ == "weights"
+    # The distilled tree saw the copies as a frame with the same columns.
+    assert list(clf.final_estimator_.feature_names_in_) == list(frame.columns)
+    assert clf.predict(frame).shape == (len(y),)
+
+
+def test_augmented_refuses_sparse_and_is_not_vectorized_in_the_game(data):
+    from scipy.sparse import csr_matrix
+
+    X, y = data
+    with pytest.raises(ValueError, match="n_augment > 0 needs dense X"):
+        _augmented(csr_matrix(X), y)
+    words = np.array(["a", "b", "c"])[(X[:, :2] > 0).astype(int)]
+    with pytest.raises(ValueError, match="n_augment > 0 needs numeric features"):
+        SelfDistillationClassifier(
+            Recorder(), n_estimators=3, n_held_out=1, n_augment=1
+        ).fit(words, y)
+    recipe = _game_recipe().set_params(n_augment=2)
+    assert _distillation._check_distilled_models(recipe, X) == "n_augment > 0"
+
+
 # ------------------------------------------------------------ conventions
 def test_reproducible_with_random_state(data):
     X, y = data
@@ -611,6 +704,8 @@ def test_pipeline_grid_search_and_dataframes(data):
         ({"n_estimators": 1, "n_held_out": 1}, InvalidParameterError, "n_estimators"),
         ({"n_held_out": 0}, InvalidParameterError, "n_held_out"),
         ({"soft_labels": "soft"}, InvalidParameterError, "soft_labels"),
+        ({"n_augment": -1}, InvalidParameterError, "n_augment"),
+        ({"augment_scale": 0.0}, InvalidParameterError, "augment_scale"),
         ({"estimator": object()}, InvalidParameterError, "estimator"),
     ],
 )

@@ -113,16 +113,11 @@ from skprivacy.datasets import (
     make_preprocessor,
     make_sparse_binary_classification,
 )
-from skprivacy.defense import TabularMLP
-
-try:  # DP-SGD lands with issue 13, point 1.
-    from skprivacy.defense import DPSGDClassifier
-except ImportError:  # pragma: no cover - depends on the branch
-    DPSGDClassifier = None
-try:  # SELENA's self-distillation lands with issue 23.
-    from skprivacy.defense import SelfDistillationClassifier
-except ImportError:  # pragma: no cover - depends on the branch
-    SelfDistillationClassifier = None
+from skprivacy.defense import (
+    DPSGDClassifier,
+    SelfDistillationClassifier,
+    TabularMLP,
+)
 
 torch.set_num_threads(1)
 DROPS = (0.5, 1.5, 3.0)
@@ -328,61 +323,59 @@ def recipes(
         # What a user gets from CRLClassifier() with the shared MLP: one point.
         "crl_default": CRLClassifier(**common),
     }
-    if SelfDistillationClassifier is not None:
-        # SELENA around the cross-entropy MLP (fit on soft labels natively):
-        # each record is held out of L of the K sub-models.
-        grid["self_distilled"] = (
-            SelfDistillationClassifier(cross_entropy),
-            [
-                {"n_estimators": [k], "n_held_out": [held_out]}
-                for k, held_out in (split_ai or SPLIT_AI)[: size("self_distilled")]
-            ],
-        )
-        # Not SELENA's recipe: the distilled net also trains on AUGMENT_COPIES
-        # noisy copies of each record, each with the record's soft label, for
-        # 2 * epochs / (1 + copies) epochs (twice the plain net's steps, as
-        # SELENA distils for twice its sub-models' epochs).
-        grid["self_distilled_augmented"] = (
-            SelfDistillationClassifier(
-                cross_entropy,
-                final_estimator=clone(cross_entropy).set_params(
-                    max_epochs=max(1, round(2 * epochs / (1 + AUGMENT_COPIES)))
-                ),
-                n_estimators=25,
-                n_held_out=10,
-                n_augment=AUGMENT_COPIES,
+    # SELENA around the cross-entropy MLP (fit on soft labels natively):
+    # each record is held out of L of the K sub-models.
+    grid["self_distilled"] = (
+        SelfDistillationClassifier(cross_entropy),
+        [
+            {"n_estimators": [k], "n_held_out": [held_out]}
+            for k, held_out in (split_ai or SPLIT_AI)[: size("self_distilled")]
+        ],
+    )
+    # Not SELENA's recipe: the distilled net also trains on AUGMENT_COPIES
+    # noisy copies of each record, each with the record's soft label, for
+    # 2 * epochs / (1 + copies) epochs (twice the plain net's steps, as
+    # SELENA distils for twice its sub-models' epochs).
+    grid["self_distilled_augmented"] = (
+        SelfDistillationClassifier(
+            cross_entropy,
+            final_estimator=clone(cross_entropy).set_params(
+                max_epochs=max(1, round(2 * epochs / (1 + AUGMENT_COPIES)))
             ),
-            {
-                "augment_scale": list(augment_scale or AUGMENT_SCALE)[
-                    : size("self_distilled_augmented")
-                ]
-            },
-        )
-    if DPSGDClassifier is not None:
-        # The recipe of the docs' frontier tables (SGD at lr 0.5, the same epochs
-        # as the other nets, batch 64), pinned so those tables reproduce ...
-        grid["dpsgd"] = (
-            DPSGDClassifier(
-                hidden_units=hidden,
-                optimizer=torch.optim.SGD,
-                lr=0.5,
-                max_epochs=epochs,
-                batch_size=64,
-                device=device,
-            ),
-            {"target_epsilon": _spread(1.0, 32.0, size("dpsgd"))},
-        )
-        # ... and DP-SGD run for utility (the estimator's defaults: Adam at
-        # lr 0.01, logical batches of 256, 100 epochs, clipping norm 1; see
-        # the DP-SGD guide) over the noise multiplier, down to 0 (clipping
-        # only, epsilon infinite): how much of the cut is the clipping's.
-        grid["dpsgd_utility"] = (
-            DPSGDClassifier(hidden_units=hidden, device=device),
-            {
-                "noise_multiplier": noise
-                or [0.0, *_spread(0.3, 1.0, size("dpsgd_utility") - 1)]
-            },
-        )
+            n_estimators=25,
+            n_held_out=10,
+            n_augment=AUGMENT_COPIES,
+        ),
+        {
+            "augment_scale": list(augment_scale or AUGMENT_SCALE)[
+                : size("self_distilled_augmented")
+            ]
+        },
+    )
+    # The recipe of the docs' frontier tables (SGD at lr 0.5, the same epochs
+    # as the other nets, batch 64), pinned so those tables reproduce ...
+    grid["dpsgd"] = (
+        DPSGDClassifier(
+            hidden_units=hidden,
+            optimizer=torch.optim.SGD,
+            lr=0.5,
+            max_epochs=epochs,
+            batch_size=64,
+            device=device,
+        ),
+        {"target_epsilon": _spread(1.0, 32.0, size("dpsgd"))},
+    )
+    # ... and DP-SGD run for utility (the estimator's defaults: Adam at
+    # lr 0.01, logical batches of 256, 100 epochs, clipping norm 1; see
+    # the DP-SGD guide) over the noise multiplier, down to 0 (clipping
+    # only, epsilon infinite): how much of the cut is the clipping's.
+    grid["dpsgd_utility"] = (
+        DPSGDClassifier(hidden_units=hidden, device=device),
+        {
+            "noise_multiplier": noise
+            or [0.0, *_spread(0.3, 1.0, size("dpsgd_utility") - 1)]
+        },
+    )
     grid["smoothed"] = (
         SmoothedClassifier(plain, n_predict=64, feature_scale="std"),
         {"sigma": _spread(0.1, 1.0, size("smoothed"))},
@@ -408,11 +401,10 @@ def recipes(
             )
         },
     )
-    if SelfDistillationClassifier is not None:
-        grid["self_distilled_forest"] = (
-            SelfDistillationClassifier(forest, n_estimators=10),
-            {"n_held_out": _held_out_grid(size("self_distilled_forest"))},
-        )
+    grid["self_distilled_forest"] = (
+        SelfDistillationClassifier(forest, n_estimators=10),
+        {"n_held_out": _held_out_grid(size("self_distilled_forest"))},
+    )
     return grid
 
 

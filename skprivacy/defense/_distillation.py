@@ -12,6 +12,7 @@ from numbers import Integral, Real
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
 from sklearn.ensemble import RandomForestClassifier
@@ -185,8 +186,6 @@ def _noisy_copies(X, n_copies, scale, rng):
 def _concat_rows(X, copies):
     """``X`` followed by ``copies``, of the same type."""
     if hasattr(X, "columns"):
-        import pandas as pd
-
         return pd.concat([X, copies], ignore_index=True)
     return np.concatenate([np.asarray(X), copies])
 

@@ -942,7 +942,8 @@ class DefenseEvaluation(BaseEstimator):
                     f"recipes must be a non-empty subset of {names}; got "
                     f"{list(recipes)!r}."
                 )
-            names = [name for name in names if name in set(recipes)]
+            chosen = set(recipes)
+            names = [name for name in names if name in chosen]
         baseline = names[0] if baseline is None else baseline
         if baseline not in names:
             raise ValueError(f"baseline must be one of {names}; got {baseline!r}.")
